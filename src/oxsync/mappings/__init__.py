@@ -1,0 +1,1 @@
+"""oxsync.mappings."""
