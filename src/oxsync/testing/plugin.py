@@ -1,0 +1,29 @@
+"""pytest plugin (entry point ``pytest11``): Hypothesis profiles and the ``oxsync`` marker.
+
+Installing oxsync makes :class:`oxsync.testing.conformance.StoreContract` usable from any
+test suite; this plugin registers the Hypothesis profiles ``dev`` (default) and ``ci``
+(selected with ``HYPOTHESIS_PROFILE=ci``) that the suite's property tests use.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register Hypothesis profiles and the ``conformance`` marker."""
+    config.addinivalue_line("markers", "conformance: oxsync store conformance tests")
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:  # Hypothesis is only needed for property tests
+        return
+    settings.register_profile("dev", max_examples=50, deadline=None)
+    settings.register_profile(
+        "ci",
+        max_examples=300,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
