@@ -164,6 +164,7 @@ class MassDeleteError(SyncError):
         self.side = side
         self.count = count
         self.total = total
+        self.report: object = None  # the SyncReport of the run it stopped, when raised by sync()
 
 
 _SECRET_PATTERNS = [

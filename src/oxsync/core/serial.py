@@ -30,6 +30,7 @@ from oxsync.errors import FieldError, MappingError
 __all__ = [
     "Fingerprint",
     "converter",
+    "canonical",
     "dumps",
     "fingerprint",
     "from_data",
@@ -140,11 +141,30 @@ def loads(kind: r.ItemKind, blob: bytes | str) -> r.Record:
     return from_data(kind, json.loads(blob))
 
 
-def fingerprint(record: r.Record) -> Fingerprint:
-    """Stable hash of a record's content, ignoring volatile fields."""
+def canonical(record: r.Record) -> tuple[bytes, Fingerprint]:
+    """The record's canonical JSON (volatile fields left out) and its fingerprint.
+
+    The engine stores the JSON as the base record and compares fingerprints; computing
+    both at once serialises each record only once on the hot path.
+    """
     data = to_data(record)
     for name in _VOLATILE_NAMES[type(record)]:
         data.pop(name, None)
-    data["$kind"] = r.item_kind_of(record).value
-    blob = json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-    return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    blob = json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode(
+        "utf-8", "surrogatepass"
+    )
+    digest = hashlib.blake2b(blob, digest_size=16, person=_PERSON[type(record)]).hexdigest()
+    return blob, digest
+
+
+def fingerprint(record: r.Record) -> Fingerprint:
+    """Stable hash of a record's content and kind, ignoring volatile fields."""
+    return canonical(record)[1]
+
+
+_PERSON = {
+    r.Contact: b"contact",
+    r.DistributionList: b"distlist",
+    r.Event: b"event",
+    r.Task: b"task",
+}

@@ -1,0 +1,705 @@
+"""The sync engine: detect → plan → execute over two stores and a :class:`State`.
+
+    >>> from oxsync.adapters.memory import MemoryStore
+    >>> from oxsync.core.records import Contact, FolderKind
+    >>> a, b = MemoryStore(name="a"), MemoryStore(name="b")
+    >>> _ = a.put("contacts", Contact(last_name="Noether"))
+    >>> engine = SyncEngine(a, b, state=State(":memory:"))
+    >>> engine.sync().b.created
+    1
+    >>> [r.last_name for r in b.records("contacts").values()]
+    ['Noether']
+
+One :meth:`SyncEngine.sync` pairs the folder trees (creating folders that exist on one side
+only, propagating folder deletions except of default folders), then for each folder pair:
+
+1. **detect**: ask both stores what changed since their cursors; fetch only items whose
+   version moved; compute fingerprints (an item whose content did not change is not a
+   change, whatever its version says);
+2. **plan**: :func:`oxsync.core.plan.plan_folder`, a pure function;
+3. **execute**: journal the writes, apply them in batches, record each batch's results in
+   one state transaction; advance the cursors only when everything was applied or put on
+   the ignored list. A crash anywhere is finished by the next run: un-recorded creates are
+   matched back by uid (the journal knows the uids it assigned), un-recorded updates show
+   up as equal content on both sides.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import attrs
+from attrs import define, field, frozen
+
+from oxsync.core import plan as P
+from oxsync.core.policy import ConflictPolicy, Policy
+from oxsync.core.records import Folder, FolderKind, Record, item_kind_of
+from oxsync.core.serial import canonical
+from oxsync.core.state import FolderPairRow, IgnoredItem, ItemPairRow, State
+from oxsync.core.store import (
+    Applied,
+    Changes,
+    Create,
+    Delete,
+    Failure,
+    FailureKind,
+    Item,
+    Op,
+    OpResult,
+    Store,
+    Update,
+)
+from oxsync.errors import LastingError, MassDeleteError, TransientError
+
+__all__ = [
+    "FolderPairStatus",
+    "PlannedAction",
+    "SideCounts",
+    "SyncEngine",
+    "SyncEvent",
+    "SyncReport",
+]
+
+log = logging.getLogger("oxsync.engine")
+T = TypeVar("T")
+
+
+@define
+class SideCounts:
+    """Writes made to one side."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+
+@define
+class SyncReport:
+    """What a sync did. ``errors`` holds folder-level failures (the rest went on)."""
+
+    a: SideCounts = field(factory=SideCounts)
+    b: SideCounts = field(factory=SideCounts)
+    conflicts: int = 0
+    ignored: int = 0
+    folders: int = 0
+    incomplete: int = 0
+    errors: list[str] = field(factory=list)
+    duration: float = 0.0
+
+    def side(self, side: str) -> SideCounts:
+        """Counts for side ``"a"`` or ``"b"``."""
+        return self.a if side == "a" else self.b
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, for ``--json`` output."""
+        return attrs.asdict(self)
+
+    @property
+    def changed(self) -> int:
+        """Total writes on both sides."""
+        return sum(attrs.astuple(self.a)) + sum(attrs.astuple(self.b))
+
+
+@frozen
+class SyncEvent:
+    """Something the engine did, for observers (progress bars, logs)."""
+
+    kind: str  # started, folder, applied, conflict, ignored, error, finished
+    message: str
+    folder: str | None = None
+    count: int = 0
+
+
+@frozen
+class PlannedAction:
+    """One line of a dry-run plan."""
+
+    folder: str
+    action: str
+
+    def __str__(self) -> str:
+        return f"[{self.folder}] {self.action}"
+
+
+@frozen
+class FolderPairStatus:
+    """State of one folder pair, for ``oxsync status``."""
+
+    a_folder: str
+    b_folder: str
+    kind: str
+    items: int
+    ignored: int
+    pending: int
+    last_sync: float | None
+    a_cursor: str | None
+    b_cursor: str | None
+
+
+@define
+class _Pair:
+    row: FolderPairRow
+    a_folder: Folder
+    b_folder: Folder
+
+
+@define
+class _Work:
+    """An action being executed: its ops per side and results so far."""
+
+    action: P.Action
+    ops: dict[str, Op]
+    results: dict[str, OpResult] = field(factory=dict)
+    journal_ids: list[int] = field(factory=list)
+    record: Record | None = None
+
+
+class SyncEngine:
+    """Keeps stores ``a`` and ``b`` in step; see the module docstring.
+
+    ``pair`` names this pairing in the state (one state file can hold several pairs);
+    ``max_delete_ratio`` is the mass-delete brake: a folder sync that would delete more than
+    this share of a folder's items (and at least ``min_delete_brake`` items) stops with
+    :class:`~oxsync.errors.MassDeleteError` unless ``force=True``. ``folder_kinds``
+    restricts the sync to some modules (contacts / calendar / tasks).
+    """
+
+    def __init__(
+        self,
+        a: Store,
+        b: Store,
+        *,
+        state: State,
+        policy: ConflictPolicy = Policy.NEWEST_WINS,
+        pair: str = "default",
+        max_delete_ratio: float = 0.5,
+        min_delete_brake: int = 5,
+        folder_kinds: Iterable[FolderKind] | None = None,
+        observers: Sequence[Callable[[SyncEvent], None]] = (),
+        retries: int = 3,
+        backoff: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.a, self.b = a, b
+        self.state = state
+        self.policy = policy
+        self.pair = pair
+        self.max_delete_ratio = max_delete_ratio
+        self.min_delete_brake = min_delete_brake
+        self.folder_kinds = frozenset(folder_kinds) if folder_kinds is not None else None
+        self.observers = list(observers)
+        self.retries = retries
+        self.backoff = backoff
+        self._sleep = sleep
+
+    # ------------------------------------------------------------------ public API
+
+    def sync(self, folders: Iterable[str] | None = None, *, force: bool = False) -> SyncReport:
+        """Two-way delta sync of all folder pairs (or those whose A or B id is in ``folders``)."""
+        return self._run(folders, force=force, deep=False)
+
+    def slow_sync(self, folder: str | None = None, *, force: bool = False) -> SyncReport:
+        """Full re-compare ("Slowsync"): list and fetch everything, compare fingerprints."""
+        return self._run([folder] if folder else None, force=force, deep=True)
+
+    def plan(self, folders: Iterable[str] | None = None) -> list[PlannedAction]:
+        """Dry run: what :meth:`sync` would do now, without writing anything."""
+        out: list[PlannedAction] = []
+        pairs, planned_folders = self._pair_folders(dry_run=True)
+        out.extend(planned_folders)
+        wanted = set(folders) if folders is not None else None
+        for fp in pairs:
+            if wanted is not None and not {fp.a_folder.id, fp.b_folder.id} & wanted:
+                continue
+            delta, _, _ = self._detect(fp, deep=False)
+            for action in P.plan_folder(delta, self.policy):
+                if not isinstance(action, P.Refresh | P.Unignore):
+                    out.append(PlannedAction(fp.a_folder.name, str(action)))
+        return out
+
+    def ignored(self) -> list[IgnoredItem]:
+        """Items a store refused for a lasting reason, with the reason."""
+        ids = {row.id for row in self.state.folder_pairs(self.pair)}
+        return [i for i in self.state.ignored() if i.folder_pair in ids]
+
+    def retry_ignored(self, items: Iterable[str] | None = None) -> int:
+        """Flag ignored items (all, or by item id) to be tried at the next sync."""
+        total = 0
+        for row in self.state.folder_pairs(self.pair):
+            total += self.state.mark_retry(row.id, list(items) if items is not None else None)
+        return total
+
+    def status(self) -> list[FolderPairStatus]:
+        """Per folder pair: counts, cursors, pending journal entries, last sync time."""
+        out = []
+        for row in self.state.folder_pairs(self.pair):
+            out.append(FolderPairStatus(
+                row.a_folder, row.b_folder, row.kind, self.state.count_pairs(row.id),
+                len(self.state.ignored(row.id)), len(self.state.journal(row.id)),
+                row.last_sync, row.a_cursor, row.b_cursor))
+        return out
+
+    # ------------------------------------------------------------------ the run
+
+    def _run(self, folders: Iterable[str] | None, *, force: bool, deep: bool) -> SyncReport:
+        started = time.perf_counter()
+        report = SyncReport()
+        self._emit("started", "sync started")
+        wanted = set(folders) if folders is not None else None
+        pairs, _ = self._pair_folders(dry_run=False)
+        brake: MassDeleteError | None = None
+        for fp in pairs:
+            if wanted is not None and not {fp.a_folder.id, fp.b_folder.id} & wanted:
+                continue
+            report.folders += 1
+            try:
+                self._sync_folder(fp, report, force=force, deep=deep)
+            except MassDeleteError as exc:
+                brake = brake or exc
+                report.errors.append(str(exc))
+                self._emit("error", str(exc), fp.a_folder.name)
+            except (TransientError, LastingError) as exc:
+                report.errors.append(f"{fp.a_folder.name}: {exc}")
+                report.incomplete += 1
+                self._emit("error", str(exc), fp.a_folder.name)
+        report.duration = time.perf_counter() - started
+        self._emit("finished", f"sync finished in {report.duration:.3f}s", count=report.changed)
+        if brake is not None:
+            brake.report = report
+            raise brake
+        return report
+
+    def _sync_folder(self, fp: _Pair, report: SyncReport, *, force: bool, deep: bool) -> None:
+        self._emit("folder", f"syncing {fp.a_folder.name}", fp.a_folder.name)
+        delta, a_changes, b_changes = self._detect(fp, deep=deep)
+        actions = P.plan_folder(delta, self.policy)
+        actions = self._drop_read_only(fp, actions)
+        self._check_brake(fp, actions, force)
+        complete = self._execute(fp, actions, report)
+        if complete:
+            with self.state.transaction():
+                self.state.set_cursors(fp.row.id, a_changes.cursor, b_changes.cursor, time.time())
+                self.state.clear_journal(fp.row.id)
+        else:
+            report.incomplete += 1
+
+    # ------------------------------------------------------------------ detect
+
+    def _detect(self, fp: _Pair, *, deep: bool) -> tuple[P.FolderDelta, Changes, Changes]:
+        row = fp.row
+        seen: dict[str, dict[str, P.Seen]] = {}
+        pairs: dict[str, dict[str, ItemPairRow]] = {}
+        ignored: dict[str, dict[str, IgnoredItem]] = {}
+        changes: dict[str, Changes] = {}
+        for side, store, folder in (("a", self.a, fp.a_folder), ("b", self.b, fp.b_folder)):
+            cursor = None if deep else (row.a_cursor if side == "a" else row.b_cursor)
+            ch = self._call(store.changes, folder.id, cursor)
+            changes[side] = ch
+            ignored[side] = self.state.ignored_on(row.id, side)
+            retry = {i for i, entry in ignored[side].items() if entry.retry}
+            if ch.full:
+                known = self.state.versions(row.id, side)
+                listed = {ref.id: ref.version for ref in ch.changed}
+                wanted = [i for i, v in listed.items() if deep or known.get(i) != v or i in retry]
+                deleted = [i for i in known if i not in listed]
+                side_pairs = self.state.pairs_by_id(row.id, side, [*wanted, *deleted])
+            else:
+                candidates = {ref.id: ref.version for ref in ch.changed}
+                for item_id in retry:
+                    candidates.setdefault(item_id, "")
+                side_pairs = self.state.pairs_by_id(
+                    row.id, side, [*candidates, *ch.deleted])
+                wanted = [i for i, v in candidates.items()
+                          if i not in side_pairs or side_pairs[i].side_version(side) != v
+                          or i in retry]
+                deleted = [i for i in ch.deleted if i in side_pairs or i in ignored[side]]
+            found = self._fetch(store, folder, wanted, row, side)
+            side_seen = {i: P.Seen(i, "") for i in deleted}
+            side_seen.update(found)
+            seen[side] = side_seen
+            pairs[side] = side_pairs
+        pending = {e.uid: e.source_id for e in self.state.journal(row.id)
+                   if e.op == "create" and e.uid and e.source_id}
+        delta = P.FolderDelta(seen["a"], seen["b"], pairs["a"], pairs["b"], ignored["a"],
+                              ignored["b"], pending, self.a.capabilities, self.b.capabilities)
+        return delta, changes["a"], changes["b"]
+
+    def _fetch(self, store: Store, folder: Folder, ids: Sequence[str], row: FolderPairRow,
+               side: str) -> dict[str, P.Seen]:
+        out: dict[str, P.Seen] = {}
+        size = max(1, store.capabilities.batch_size)
+        bad: list[IgnoredItem] = []
+        for i in range(0, len(ids), size):
+            batch = ids[i : i + size]
+            got = self._call(store.fetch, folder.id, batch)
+            for item_id in batch:
+                item = got.get(item_id)
+                if isinstance(item, Item):
+                    blob, fp = canonical(item.record)
+                    out[item_id] = P.Seen(item_id, item.version, item.record, blob, fp)
+                elif item is None or item.kind is FailureKind.NOT_FOUND:
+                    out[item_id] = P.Seen(item_id, "")  # vanished: a deletion
+                elif item.kind.lasting:
+                    bad.append(IgnoredItem(row.id, side, item_id, item.kind.value,
+                                           f"cannot read: {item.message}", "", time.time(),
+                                           False))
+                else:
+                    raise TransientError(f"cannot read item {item_id}: {item.message}")
+        if bad:
+            self.state.ignore(bad)
+            for entry in bad:
+                self._emit("ignored", f"{entry.item_id}: {entry.reason}", folder.name)
+        return out
+
+    # ------------------------------------------------------------------ plan guards
+
+    def _drop_read_only(self, fp: _Pair, actions: list[P.Action]) -> list[P.Action]:
+        blocked = {side for side, store, folder in (("a", self.a, fp.a_folder),
+                                                     ("b", self.b, fp.b_folder))
+                   if store.capabilities.read_only or folder.read_only}
+        if not blocked:
+            return actions
+        kept: list[P.Action] = []
+        for action in actions:
+            if _targets(action) & blocked:
+                self._emit("ignored", f"read-only side, not applied: {action}", fp.a_folder.name)
+                continue
+            kept.append(action)
+        return kept
+
+    def _check_brake(self, fp: _Pair, actions: Sequence[P.Action], force: bool) -> None:
+        if force:
+            return
+        total = self.state.count_pairs(fp.row.id)
+        for side in ("a", "b"):
+            count = sum(1 for x in actions if isinstance(x, P.Remove) and x.target == side)
+            if count >= self.min_delete_brake and count > self.max_delete_ratio * total:
+                raise MassDeleteError(fp.a_folder.name, side.upper(), count, total,
+                                      self.max_delete_ratio)
+
+    # ------------------------------------------------------------------ execute
+
+    def _execute(self, fp: _Pair, actions: Sequence[P.Action], report: SyncReport) -> bool:
+        row = fp.row
+        works: list[_Work] = []
+        with self.state.transaction():
+            for action in actions:
+                self._apply_local(row, action, report)
+                ops = self._ops_for(fp, action)
+                if ops:
+                    works.append(_Work(action, ops, record=_written_record(action, ops)))
+            entries = []
+            for work in works:
+                for side, op in work.ops.items():
+                    source_id = _source_id(work.action)
+                    target_id = None if isinstance(op, Create) else op.id
+                    uid = op.record.uid if isinstance(op, Create) else None
+                    entries.append((side, _op_name(op), source_id, target_id, uid))
+            ids = iter(self.state.journal_add(row.id, entries))
+            for work in works:
+                work.journal_ids = [next(ids) for _ in work.ops]
+        complete = True
+        for side, store, folder in (("a", self.a, fp.a_folder), ("b", self.b, fp.b_folder)):
+            queue = [w for w in works if side in w.ops and _ready(w, side)]
+            size = max(1, store.capabilities.batch_size)
+            for i in range(0, len(queue), size):
+                batch = queue[i : i + size]
+                results = self._apply_with_retry(store, folder.id, [w.ops[side] for w in batch])
+                with self.state.transaction():
+                    for work, result in zip(batch, results, strict=True):
+                        work.results[side] = result
+                        if not self._settle(row, work, report):
+                            complete = False
+        return complete and all(len(w.results) == len(w.ops) for w in works)
+
+    def _apply_local(self, row: FolderPairRow, action: P.Action, report: SyncReport) -> None:
+        """Actions that only touch the state (inside the execute transaction)."""
+        if isinstance(action, P.Link):
+            a, b = action.a, action.b
+            assert a.record is not None
+            self.state.put_pairs([ItemPairRow(row.id, a.id, b.id, a.version, b.version, a.fp,
+                                              b.fp, item_kind_of(a.record).value,
+                                              a.record.uid, a.blob)])
+        elif isinstance(action, P.Refresh):
+            self.state.set_versions(row.id, action.side,
+                                    [(action.pair.side_id(action.side), action.version)])
+        elif isinstance(action, P.Forget):
+            self.state.delete_pairs(row.id, [action.pair.a_id])
+        elif isinstance(action, P.Unignore):
+            self.state.unignore(row.id, action.side, [action.item_id])
+
+    def _ops_for(self, fp: _Pair, action: P.Action) -> dict[str, Op]:
+        if isinstance(action, P.CopyNew):
+            record = action.record if action.record.uid else attrs.evolve(
+                action.record, uid=uuid.uuid4().hex)
+            return {action.target: Create(record)}
+        if isinstance(action, P.Overwrite):
+            pair = action.pair
+            record = _with_uid(action.record, pair.uid)
+            return {action.target: Update(pair.side_id(action.target), record,
+                                          pair.side_version(action.target))}
+        if isinstance(action, P.DualWrite):
+            pair = action.pair
+            record = _with_uid(action.record, pair.uid)
+            return {"a": Update(pair.a_id, record, pair.a_version),
+                    "b": Update(pair.b_id, record, pair.b_version)}
+        if isinstance(action, P.CreateBoth):
+            return {"a": Create(action.record), "b": Create(action.record)}
+        if isinstance(action, P.Remove):
+            pair = action.pair
+            return {action.target: Delete(pair.side_id(action.target),
+                                          pair.side_version(action.target))}
+        return {}
+
+    def _apply_with_retry(self, store: Store, folder_id: str, ops: list[Op]) -> list[OpResult]:
+        results = list(self._call(store.apply, folder_id, ops))
+        for attempt in range(self.retries):
+            again = [i for i, r in enumerate(results)
+                     if isinstance(r, Failure) and r.kind is FailureKind.TRANSIENT]
+            if not again:
+                break
+            self._sleep(self.backoff * 2**attempt)
+            retried = self._call(store.apply, folder_id, [ops[i] for i in again])
+            for i, result in zip(again, retried, strict=True):
+                results[i] = result
+        return results
+
+    def _settle(self, row: FolderPairRow, work: _Work, report: SyncReport) -> bool:
+        """Record a finished op; returns False if the folder must be synced again."""
+        action = work.action
+        side, result = next(reversed(work.results.items()))
+        if isinstance(result, Failure):
+            if isinstance(action, P.Remove) and result.kind is FailureKind.NOT_FOUND:
+                result = Applied(action.pair.side_id(action.target), "")
+                work.results[side] = result
+            else:
+                return self._fail(row, work, side, result, report)
+        if len(work.results) < len(work.ops):
+            return True  # the other side's part is still to come
+        self.state.journal_done(work.journal_ids)
+        self._record(row, work, report)
+        return True
+
+    def _fail(self, row: FolderPairRow, work: _Work, side: str, failure: Failure,
+              report: SyncReport) -> bool:
+        work.ops = {s: op for s, op in work.ops.items() if s in work.results}  # skip the rest
+        if not failure.kind.lasting:
+            # Conflict, vanished target or transient: keep the journal and the cursors, so
+            # the next run sees both sides' changes again and decides afresh.
+            self._emit("error", f"{failure.kind.value}: {failure.message}", row.a_folder)
+            return False
+        self.state.journal_done(work.journal_ids)
+        action = work.action
+        if isinstance(action, P.CopyNew | P.Overwrite):
+            source = P.other(action.target)
+            entry = IgnoredItem(row.id, source, _source_id(action) or "", failure.kind.value,
+                                failure.message, action.source_fp, time.time(), False)
+        elif isinstance(action, P.Remove):
+            entry = IgnoredItem(row.id, action.target, action.pair.side_id(action.target),
+                                failure.kind.value, failure.message,
+                                action.pair.side_fp(action.target), time.time(), False)
+            self.state.delete_pairs(row.id, [action.pair.a_id])
+        elif isinstance(action, P.DualWrite):
+            entry = IgnoredItem(row.id, P.other(side), action.pair.side_id(P.other(side)),
+                                failure.kind.value, failure.message, "", time.time(), False)
+        else:
+            report.errors.append(f"{action}: {failure.message}")
+            return True
+        self.state.ignore([entry])
+        report.ignored += 1
+        self._emit("ignored", f"{entry.item_id}: {failure.message}", row.a_folder)
+        return True
+
+    def _record(self, row: FolderPairRow, work: _Work, report: SyncReport) -> None:
+        action = work.action
+        record = work.record
+        assert record is not None or isinstance(action, P.Remove)
+        if isinstance(action, P.Remove):
+            self.state.delete_pairs(row.id, [action.pair.a_id])
+            report.side(action.target).deleted += 1
+            return
+        assert record is not None
+        blob, fp = canonical(record)
+        kind = item_kind_of(record).value
+        res = {s: r for s, r in work.results.items() if isinstance(r, Applied)}
+        if isinstance(action, P.CopyNew):
+            t, s = action.target, P.other(action.target)
+            ids = {t: res[t].id, s: action.source_id}
+            versions = {t: res[t].version, s: action.source_version}
+            fps = {t: fp, s: action.source_fp}
+            report.side(t).created += 1
+        elif isinstance(action, P.Overwrite):
+            t, s = action.target, P.other(action.target)
+            ids = {t: action.pair.side_id(t), s: action.pair.side_id(s)}
+            versions = {t: res[t].version, s: action.source_version}
+            fps = {t: fp, s: action.source_fp}
+            report.side(t).updated += 1
+            if action.conflict:
+                report.conflicts += 1
+        elif isinstance(action, P.DualWrite):
+            ids = {"a": action.pair.a_id, "b": action.pair.b_id}
+            versions = {"a": res["a"].version, "b": res["b"].version}
+            fps = {"a": fp, "b": fp}
+            report.a.updated += 1
+            report.b.updated += 1
+            report.conflicts += 1
+        else:
+            assert isinstance(action, P.CreateBoth)
+            ids = {"a": res["a"].id, "b": res["b"].id}
+            versions = {"a": res["a"].version, "b": res["b"].version}
+            fps = {"a": fp, "b": fp}
+            report.a.created += 1
+            report.b.created += 1
+        self.state.put_pairs([ItemPairRow(row.id, ids["a"], ids["b"], versions["a"],
+                                          versions["b"], fps["a"], fps["b"], kind, record.uid,
+                                          blob)])
+
+    # ------------------------------------------------------------------ folders
+
+    def _pair_folders(self, *, dry_run: bool) -> tuple[list[_Pair], list[PlannedAction]]:
+        planned: list[PlannedAction] = []
+        a_folders = self._usable_folders(self.a)
+        b_folders = self._usable_folders(self.b)
+        pairs: list[_Pair] = []
+        taken_a: set[str] = set()
+        taken_b: set[str] = set()
+        for row in self.state.folder_pairs(self.pair):
+            fa, fb = a_folders.get(row.a_folder), b_folders.get(row.b_folder)
+            if fa is not None and fb is not None:
+                pairs.append(_Pair(row, fa, fb))
+                taken_a.add(fa.id)
+                taken_b.add(fb.id)
+                continue
+            survivor, store, side = (fb, self.b, "B") if fa is None else (fa, self.a, "A")
+            if dry_run:
+                if survivor is not None:
+                    planned.append(PlannedAction(survivor.name, f"delete folder on {side}"))
+                continue
+            if survivor is not None:
+                taken_a.add(survivor.id) if side == "A" else taken_b.add(survivor.id)
+                if not survivor.is_default and _writable(store) and not survivor.read_only:
+                    self._call(store.delete_folder, survivor.id)
+                    self._emit("folder", f"deleted folder {survivor.name} on {side}")
+            self.state.remove_folder_pair(row.id)
+        mapping_ab = {p.a_folder.id: p.b_folder.id for p in pairs}
+        mapping_ba = {v: k for k, v in mapping_ab.items()}
+        for src_side, src, dst, taken_src, taken_dst, mapping in (
+            ("a", a_folders, b_folders, taken_a, taken_b, mapping_ab),
+            ("b", b_folders, a_folders, taken_b, taken_a, mapping_ba),
+        ):
+            dst_store = self.b if src_side == "a" else self.a
+            for folder in src.values():
+                if folder.id in taken_src:
+                    continue
+                match = _match_folder(folder, dst, taken_dst, mapping)
+                if match is None:
+                    if not (_writable(dst_store) and dst_store.capabilities.folder_ops):
+                        continue
+                    if dry_run:
+                        planned.append(PlannedAction(
+                            folder.name, f"create folder on {P.other(src_side).upper()}"))
+                        continue
+                    parent = mapping.get(folder.parent_id) if folder.parent_id else None
+                    match = self._call(dst_store.create_folder, folder.name, folder.kind, parent)
+                    self._emit("folder", f"created folder {folder.name}")
+                taken_src.add(folder.id)
+                taken_dst.add(match.id)
+                mapping[folder.id] = match.id
+                if dry_run:
+                    continue
+                fa, fb = (folder, match) if src_side == "a" else (match, folder)
+                row = self.state.add_folder_pair(self.pair, fa.id, fb.id, fa.kind.value)
+                pairs.append(_Pair(row, fa, fb))
+        return pairs, planned
+
+    def _usable_folders(self, store: Store) -> dict[str, Folder]:
+        kinds = store.capabilities.kinds
+        out = {}
+        for folder in self._call(store.folders):
+            if self.folder_kinds is not None and folder.kind not in self.folder_kinds:
+                continue
+            if folder.kind.item_kinds & kinds:
+                out[folder.id] = folder
+        return out
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        for attempt in range(self.retries + 1):
+            try:
+                return fn(*args)
+            except TransientError as exc:
+                if attempt == self.retries:
+                    raise
+                log.info("transient failure (%s), retrying", exc)
+                self._sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _emit(self, kind: str, message: str, folder: str | None = None, count: int = 0) -> None:
+        log.debug("%s: %s", kind, message)
+        if self.observers:
+            event = SyncEvent(kind, message, folder, count)
+            for observer in self.observers:
+                observer(event)
+
+
+def _targets(action: P.Action) -> set[str]:
+    if isinstance(action, P.CopyNew | P.Overwrite | P.Remove):
+        return {action.target}
+    if isinstance(action, P.DualWrite | P.CreateBoth):
+        return {"a", "b"}
+    return set()
+
+
+def _with_uid(record: Record, uid: str | None) -> Record:
+    # Keep the uid the pair was created with when a side does not carry one.
+    return record if record.uid or not uid else attrs.evolve(record, uid=uid)
+
+
+def _ready(work: _Work, side: str) -> bool:
+    # B-side parts of two-sided actions run only if the A part succeeded.
+    if side == "b" and "a" in work.ops:
+        return isinstance(work.results.get("a"), Applied)
+    return True
+
+
+def _written_record(action: P.Action, ops: Mapping[str, Op]) -> Record | None:
+    for op in ops.values():
+        if isinstance(op, Create | Update):
+            return op.record
+    return None
+
+
+def _source_id(action: P.Action) -> str | None:
+    if isinstance(action, P.CopyNew):
+        return action.source_id
+    if isinstance(action, P.Overwrite):
+        return action.pair.side_id(P.other(action.target))
+    return None
+
+
+def _op_name(op: Op) -> str:
+    return type(op).__name__.lower()
+
+
+def _writable(store: Store) -> bool:
+    return not store.capabilities.read_only
+
+
+def _match_folder(folder: Folder, candidates: Mapping[str, Folder], taken: set[str],
+                  mapping: Mapping[str, str]) -> Folder | None:
+    free = [c for c in candidates.values() if c.id not in taken and c.kind is folder.kind]
+    if folder.is_default:
+        for c in free:
+            if c.is_default:
+                return c
+    parent = mapping.get(folder.parent_id) if folder.parent_id else None
+    for c in free:
+        if c.name == folder.name and c.parent_id == parent and not c.is_default:
+            return c
+    return None
+

@@ -1,0 +1,431 @@
+"""The planner: a pure function from what changed on both sides to the actions to take.
+
+Input (:class:`FolderDelta`): for one folder pair, the items seen changed on side A and on
+side B (:class:`Seen`; ``record is None`` means deleted), the item pairs they belong to,
+the ignored items and the uids of creates a crashed run may have left behind. Output: a
+list of actions (:data:`Action`), each naming the side it writes to. The planner does no
+I/O, so every (A state × B state) combination is unit-tested directly.
+
+The rules, per item pair (A change × B change):
+
+==================  ================  ======================================================
+A                   B                 action
+==================  ================  ======================================================
+new                 (no match)        CopyNew → B
+(no match)          new               CopyNew → A
+new                 new, same uid     Link if equal, else conflict without base
+modified            unchanged         Overwrite B   (a version-only change: Refresh)
+deleted             unchanged         Remove on B
+modified            modified          Link if equal, else conflict (policy)
+deleted             modified          modification wins: CopyNew → A (Remove if delete_wins)
+deleted             deleted           Forget
+==================  ================  ======================================================
+
+"new, same uid" also matches by fingerprint when neither side has a uid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TypeAlias
+
+import attrs
+from attrs import frozen
+
+from oxsync.core.policy import ConflictPolicy
+from oxsync.core.records import Record
+from oxsync.core.serial import canonical, from_data, to_data
+from oxsync.core.state import IgnoredItem, ItemPairRow
+from oxsync.core.store import Capabilities
+
+__all__ = [
+    "Action",
+    "CopyNew",
+    "CreateBoth",
+    "DualWrite",
+    "FolderDelta",
+    "Forget",
+    "Link",
+    "Overwrite",
+    "Refresh",
+    "Remove",
+    "Seen",
+    "Unignore",
+    "other",
+    "plan_folder",
+]
+
+
+def other(side: str) -> str:
+    """The other side: ``"a"`` ↔ ``"b"``."""
+    return "b" if side == "a" else "a"
+
+
+@frozen
+class Seen:
+    """An item seen changed on one side: ``record=None`` means it is gone."""
+
+    id: str
+    version: str
+    record: Record | None = None
+    blob: bytes = b""
+    fp: str = ""
+
+    @property
+    def deleted(self) -> bool:
+        """Whether the item was deleted."""
+        return self.record is None
+
+
+@frozen
+class FolderDelta:
+    """Everything the planner needs for one folder pair."""
+
+    a: Mapping[str, Seen]
+    b: Mapping[str, Seen]
+    pairs_a: Mapping[str, ItemPairRow]
+    pairs_b: Mapping[str, ItemPairRow]
+    ignored_a: Mapping[str, IgnoredItem] = attrs.field(factory=dict)
+    ignored_b: Mapping[str, IgnoredItem] = attrs.field(factory=dict)
+    pending_uids: Mapping[str, str] = attrs.field(factory=dict)  # uid -> source id
+    caps_a: Capabilities = Capabilities()
+    caps_b: Capabilities = Capabilities()
+
+
+# ----------------------------------------------------------------------------- actions
+
+
+@frozen
+class CopyNew:
+    """Create ``record`` on ``target``; pair it with the source item."""
+
+    target: str
+    source_id: str
+    source_version: str
+    source_fp: str
+    record: Record
+    blob: bytes
+
+    def __str__(self) -> str:
+        return f"create on {self.target.upper()}: {_label(self.record)} (from {self.source_id})"
+
+
+@frozen
+class Overwrite:
+    """Replace the paired item on ``target`` with ``record`` (the source side's content)."""
+
+    target: str
+    pair: ItemPairRow
+    source_version: str
+    source_fp: str
+    record: Record
+    blob: bytes
+    conflict: bool = False
+
+    def __str__(self) -> str:
+        what = "resolve conflict, update" if self.conflict else "update"
+        return f"{what} on {self.target.upper()}: {_label(self.record)} ({self.pair.side_id(self.target)})"
+
+
+@frozen
+class DualWrite:
+    """Write the merged ``record`` to both sides (a merge changed fields of both)."""
+
+    pair: ItemPairRow
+    record: Record
+    blob: bytes
+
+    def __str__(self) -> str:
+        return f"merge into A and B: {_label(self.record)} ({self.pair.a_id} / {self.pair.b_id})"
+
+
+@frozen
+class CreateBoth:
+    """Create ``record`` on both sides as a new pair (keep-both's extra copy)."""
+
+    record: Record
+    blob: bytes
+
+    def __str__(self) -> str:
+        return f"create on A and B (kept both): {_label(self.record)}"
+
+
+@frozen
+class Remove:
+    """Delete the paired item on ``target`` (it was deleted on the other side)."""
+
+    target: str
+    pair: ItemPairRow
+
+    def __str__(self) -> str:
+        return f"delete on {self.target.upper()}: {self.pair.side_id(self.target)}"
+
+
+@frozen
+class Link:
+    """Pair two equal items without writing."""
+
+    a: Seen
+    b: Seen
+
+    def __str__(self) -> str:
+        return f"pair equal items {self.a.id} ⇄ {self.b.id}"
+
+
+@frozen
+class Refresh:
+    """Only the version moved on ``side`` (same content): remember the new version."""
+
+    pair: ItemPairRow
+    side: str
+    version: str
+
+    def __str__(self) -> str:
+        return f"note new version of {self.pair.side_id(self.side)} on {self.side.upper()}"
+
+
+@frozen
+class Forget:
+    """Both sides deleted the item: drop the pair."""
+
+    pair: ItemPairRow
+
+    def __str__(self) -> str:
+        return f"forget {self.pair.a_id} / {self.pair.b_id} (deleted on both sides)"
+
+
+@frozen
+class Unignore:
+    """The item was on the ignored list but is gone or changed: drop the entry."""
+
+    side: str
+    item_id: str
+
+    def __str__(self) -> str:
+        return f"take {self.item_id} off the ignored list"
+
+
+Action: TypeAlias = (
+    CopyNew | Overwrite | DualWrite | CreateBoth | Remove | Link | Refresh | Forget | Unignore
+)
+
+
+def _label(record: Record) -> str:
+    for name in ("display_name", "summary", "last_name", "first_name"):
+        value = getattr(record, name, None)
+        if value:
+            return repr(value)
+    return f"{type(record).__name__}({record.uid or '?'})"
+
+
+# ----------------------------------------------------------------------------- planner
+
+
+def plan_folder(delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
+    """Plan the actions for one folder pair (pure; see the module docstring)."""
+    actions: list[Action] = []
+    paired: dict[tuple[str, str], tuple[ItemPairRow, Seen | None, Seen | None]] = {}
+    new_a: list[Seen] = []
+    new_b: list[Seen] = []
+    for side, seen_map, pairs, new in (("a", delta.a, delta.pairs_a, new_a),
+                                       ("b", delta.b, delta.pairs_b, new_b)):
+        ignored = delta.ignored_a if side == "a" else delta.ignored_b
+        for item_id, seen in seen_map.items():
+            entry = ignored.get(item_id)
+            if entry is not None:
+                if seen.deleted or entry.fingerprint != seen.fp or entry.retry:
+                    actions.append(Unignore(side, item_id))
+                else:
+                    continue  # unchanged since refused: leave it alone
+            pair = pairs.get(item_id)
+            if pair is None:
+                if not seen.deleted:
+                    new.append(seen)
+                continue
+            key = (pair.a_id, pair.b_id)
+            _, sa, sb = paired.get(key, (pair, None, None))
+            paired[key] = (pair, seen, sb) if side == "a" else (pair, sa, seen)
+
+    for pair, sa, sb in paired.values():
+        actions.extend(_plan_pair(pair, sa, sb, delta, policy))
+    actions.extend(_plan_new(new_a, new_b, delta, policy))
+    return actions
+
+
+def _plan_pair(pair: ItemPairRow, sa: Seen | None, sb: Seen | None, delta: FolderDelta,
+               policy: ConflictPolicy) -> list[Action]:
+    # A change that only moved the version (same content) is no change; remember the
+    # version so later writes expect the right one.
+    refreshed: list[Action] = []
+    if sa is not None and not sa.deleted and sa.fp == pair.a_fp:
+        if sa.version != pair.a_version:
+            pair = attrs.evolve(pair, a_version=sa.version)
+            refreshed.append(Refresh(pair, "a", sa.version))
+        sa = None
+    if sb is not None and not sb.deleted and sb.fp == pair.b_fp:
+        if sb.version != pair.b_version:
+            pair = attrs.evolve(pair, b_version=sb.version)
+            refreshed.append(Refresh(pair, "b", sb.version))
+        sb = None
+    if sa is None and sb is None:
+        return refreshed
+    return _plan_changed_pair(pair, sa, sb, delta, policy)
+
+
+def _plan_changed_pair(pair: ItemPairRow, sa: Seen | None, sb: Seen | None,
+                       delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
+    if sb is None:
+        assert sa is not None
+        return [_propagate(pair, sa, "b", delta)]
+    if sa is None:
+        return [_propagate(pair, sb, "a", delta)]
+    if sa.deleted and sb.deleted:
+        return [Forget(pair)]
+    if sa.deleted or sb.deleted:
+        survivor, side = (sb, "b") if sa.deleted else (sa, "a")
+        if policy.delete_wins:
+            return [Remove(side, pair)]
+        assert survivor.record is not None
+        # The modification wins: recreate it where it was deleted, as a new pair.
+        return [Forget(pair), CopyNew(other(side), survivor.id, survivor.version, survivor.fp,
+                                      survivor.record, survivor.blob)]
+    if sa.fp == sb.fp:
+        return [Link(sa, sb)]
+    assert sa.record is not None and sb.record is not None
+    base = _base_record(pair)
+    fresh = attrs.evolve(pair, a_version=sa.version, b_version=sb.version)
+    return _resolve(fresh, sa, sb, base, delta, policy)
+
+
+def _propagate(pair: ItemPairRow, seen: Seen, target: str, delta: FolderDelta) -> Action:
+    if seen.deleted:
+        return Remove(target, pair)
+    assert seen.record is not None
+    record, blob = _restore_unsupported(seen.record, seen.blob, pair, other(target), delta)
+    return Overwrite(target, pair, seen.version, seen.fp, record, blob)
+
+
+def _resolve(pair: ItemPairRow | None, sa: Seen, sb: Seen, base: Record | None,
+             delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
+    assert sa.record is not None and sb.record is not None
+    resolution = policy.resolve(base, sa.record, sb.record)
+    merged = resolution.merged
+    blob, fp = canonical(merged)
+    actions: list[Action] = []
+    if pair is None:
+        # New on both sides with the same uid but different content.
+        if fp == sa.fp:
+            actions.append(Link(sa, sb) if sa.fp == sb.fp else _overwrite_new(sa, sb, "b", merged, blob))
+        elif fp == sb.fp:
+            actions.append(_overwrite_new(sb, sa, "a", merged, blob))
+        else:
+            link = Link(sa, sb)
+            actions.append(DualWrite(_pair_from_link(link), merged, blob))
+    elif fp == sa.fp:
+        actions.append(Overwrite("b", pair, sa.version, sa.fp, merged, blob, conflict=True))
+    elif fp == sb.fp:
+        actions.append(Overwrite("a", pair, sb.version, sb.fp, merged, blob, conflict=True))
+    else:
+        actions.append(DualWrite(pair, merged, blob))
+    if resolution.extra is not None:
+        extra_blob, _ = canonical(resolution.extra)
+        actions.append(CreateBoth(resolution.extra, extra_blob))
+    return actions
+
+
+def _pair_from_link(link: Link) -> ItemPairRow:
+    return ItemPairRow(0, link.a.id, link.b.id, link.a.version, link.b.version, link.a.fp,
+                       link.b.fp, "", None, b"")
+
+
+def _overwrite_new(source: Seen, target_seen: Seen, target: str, record: Record,
+                   blob: bytes) -> Overwrite:
+    a, b = (source, target_seen) if target == "b" else (target_seen, source)
+    pair = _pair_from_link(Link(a, b))
+    return Overwrite(target, pair, source.version, source.fp, record, blob, conflict=True)
+
+
+def _plan_new(new_a: Sequence[Seen], new_b: Sequence[Seen], delta: FolderDelta,
+              policy: ConflictPolicy) -> list[Action]:
+    actions: list[Action] = []
+    by_uid: dict[str, Seen] = {}
+    by_fp: dict[str, Seen] = {}
+    for seen in new_b:
+        assert seen.record is not None
+        if seen.record.uid:
+            by_uid.setdefault(seen.record.uid, seen)
+        by_fp.setdefault(seen.fp, seen)
+    matched_b: set[str] = set()
+    for sa in new_a:
+        assert sa.record is not None
+        match = None
+        uid = sa.record.uid
+        if uid and uid in by_uid and by_uid[uid].id not in matched_b:
+            match = by_uid[uid]
+        else:
+            pending = next((u for u, src in delta.pending_uids.items() if src == sa.id), None)
+            if pending and pending in by_uid and by_uid[pending].id not in matched_b:
+                match = by_uid[pending]
+            elif sa.fp in by_fp and by_fp[sa.fp].id not in matched_b:
+                cand = by_fp[sa.fp]
+                assert cand.record is not None
+                if not cand.record.uid or not uid or cand.record.uid == uid:
+                    match = cand
+        if match is None:
+            record, blob = sa.record, sa.blob
+            actions.append(CopyNew("b", sa.id, sa.version, sa.fp, record, blob))
+            continue
+        matched_b.add(match.id)
+        if match.fp == sa.fp or _same_but_uid(sa, match):
+            actions.append(Link(sa, match))
+        else:
+            actions.extend(_resolve(None, sa, match, None, delta, policy))
+    for sb in new_b:
+        if sb.id not in matched_b:
+            assert sb.record is not None
+            actions.append(CopyNew("a", sb.id, sb.version, sb.fp, sb.record, sb.blob))
+    return actions
+
+
+def _same_but_uid(a: Seen, b: Seen) -> bool:
+    # A create whose store assigned the uid (journal recovery) differs only in the uid.
+    assert a.record is not None and b.record is not None
+    if a.record.uid == b.record.uid:
+        return False
+    return canonical(attrs.evolve(a.record, uid=b.record.uid))[1] == b.fp
+
+
+def _base_record(pair: ItemPairRow) -> Record | None:
+    if not pair.base:
+        return None
+    import json
+
+    from oxsync.core.records import ItemKind
+
+    return from_data(ItemKind(pair.kind), json.loads(pair.base))
+
+
+def _restore_unsupported(record: Record, blob: bytes, pair: ItemPairRow, source: str,
+                         delta: FolderDelta) -> tuple[Record, bytes]:
+    """Fill fields the source side cannot hold from the base, so they are never erased."""
+    caps = delta.caps_a if source == "a" else delta.caps_b
+    from oxsync.core.records import item_kind_of
+
+    missing = caps.unsupported_fields.get(item_kind_of(record))
+    if not missing or not pair.base:
+        return record, blob
+    base = _base_record(pair)
+    if base is None or type(base) is not type(record):
+        return record, blob
+    data, base_data = to_data(record), to_data(base)
+    for name in missing:
+        head, _, rest = name.partition(".")
+        if rest:
+            part = dict(data.get(head, {}))
+            if rest in base_data.get(head, {}):
+                part[rest] = base_data[head][rest]
+                data[head] = part
+        elif head in base_data:
+            data[head] = base_data[head]
+    restored = from_data(item_kind_of(record), data)
+    return restored, canonical(restored)[0]
