@@ -1,0 +1,505 @@
+"""Property-bag objects and the per-item collections of the fake object model.
+
+:class:`OomObject` declares its properties in ``_PROPS`` (name -> default), the
+read-only ones in ``_READONLY`` and the Date ones in ``_DATES``. Reading an unknown name
+raises ``AttributeError`` (as early-bound pywin32 does), writing a read-only one too;
+Date properties read back as local wall clock labelled UTC (pywin32's quirk).
+Every property access and method call is counted on the application (``app.calls``).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from oxsync.testing.outlook._com import (
+    E_FAIL,
+    E_INVALIDARG,
+    MAPI_E_NOT_FOUND,
+    NO_DATE,
+    com_error,
+    labelled_utc,
+    wall_clock,
+)
+from oxsync.testing.outlook.constants import PS_PUBLIC_STRINGS, constants
+
+if TYPE_CHECKING:
+    from oxsync.testing.outlook._model import Application
+
+__all__ = [
+    "Attachment",
+    "Attachments",
+    "OomObject",
+    "PropertyAccessor",
+    "Recipient",
+    "Recipients",
+    "UserProperties",
+    "UserProperty",
+]
+
+PICTURE_NAME = "ContactPicture.jpg"
+_PICTURE_EXTENSIONS = {
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".png",
+    ".bmp",
+    ".tif",
+    ".tiff",
+    ".ico",
+    ".wmf",
+    ".emf",
+}
+
+
+class OomObject:
+    """A COM object with declared properties; see the module docstring."""
+
+    _PROPS: ClassVar[dict[str, Any]] = {}
+    _READONLY: ClassVar[frozenset[str]] = frozenset()
+    _DATES: ClassVar[frozenset[str]] = frozenset()
+
+    _app: Application
+    _p: dict[str, Any]
+
+    def __init__(self, app: Application) -> None:
+        object.__setattr__(self, "_app", app)
+        object.__setattr__(self, "_p", dict(self._PROPS))
+
+    def __getattr__(self, name: str) -> Any:
+        props = self.__dict__.get("_p")
+        if props is None or name not in props:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+        self._touch()
+        value = props[name]
+        if name in self._DATES and isinstance(value, datetime):
+            return labelled_utc(value)
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+            return
+        descriptor = getattr(type(self), name, None)
+        if isinstance(descriptor, property):
+            self._touch()
+            if descriptor.fset is None:
+                raise AttributeError(f"Property '{type(self).__name__}.{name}' can not be set.")
+            descriptor.fset(self, value)
+            return
+        if name not in self._p or name in self._READONLY:
+            raise AttributeError(f"Property '{type(self).__name__}.{name}' can not be set.")
+        self._touch()
+        self._set(name, value)
+
+    def _set(self, name: str, value: Any) -> None:
+        """Store a property value, converting as COM would."""
+        default = self._PROPS[name]
+        if name in self._DATES:
+            value = wall_clock(value) if value is not None else NO_DATE
+        elif isinstance(default, bool):
+            value = bool(value)
+        elif isinstance(default, int):
+            if isinstance(value, bool) or not isinstance(value, int):
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    raise com_error(E_INVALIDARG, f"type mismatch for {name}") from None
+        elif isinstance(default, str):
+            value = "" if value is None else str(value)
+        self._p[name] = value
+
+    def _touch(self) -> None:
+        self._check_alive()
+        self._app.calls += 1
+
+    def _check_alive(self) -> None:
+        """Raise if the object is dead (overridden by items)."""
+
+
+class UserProperty(OomObject):
+    """One user-defined property of an item."""
+
+    _PROPS: ClassVar[dict[str, Any]] = {"Name": "", "Type": 1, "Value": None}
+    _READONLY = frozenset({"Name", "Type"})
+
+    def __init__(self, owner: UserProperties, name: str) -> None:
+        super().__init__(owner._app)
+        self._owner = owner
+        self._p["Name"] = name
+        self._p["Type"] = owner._values[name][0]
+
+    @property
+    def Value(self) -> Any:
+        """The value (Date values labelled UTC like every COM date)."""
+        kind, value = self._owner._values[self._p["Name"]]
+        if kind == constants.olDateTime and isinstance(value, datetime):
+            return labelled_utc(value)
+        return value
+
+    @Value.setter
+    def Value(self, value: Any) -> None:
+        name = self._p["Name"]
+        kind = self._owner._values[name][0]
+        self._owner._values[name] = (kind, _coerce_user_value(kind, value))
+
+    def Delete(self) -> None:
+        """Remove the property from the item."""
+        self._touch()
+        self._owner._values.pop(self._p["Name"], None)
+
+
+def _coerce_user_value(kind: int, value: Any) -> Any:
+    if kind == constants.olDateTime:
+        return NO_DATE if value is None else wall_clock(value)
+    if kind == constants.olYesNo:
+        return bool(value)
+    if kind in (constants.olNumber, constants.olCurrency, constants.olPercent):
+        return float(value or 0)
+    if kind in (constants.olInteger, constants.olDuration):
+        return int(value or 0)
+    return "" if value is None else str(value)
+
+
+_USER_DEFAULTS = {
+    constants.olDateTime: NO_DATE,
+    constants.olYesNo: False,
+    constants.olNumber: 0.0,
+    constants.olCurrency: 0.0,
+    constants.olPercent: 0.0,
+    constants.olInteger: 0,
+    constants.olDuration: 0,
+}
+_USER_TYPES = {
+    constants.olText,
+    constants.olNumber,
+    constants.olDateTime,
+    constants.olYesNo,
+    constants.olDuration,
+    constants.olKeywords,
+    constants.olPercent,
+    constants.olCurrency,
+    18,
+    19,
+    constants.olInteger,
+}
+
+
+class UserProperties(OomObject):
+    """``item.UserProperties``: Add / Find / Item / Remove / Count."""
+
+    def __init__(self, item: Any) -> None:
+        super().__init__(item._app)
+        self._item = item
+        self._values: dict[str, tuple[int, Any]] = item._user
+
+    @property
+    def Count(self) -> int:
+        """Number of user properties."""
+        return len(self._values)
+
+    def Add(
+        self,
+        Name: str,
+        Type: int,
+        AddToFolderFields: bool = True,
+        DisplayFormat: Any = None,
+    ) -> UserProperty:
+        """Define a property on the item (and, by default, in its folder)."""
+        self._touch()
+        if not Name or len(Name) > 64 or any(c in Name for c in "[]_#"):
+            raise com_error(E_INVALIDARG, f"invalid user property name {Name!r}")
+        if Type not in _USER_TYPES:
+            raise com_error(E_INVALIDARG, f"user property type {Type} is not allowed")
+        if Name in self._values:
+            raise com_error(E_FAIL, f"a property named {Name!r} already exists")
+        self._values[Name] = (Type, _USER_DEFAULTS.get(Type, ""))
+        if AddToFolderFields and self._item._folder is not None:
+            self._item._folder._user_defined[Name] = Type
+        return UserProperty(self, Name)
+
+    def Find(self, Name: str, Custom: bool = True) -> UserProperty | None:
+        """The property named ``Name``, or None."""
+        self._touch()
+        return UserProperty(self, Name) if Name in self._values else None
+
+    def Item(self, Index: int | str) -> UserProperty:
+        """By 1-based index or by name."""
+        self._touch()
+        names = list(self._values)
+        if isinstance(Index, str):
+            if Index not in self._values:
+                raise com_error(MAPI_E_NOT_FOUND, f"no user property {Index!r}")
+            return UserProperty(self, Index)
+        if not 1 <= Index <= len(names):
+            raise com_error(E_INVALIDARG, "array index out of bounds")
+        return UserProperty(self, names[Index - 1])
+
+    def Remove(self, Index: int) -> None:
+        """Remove by 1-based index."""
+        name = self.Item(Index)._p["Name"]
+        del self._values[name]
+
+    def __iter__(self) -> Iterator[UserProperty]:
+        return (UserProperty(self, n) for n in list(self._values))
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class Attachment(OomObject):
+    """One attachment (by value)."""
+
+    _PROPS: ClassVar[dict[str, Any]] = {"FileName": "", "DisplayName": "", "Size": 0, "Index": 0}
+    _READONLY = frozenset({"FileName", "Size", "Index"})
+
+    def __init__(self, owner: Attachments, record: dict[str, Any], index: int) -> None:
+        super().__init__(owner._app)
+        self._owner = owner
+        self._record = record
+        self._p.update(
+            FileName=record["filename"],
+            DisplayName=record["display"],
+            Size=len(record["data"]),
+            Index=index,
+        )
+
+    @property
+    def Type(self) -> int:
+        """olByValue once the item was saved, olOLE before (as Outlook reports it)."""
+        return constants.olByValue if self._owner._item._p["EntryID"] else constants.olOLE
+
+    def SaveAsFile(self, Path: str) -> None:
+        """Write the attachment's bytes to ``Path``."""
+        self._touch()
+        with open(Path, "wb") as fh:
+            fh.write(self._record["data"])
+
+    def Delete(self) -> None:
+        """Remove the attachment from the item."""
+        self._touch()
+        self._owner._records.remove(self._record)
+
+
+class Attachments(OomObject):
+    """``item.Attachments`` (1-based; a contact picture is a hidden member of it)."""
+
+    def __init__(self, item: Any) -> None:
+        super().__init__(item._app)
+        self._item = item
+        self._records: list[dict[str, Any]] = item._attachments
+
+    @property
+    def Count(self) -> int:
+        """Number of attachments (the contact picture included)."""
+        return len(self._records)
+
+    def Add(
+        self,
+        Source: str,
+        Type: int = 1,
+        Position: Any = None,
+        DisplayName: str | None = None,
+    ) -> Attachment:
+        """Attach the file at ``Source`` (by value: its bytes are copied)."""
+        self._touch()
+        if Type not in (constants.olByValue, constants.olEmbeddeditem):
+            raise com_error(E_INVALIDARG, f"attachment type {Type} is not supported")
+        try:
+            with open(Source, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            raise com_error(MAPI_E_NOT_FOUND, f"cannot find file {Source}") from None
+        name = os.path.basename(Source)
+        record = {"filename": name, "display": DisplayName or name, "data": data}
+        self._records.append(record)
+        return Attachment(self, record, len(self._records))
+
+    def Item(self, Index: int) -> Attachment:
+        """By 1-based index."""
+        self._touch()
+        if not 1 <= Index <= len(self._records):
+            raise com_error(E_INVALIDARG, "array index out of bounds")
+        return Attachment(self, self._records[Index - 1], Index)
+
+    def Remove(self, Index: int) -> None:
+        """Remove by 1-based index."""
+        self.Item(Index).Delete()
+
+    def __iter__(self) -> Iterator[Attachment]:
+        return (Attachment(self, r, i + 1) for i, r in enumerate(list(self._records)))
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
+class AddressEntry(OomObject):
+    """The address-book entry behind a resolved recipient."""
+
+    _PROPS: ClassVar[dict[str, Any]] = {"Name": "", "Address": "", "Type": "SMTP"}
+    _READONLY = frozenset(_PROPS)
+
+
+class Recipient(OomObject):
+    """A recipient (meeting attendee, task assignee, distribution-list member)."""
+
+    _PROPS: ClassVar[dict[str, Any]] = {
+        "Name": "",
+        "Address": "",
+        "Type": 1,
+        "MeetingResponseStatus": 0,
+        "Resolved": False,
+    }
+    _READONLY = frozenset({"Name", "Address", "Resolved"})
+
+    def __init__(self, app: Application, record: dict[str, Any]) -> None:
+        super().__init__(app)
+        self._record = record
+        self._p.update(
+            {k: record[k] for k in ("Name", "Address", "Type", "MeetingResponseStatus", "Resolved")}
+        )
+
+    def _set(self, name: str, value: Any) -> None:
+        super()._set(name, value)
+        self._record[name] = self._p[name]
+
+    @property
+    def AddressEntry(self) -> AddressEntry | None:
+        """The resolved entry (None until resolved)."""
+        if not self._record["Resolved"]:
+            return None
+        entry = AddressEntry(self._app)
+        entry._p.update(Name=self._record["Name"], Address=self._record["Address"])
+        return entry
+
+    def Resolve(self) -> bool:
+        """Resolve the typed text: ``"Name <addr>"`` or a bare address resolve, names don't."""
+        self._touch()
+        return _resolve(self._record)
+
+
+def new_recipient_record(text: str) -> dict[str, Any]:
+    """Unresolved recipient data for the text typed in a To box."""
+    return {
+        "Name": text,
+        "Address": "",
+        "Type": constants.olRequired,
+        "MeetingResponseStatus": 0,
+        "Resolved": False,
+    }
+
+
+def _resolve(record: dict[str, Any]) -> bool:
+    text = record["Name"].strip()
+    if "<" in text and text.endswith(">"):
+        name, _, addr = text[:-1].partition("<")
+        record.update(
+            Name=name.strip().strip('"') or addr.strip(), Address=addr.strip(), Resolved=True
+        )
+    elif "@" in text and " " not in text:
+        record.update(Name=text, Address=text, Resolved=True)
+    return bool(record["Resolved"])
+
+
+class Recipients(OomObject):
+    """``item.Recipients``: Add / Item / Remove / ResolveAll / Count (1-based)."""
+
+    def __init__(self, app: Application, records: list[dict[str, Any]]) -> None:
+        super().__init__(app)
+        self._records = records
+
+    @property
+    def Count(self) -> int:
+        """Number of recipients."""
+        return len(self._records)
+
+    def Add(self, Name: str) -> Recipient:
+        """Add an (unresolved) recipient for ``Name`` (display name or address)."""
+        self._touch()
+        record = new_recipient_record(Name)
+        self._records.append(record)
+        return Recipient(self._app, record)
+
+    def Item(self, Index: int) -> Recipient:
+        """By 1-based index."""
+        self._touch()
+        if not 1 <= Index <= len(self._records):
+            raise com_error(E_INVALIDARG, "array index out of bounds")
+        return Recipient(self._app, self._records[Index - 1])
+
+    def Remove(self, Index: int) -> None:
+        """Remove by 1-based index."""
+        self._touch()
+        if not 1 <= Index <= len(self._records):
+            raise com_error(E_INVALIDARG, "array index out of bounds")
+        del self._records[Index - 1]
+
+    def ResolveAll(self) -> bool:
+        """Resolve every recipient; True if all resolved."""
+        self._touch()
+        return all([_resolve(r) for r in self._records])
+
+    def __iter__(self) -> Iterator[Recipient]:
+        return (Recipient(self._app, r) for r in list(self._records))
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
+_NS_STRING = "http://schemas.microsoft.com/mapi/string/"
+_NS_PROPTAG = "http://schemas.microsoft.com/mapi/proptag/"
+
+
+def user_property_name(schema: str) -> str | None:
+    """The UserProperty a string-namespace schema name in PS_PUBLIC_STRINGS refers to."""
+    if not schema.startswith(_NS_STRING):
+        return None
+    rest = schema[len(_NS_STRING) :]
+    guid, _, name = rest.partition("/")
+    if guid.upper() != PS_PUBLIC_STRINGS.upper():
+        return None
+    name = name.partition("/")[0]
+    return name.replace("%20", " ").replace("%22", '"').replace("%27", "'").replace("%25", "%")
+
+
+class PropertyAccessor(OomObject):
+    """``item.PropertyAccessor`` over schema names (proptag / id / string namespaces)."""
+
+    def __init__(self, item: Any) -> None:
+        super().__init__(item._app)
+        self._item = item
+
+    def GetProperty(self, SchemaName: str) -> Any:
+        """Value by schema name; PT_SYSTIME values come back in UTC."""
+        self._touch()
+        return self._item._schema_get(SchemaName)
+
+    def SetProperty(self, SchemaName: str, Value: Any) -> None:
+        """Set a value by schema name (saved with the item's ``Save``)."""
+        self._touch()
+        if SchemaName.startswith("https://"):
+            raise com_error(MAPI_E_NOT_FOUND, "unknown property (use http:// schema names)")
+        name = user_property_name(SchemaName)
+        if name is not None:
+            kind = self._item._user.get(name, (constants.olText, ""))[0]
+            self._item._user[name] = (kind, _coerce_user_value(kind, Value))
+        elif SchemaName.startswith(_NS_PROPTAG):
+            raise com_error(E_FAIL, f"property {SchemaName} is read-only or computed")
+        else:
+            self._item._accessor[SchemaName] = copy.deepcopy(Value)
+
+    def GetProperties(self, SchemaNames: list[str]) -> list[Any]:
+        """Several values at once."""
+        return [self.GetProperty(s) for s in SchemaNames]
+
+    def DeleteProperty(self, SchemaName: str) -> None:
+        """Remove a custom property."""
+        self._touch()
+        name = user_property_name(SchemaName)
+        if name is not None:
+            self._item._user.pop(name, None)
+        else:
+            self._item._accessor.pop(SchemaName, None)
