@@ -38,7 +38,7 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -164,12 +164,16 @@ _INT: Codec[int | None] = _int(-(2**63), 2**63 - 1)
 _COUNT = _int(0, 2**31 - 1)
 _PERCENT = _int(0, 100)
 _COLOR = _int(0, 10)
+# OX writes 0 for "no colour" / "no duration"; reading 0 as None keeps both forms alike.
+_COLOR_LABEL: Codec[int | None] = Codec(_COLOR.dump, lambda text: _COLOR.load(text) or None)
 _BOOL: Codec[bool] = Codec(lambda value: "true" if value else "false", _bool_load)
 _DATE: Codec[date | None] = _optional(Codec(lambda d: str(v.date_to_ox(d)), v.date_from_ox))
 _TIMESTAMP: Codec[datetime | None] = _optional(
     Codec(lambda t: str(v.datetime_to_ox(t)), v.datetime_from_ox)
 )
-_MINUTES: Codec[int | None] = _optional(Codec(v.minutes_to_ox, v.minutes_from_ox))
+_MINUTES: Codec[int | None] = _optional(
+    Codec(v.minutes_to_ox, lambda text: v.minutes_from_ox(text) or None)
+)
 _CATEGORIES: Codec[tuple[str, ...]] = Codec(_categories_dump, v.split_categories)
 _PRIVATE: Codec[r.Sensitivity] = Codec(
     lambda s: _BOOL.dump(v.private_flag(s)),
@@ -342,11 +346,10 @@ class _EventTiming:
     def read(self, found: Mapping[str, Element], ctx: _Ctx) -> dict[str, Any]:
         out: dict[str, Any] = {}
         full_time = "full_time" in found and _bool_load(found["full_time"].text or "")
-        tz: ZoneInfo | None = None
         zone = found["timezone"].text if "timezone" in found else None
         if zone:
             try:
-                tz = ZoneInfo(zone)
+                ZoneInfo(zone)
             except (ZoneInfoNotFoundError, ValueError):
                 raise FieldError("timezone", f"unknown time zone {zone!r}") from None
             out["timezone"] = zone
@@ -361,7 +364,7 @@ class _EventTiming:
                 if full_time:
                     out[path] = v.date_from_ox(ms)
                 else:
-                    out[path] = v.datetime_from_ox(ms).astimezone(tz or UTC)
+                    out[path] = v.datetime_from_ox(ms)
             except ValueError as exc:
                 errors.append(FieldError(path, str(exc)))
         if errors:
@@ -688,7 +691,7 @@ _COMMON: list[Part] = [
     *_fields(_NOTE, "note"),
     Field("categories", "categories", _CATEGORIES),
     Field("sensitivity", "private_flag", _PRIVATE),
-    Field("color_label", "color_label", _COLOR),
+    Field("color_label", "color_label", _COLOR_LABEL),
     _ReadOnly("created", "creation_time", _TIMESTAMP),
     _ReadOnly("last_modified", "last_modified", _TIMESTAMP),
 ]

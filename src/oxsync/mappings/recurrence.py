@@ -33,15 +33,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dateutil import rrule as du
 
-from oxsync.core.records import Frequency, Recurrence, Weekday
+from oxsync.core.records import Event, Frequency, Recurrence, Weekday
 from oxsync.errors import FieldError, MappingError
 
 __all__ = [
     "OUTLOOK_RECURRENCE_TYPES",
     "OX_RECURRENCE_TYPES",
+    "event_occurrences",
     "exdates",
     "from_outlook",
     "from_ox",
@@ -537,3 +539,24 @@ def _naive_in(bound: date | datetime, tz: Any) -> datetime:
             return bound.astimezone(tz).replace(tzinfo=None)
         return bound.replace(tzinfo=None)
     return datetime.combine(bound, time())
+
+
+def event_occurrences(
+    event: Event, between: tuple[date | datetime, date | datetime] | None = None
+) -> list[date | datetime]:
+    """Occurrences of an event, expanded in the event's own ``timezone``.
+
+    Canonical instants are stored in UTC, so the zone comes from ``event.timezone``
+    (UTC when unset); ``recurrence.deleted`` holds dates in that zone. A single event
+    gives its start when it falls in ``between`` (or always, without bounds).
+    """
+    start = event.start
+    if isinstance(start, datetime) and event.timezone:
+        start = start.astimezone(ZoneInfo(event.timezone))
+    if event.recurrence is None:
+        if between is None:
+            return [start]
+        low, high = between
+        inside = _naive_in(low, None) <= _naive_in(start, None) <= _naive_in(high, None)
+        return [start] if inside else []
+    return occurrences(start, event.recurrence, between)

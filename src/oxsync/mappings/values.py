@@ -241,14 +241,11 @@ OX_PARTICIPANT_TYPE: EnumTable[AttendeeKind, int] = EnumTable(
 
 OUTLOOK_RECIPIENT_TYPE: EnumTable[AttendeeRole, int] = EnumTable(
     "Outlook recipient Type",
-    (
-        (AttendeeRole.CHAIR, 0),
-        (AttendeeRole.REQUIRED, 1),
-        (AttendeeRole.OPTIONAL, 2),
-        (AttendeeRole.RESOURCE, 3),
-    ),
+    ((AttendeeRole.REQUIRED, 1), (AttendeeRole.OPTIONAL, 2), (AttendeeRole.RESOURCE, 3)),
+    # olOrganizer 0 is the organizer's slot, not a role an attendee can take.
+    lossy={AttendeeRole.CHAIR: 1},
 )
-"""OlMeetingRecipientType (olOrganizer 0 is the chair)."""
+"""OlMeetingRecipientType for attendees (a chair other than the organizer reads as required)."""
 
 OUTLOOK_DELEGATION_STATE: EnumTable[DelegationState, int] = EnumTable(
     "Outlook DelegationState",
