@@ -556,7 +556,8 @@ def event_occurrences(
     if event.recurrence is None:
         if between is None:
             return [start]
-        low, high = between
-        inside = _naive_in(low, None) <= _naive_in(start, None) <= _naive_in(high, None)
+        tz = start.tzinfo if isinstance(start, datetime) else None
+        low, here, high = (_naive_in(x, tz) for x in (between[0], start, between[1]))
+        inside = low <= here <= high
         return [start] if inside else []
     return occurrences(start, event.recurrence, between)
