@@ -1,0 +1,408 @@
+"""Reading and writing one Outlook item as a dict of OOM property values.
+
+This is the native form :mod:`oxsync.mappings.outlook` converts: OOM property name ->
+value, dates as naive local wall clock (``None`` for Outlook's no-date), plus structured
+keys for what is not a plain property:
+
+``_recurrence``  RecurrencePattern properties (write order = dict order), or absent;
+``_exceptions``  ``[{"OriginalDate", "Deleted", <changed occurrence properties>}]``;
+``_recipients``  ``[{"Name", "Address", "Type", "MeetingResponseStatus"}]``;
+``_members``     distribution-list members ``[{"Name", "Address"}]``;
+``_picture``     contact picture bytes (the hidden ``ContactPicture.jpg``) or None;
+``_attachments`` ``[{"FileName", "DisplayName", "Data"}]`` (picture excluded);
+``_user_properties`` ``{name: value}``.
+
+Attachments and pictures go through temporary files (the OOM takes only paths). All COM
+calls here run inside the store's error translation.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from oxsync.adapters.outlook._time import from_com, to_com
+from oxsync.core.records import ItemKind
+
+__all__ = [
+    "ITEM_TYPE",
+    "MESSAGE_CLASS_KIND",
+    "READ_PROPERTIES",
+    "read_item",
+    "write_item",
+    "write_after_save",
+]
+
+ITEM_TYPE = {
+    ItemKind.EVENT: 1,
+    ItemKind.CONTACT: 2,
+    ItemKind.TASK: 3,
+    ItemKind.DISTRIBUTION_LIST: 7,
+}
+"""OlItemType for each kind (``Items.Add``)."""
+
+MESSAGE_CLASS_KIND = {
+    "IPM.Contact": ItemKind.CONTACT,
+    "IPM.DistList": ItemKind.DISTRIBUTION_LIST,
+    "IPM.Appointment": ItemKind.EVENT,
+    "IPM.Task": ItemKind.TASK,
+}
+"""Item kind by message class prefix (custom forms add ``.Something``)."""
+
+PICTURE_NAME = "ContactPicture.jpg"
+
+_COMMON = [
+    "Subject",
+    "Body",
+    "Categories",
+    "Sensitivity",
+    "Importance",
+    "Mileage",
+    "BillingInformation",
+    "Companies",
+    "CreationTime",
+    "LastModificationTime",
+]
+_CONTACT = [
+    "Title",
+    "FirstName",
+    "MiddleName",
+    "LastName",
+    "Suffix",
+    "FullName",
+    "FileAs",
+    "NickName",
+    "Initials",
+    "CompanyName",
+    "JobTitle",
+    "Department",
+    "OfficeLocation",
+    "Profession",
+    "ManagerName",
+    "AssistantName",
+    "BusinessTelephoneNumber",
+    "Business2TelephoneNumber",
+    "BusinessFaxNumber",
+    "HomeTelephoneNumber",
+    "Home2TelephoneNumber",
+    "HomeFaxNumber",
+    "MobileTelephoneNumber",
+    "AssistantTelephoneNumber",
+    "CallbackTelephoneNumber",
+    "CarTelephoneNumber",
+    "CompanyMainTelephoneNumber",
+    "ISDNNumber",
+    "OtherTelephoneNumber",
+    "OtherFaxNumber",
+    "PagerNumber",
+    "PrimaryTelephoneNumber",
+    "RadioTelephoneNumber",
+    "TelexNumber",
+    "TTYTDDTelephoneNumber",
+    "IMAddress",
+    "WebPage",
+    "BusinessHomePage",
+    "PersonalHomePage",
+    "Spouse",
+    "Children",
+    "Hobby",
+    "User1",
+    "User2",
+    "User3",
+    "User4",
+    "Account",
+    "CustomerID",
+    "GovernmentIDNumber",
+    "ReferredBy",
+    "Language",
+    "Birthday",
+    "Anniversary",
+    "Gender",
+    "SelectedMailingAddress",
+    "HasPicture",
+    "BusinessAddress",
+    "HomeAddress",
+    "OtherAddress",
+    *[
+        f"{k}Address{p}"
+        for k in ("Business", "Home", "Other")
+        for p in ("Street", "City", "State", "PostalCode", "Country", "PostOfficeBox")
+    ],
+    *[f"Email{n}{p}" for n in (1, 2, 3) for p in ("Address", "DisplayName", "AddressType")],
+]
+_EVENT = [
+    "Start",
+    "End",
+    "AllDayEvent",
+    "Location",
+    "BusyStatus",
+    "ReminderSet",
+    "ReminderMinutesBeforeStart",
+    "MeetingStatus",
+    "ResponseStatus",
+    "Organizer",
+    "IsRecurring",
+    "GlobalAppointmentID",
+    "Duration",
+]
+_TASK = [
+    "StartDate",
+    "DueDate",
+    "DateCompleted",
+    "Complete",
+    "Status",
+    "PercentComplete",
+    "ReminderSet",
+    "ReminderTime",
+    "TotalWork",
+    "ActualWork",
+    "ContactNames",
+    "Owner",
+    "Ownership",
+    "DelegationState",
+    "Delegator",
+    "Role",
+    "TeamTask",
+    "IsRecurring",
+]
+
+READ_PROPERTIES: dict[ItemKind, list[str]] = {
+    ItemKind.CONTACT: _COMMON + _CONTACT,
+    ItemKind.DISTRIBUTION_LIST: [*_COMMON, "DLName", "MemberCount"],
+    ItemKind.EVENT: _COMMON + _EVENT,
+    ItemKind.TASK: _COMMON + _TASK,
+}
+"""Properties read from an opened item, per kind."""
+
+READ_ONLY = frozenset(
+    {
+        "EntryID",
+        "Class",
+        "MessageClass",
+        "CreationTime",
+        "LastModificationTime",
+        "HasPicture",
+        "MemberCount",
+        "IsRecurring",
+        "RecurrenceState",
+        "GlobalAppointmentID",
+        "ResponseStatus",
+        "Organizer",
+        "Ownership",
+        "DelegationState",
+        "Delegator",
+        "ResponseState",
+        "Size",
+        "Saved",
+        "Email1EntryID",
+        "Email2EntryID",
+        "Email3EntryID",
+        "ConversationID",
+        "Duration",
+        "FullName",
+    }
+)
+"""Properties never written (read-only in the OOM, or derived from others)."""
+
+_PATTERN = [
+    "RecurrenceType",
+    "Interval",
+    "DayOfWeekMask",
+    "DayOfMonth",
+    "MonthOfYear",
+    "Instance",
+    "PatternStartDate",
+    "PatternEndDate",
+    "NoEndDate",
+    "Occurrences",
+    "Duration",
+    "Regenerate",
+]
+_OCCURRENCE = ["Subject", "Location", "Start", "End", "Body", "BusyStatus", "AllDayEvent"]
+
+
+def read_item(item: Any, kind: ItemKind) -> dict[str, Any]:
+    """The native dict of an opened item (see the module docstring)."""
+    props: dict[str, Any] = {}
+    for name in READ_PROPERTIES[kind]:
+        props[name] = from_com(getattr(item, name))
+    users = item.UserProperties
+    props["_user_properties"] = {u.Name: from_com(u.Value) for u in users}
+    if kind is ItemKind.DISTRIBUTION_LIST:
+        props["_members"] = [
+            {"Name": m.Name, "Address": m.Address}
+            for m in (item.GetMember(i) for i in range(1, item.MemberCount + 1))
+        ]
+        return props
+    if kind is ItemKind.CONTACT:
+        props["_picture"] = None
+    attachments = []
+    for att in item.Attachments:
+        if kind is ItemKind.CONTACT and att.DisplayName == PICTURE_NAME:
+            if props.get("HasPicture"):
+                props["_picture"] = _attachment_bytes(att)
+            continue
+        attachments.append(
+            {
+                "FileName": att.FileName,
+                "DisplayName": att.DisplayName,
+                "Data": _attachment_bytes(att),
+            }
+        )
+    props["_attachments"] = attachments
+    if kind in (ItemKind.EVENT, ItemKind.TASK):
+        props["_recipients"] = [
+            {
+                "Name": r.Name,
+                "Address": r.Address,
+                "Type": r.Type,
+                "MeetingResponseStatus": r.MeetingResponseStatus,
+            }
+            for r in item.Recipients
+        ]
+        if props.get("IsRecurring"):
+            pattern = item.GetRecurrencePattern()
+            props["_recurrence"] = {n: from_com(getattr(pattern, n)) for n in _PATTERN}
+            if kind is ItemKind.EVENT:
+                props["_exceptions"] = [_read_exception(e) for e in pattern.Exceptions]
+            del pattern
+    return props
+
+
+def _read_exception(exc: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"OriginalDate": from_com(exc.OriginalDate), "Deleted": bool(exc.Deleted)}
+    if not out["Deleted"]:
+        occurrence = exc.AppointmentItem
+        out.update({n: from_com(getattr(occurrence, n)) for n in _OCCURRENCE})
+        del occurrence
+    return out
+
+
+def _attachment_bytes(att: Any) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="oxsync-") as tmp:
+        path = os.path.join(tmp, "attachment.bin")
+        att.SaveAsFile(path)
+        with open(path, "rb") as fh:
+            return fh.read()
+
+
+def _com_value(value: Any) -> Any:
+    if isinstance(value, datetime | date) or value is None:
+        return to_com(value) if isinstance(value, datetime | date) else value
+    return value
+
+
+def write_item(item: Any, props: Mapping[str, Any], recipient: Any) -> None:
+    """Write plain properties, recipients, members, pattern and picture (before Save).
+
+    ``recipient(text)`` makes a resolved Recipient (distribution-list members).
+    """
+    for name, value in props.items():
+        if name.startswith("_") or name in READ_ONLY:
+            continue
+        if value is None and isinstance(getattr(item, name), datetime):
+            value = to_com(None)
+        elif value is None:
+            value = ""
+        setattr(item, name, _com_value(value))
+    if "_members" in props:
+        while item.MemberCount:
+            item.RemoveMember(item.GetMember(1))
+        for member in props["_members"]:
+            name, address = member.get("Name") or "", member.get("Address") or ""
+            text = f"{name} <{address}>" if name and address else (address or name)
+            item.AddMember(recipient(text))
+    if "_recipients" in props:
+        recipients = item.Recipients
+        for i in range(recipients.Count, 0, -1):
+            recipients.Remove(i)
+        for data in props["_recipients"]:
+            name, address = data.get("Name") or "", data.get("Address") or ""
+            added = recipients.Add(f"{name} <{address}>" if name and address else (address or name))
+            if data.get("Type") is not None:
+                added.Type = data["Type"]
+            if data.get("MeetingResponseStatus") is not None:
+                added.MeetingResponseStatus = data["MeetingResponseStatus"]
+            added.Resolve()
+    if "_user_properties" in props:
+        set_user_properties(item, props["_user_properties"])
+    if "_picture" in props:
+        _write_picture(item, props["_picture"])
+    if "_recurrence" in props or getattr(item, "IsRecurring", False):
+        _write_pattern(item, props.get("_recurrence"))
+
+
+def set_user_properties(item: Any, values: Mapping[str, Any]) -> None:
+    """Create (as text, defined in the folder) or update user properties."""
+    users = item.UserProperties
+    for name, value in values.items():
+        prop = users.Find(name)
+        if prop is None:
+            prop = users.Add(name, 1, True)
+        prop.Value = "" if value is None else _com_value(value)
+
+
+def _write_picture(item: Any, data: bytes | None) -> None:
+    if not data:
+        if item.HasPicture:
+            item.RemovePicture()
+        return
+    with tempfile.TemporaryDirectory(prefix="oxsync-") as tmp:
+        path = os.path.join(tmp, "picture.jpg")
+        with open(path, "wb") as fh:
+            fh.write(data)
+        item.AddPicture(path)
+
+
+def _write_pattern(item: Any, pattern_props: Mapping[str, Any] | None) -> None:
+    if item.IsRecurring:
+        # Rebuilding drops stale exceptions; write_after_save adds the wanted ones again.
+        item.ClearRecurrencePattern()
+    if not pattern_props:
+        return
+    pattern = item.GetRecurrencePattern()
+    for name, value in pattern_props.items():
+        if value is None:
+            continue
+        setattr(pattern, name, _com_value(value))
+    del pattern
+
+
+def write_after_save(item: Any, props: Mapping[str, Any]) -> bool:
+    """Attachments and recurrence exceptions, which need a saved item; True if saved again."""
+    again = False
+    if "_attachments" in props:
+        attachments = item.Attachments
+        for i in range(attachments.Count, 0, -1):
+            if attachments.Item(i).DisplayName != PICTURE_NAME:
+                attachments.Remove(i)
+        with tempfile.TemporaryDirectory(prefix="oxsync-") as tmp:
+            for n, data in enumerate(props["_attachments"]):
+                folder = os.path.join(tmp, str(n))
+                os.mkdir(folder)
+                path = os.path.join(folder, data.get("FileName") or "attachment")
+                with open(path, "wb") as fh:
+                    fh.write(data.get("Data") or b"")
+                attachments.Add(path, 1, None, data.get("DisplayName") or None)
+            if props["_attachments"] or attachments.Count:
+                item.Save()
+                again = True
+    exceptions = props.get("_exceptions") or []
+    if exceptions and props.get("_recurrence"):
+        pattern = item.GetRecurrencePattern()
+        for data in exceptions:
+            occurrence = pattern.GetOccurrence(to_com(data["OriginalDate"]))
+            if data.get("Deleted"):
+                occurrence.Delete()
+            else:
+                for name in _OCCURRENCE:
+                    if name in data and data[name] is not None:
+                        setattr(occurrence, name, _com_value(data[name]))
+                occurrence.Save()
+            del occurrence
+        del pattern
+        again = True
+    return again
