@@ -99,13 +99,13 @@ class _TableRows:
 
 def _handler_class(on_event: Callable[[str], None]) -> type:
     class ItemsEvents:
-        def OnItemAdd(self, item: Any) -> None:  # noqa: N802 - COM event name
+        def OnItemAdd(self, item: Any) -> None:
             on_event("add")
 
-        def OnItemChange(self, item: Any) -> None:  # noqa: N802
+        def OnItemChange(self, item: Any) -> None:
             on_event("change")
 
-        def OnItemRemove(self) -> None:  # noqa: N802
+        def OnItemRemove(self) -> None:
             on_event("remove")
 
     return ItemsEvents
@@ -159,7 +159,7 @@ class Pywin32ObjectModel(_TableRows):
 
     def __init__(self, application: Any | None = None) -> None:
         try:
-            import pythoncom  # type: ignore[import-not-found]
+            import pythoncom  # type: ignore[import-untyped,import-not-found,unused-ignore]
             import win32com.client
         except ImportError as exc:  # pragma: no cover - Windows only
             raise OutlookUnavailableError(
@@ -212,7 +212,9 @@ class Pywin32ObjectModel(_TableRows):
 
 def _windows_list_separator() -> str:  # pragma: no cover - Windows only
     try:
-        import winreg  # type: ignore[import-not-found,unused-ignore]
+        import importlib
+
+        winreg: Any = importlib.import_module("winreg")
 
         with winreg.OpenKey(winreg.HKEY_CURRENT_USER, r"Control Panel\International") as key:
             value, _ = winreg.QueryValueEx(key, "sList")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 from oxsync.core.store import FailureKind
 from oxsync.errors import (
@@ -66,7 +67,7 @@ def is_com_error(exc: BaseException) -> bool:
 
 def hresult_of(exc: BaseException) -> int:
     """The code that matters: the scode inside DISP_E_EXCEPTION, else the hresult."""
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
     hresult = getattr(exc, "hresult", args[0] if args else 0)
     excepinfo = getattr(exc, "excepinfo", args[2] if len(args) > 2 else None)
     if hresult == DISP_E_EXCEPTION and excepinfo and len(excepinfo) > 5 and excepinfo[5]:
@@ -75,7 +76,7 @@ def hresult_of(exc: BaseException) -> int:
 
 
 def _description(exc: BaseException) -> str:
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
     excepinfo = args[2] if len(args) > 2 else None
     if excepinfo and len(excepinfo) > 2 and excepinfo[2]:
         return str(excepinfo[2])

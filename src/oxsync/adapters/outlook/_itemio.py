@@ -32,8 +32,8 @@ __all__ = [
     "MESSAGE_CLASS_KIND",
     "READ_PROPERTIES",
     "read_item",
-    "write_item",
     "write_after_save",
+    "write_item",
 ]
 
 ITEM_TYPE = {

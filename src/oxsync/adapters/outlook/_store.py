@@ -67,7 +67,6 @@ from oxsync.core.store import (
     Update,
 )
 from oxsync.errors import (
-    InvalidDataError,
     MappingError,
     NotFoundError,
     PermissionDeniedError,
@@ -327,10 +326,13 @@ class OutlookStore(BaseStore):
                 try:
                     self.om.item(there.entry_id, self._store_ids[other_id])
                 except Exception as exc:
-                    if is_com_error(exc) and isinstance(translate(exc), NotFoundError):
-                        del other[key]  # moved here: the old entry is gone
-                        continue
-                    raise translate(exc, "open an item") from exc if is_com_error(exc) else exc
+                    if not is_com_error(exc):
+                        raise
+                    error = translate(exc, "open an item")
+                    if not isinstance(error, NotFoundError):
+                        raise error from exc
+                    del other[key]  # moved here: the old entry is gone
+                    continue
                 here = found[key]
                 if _is_later(here, there):
                     copies.append((here.entry_id, here.kind))

@@ -15,8 +15,15 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from oxsync.testing.outlook._base import OomObject, Recipients, wall_clock
-from oxsync.testing.outlook._com import E_FAIL, E_INVALIDARG, NO_DATE, com_error, labelled_utc
+from oxsync.testing.outlook._base import OomObject, Recipients
+from oxsync.testing.outlook._com import (
+    E_FAIL,
+    E_INVALIDARG,
+    NO_DATE,
+    com_error,
+    labelled_utc,
+    wall_clock,
+)
 from oxsync.testing.outlook._items import _COMMON, OutlookItem
 from oxsync.testing.outlook._recurrence import (
     RecurrencePattern,

@@ -107,5 +107,5 @@ def wall_clock(value: Any) -> datetime:
     if not isinstance(value, datetime):
         raise com_error(E_INVALIDARG, f"type mismatch: expected a date, got {value!r}")
     if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value

@@ -400,7 +400,8 @@ class Folder(OomObject):
     @property
     def FolderPath(self) -> str:
         """``\\\\Store\\Folder\\Sub``."""
-        parts, folder = [], self
+        parts: list[str] = []
+        folder: Folder | None = self
         while folder is not None:
             parts.append(folder._p["Name"])
             folder = folder._parent
@@ -728,11 +729,12 @@ def DispatchWithEvents(obj: Items, user_event_class: type) -> Any:
     """
     if not isinstance(obj, Items):
         raise TypeError("the fake supports events on Items collections only")
-    cls = type(f"{user_event_class.__name__}Events", (user_event_class, _EventedItems), {})
-    evented = cls.__new__(cls)
+    cls: Any = type(f"{user_event_class.__name__}Events", (user_event_class, _EventedItems), {})
+    evented: Any = cls.__new__(cls)
     Items.__init__(evented, obj._folder, obj._predicates, obj._sort)
-    if user_event_class.__init__ is not object.__init__:
-        user_event_class.__init__(evented)
+    init: Any = user_event_class.__dict__.get("__init__")
+    if init is not None:
+        init(evented)
     obj._folder._subscribers.add(evented)
     return evented
 
@@ -787,7 +789,7 @@ class Table(OomObject):
     def GetArray(self, MaxRows: int) -> tuple[tuple[Any, ...], ...]:
         """Up to ``MaxRows`` rows of values at once."""
         self._touch()
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         while len(rows) < MaxRows and self._pos < len(self._states):
             rows.append(Row(self, self._states[self._pos])._values())
             self._pos += 1

@@ -140,8 +140,8 @@ class RecurrencePattern(OomObject):
 
     def GetOccurrence(self, StartDate: datetime) -> AppointmentItem:
         """The occurrence starting on ``StartDate``'s day (the master must be saved)."""
-        from oxsync.testing.outlook._base import wall_clock
         from oxsync.testing.outlook._calendar import AppointmentItem
+        from oxsync.testing.outlook._com import wall_clock
 
         self._touch()
         master = self._owner
