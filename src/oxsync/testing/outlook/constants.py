@@ -72,6 +72,14 @@ class _Constants:
     olRecursMonthNth = 3
     olRecursYearly = 5
     olRecursYearNth = 6
+    # OlDaysOfWeek
+    olSunday = 1
+    olMonday = 2
+    olTuesday = 4
+    olWednesday = 8
+    olThursday = 16
+    olFriday = 32
+    olSaturday = 64
     # OlMeetingStatus
     olNonMeeting = 0
     olMeeting = 1
