@@ -145,11 +145,13 @@ class UserProperty(OomObject):
         name = self._p["Name"]
         kind = self._owner._values[name][0]
         self._owner._values[name] = (kind, _coerce_user_value(kind, value))
+        self._owner._item._dirty = True
 
     def Delete(self) -> None:
         """Remove the property from the item."""
         self._touch()
         self._owner._values.pop(self._p["Name"], None)
+        self._owner._item._dirty = True
 
 
 def _coerce_user_value(kind: int, value: Any) -> Any:
@@ -217,6 +219,7 @@ class UserProperties(OomObject):
         if Name in self._values:
             raise com_error(E_FAIL, f"a property named {Name!r} already exists")
         self._values[Name] = (Type, _USER_DEFAULTS.get(Type, ""))
+        self._item._dirty = True
         if AddToFolderFields and self._item._folder is not None:
             self._item._folder._user_defined[Name] = Type
         return UserProperty(self, Name)
@@ -242,6 +245,7 @@ class UserProperties(OomObject):
         """Remove by 1-based index."""
         name = self.Item(Index)._p["Name"]
         del self._values[name]
+        self._item._dirty = True
 
     def __iter__(self) -> Iterator[UserProperty]:
         return (UserProperty(self, n) for n in list(self._values))
@@ -282,6 +286,7 @@ class Attachment(OomObject):
         """Remove the attachment from the item."""
         self._touch()
         self._owner._records.remove(self._record)
+        self._owner._item._dirty = True
 
 
 class Attachments(OomObject):
@@ -316,6 +321,7 @@ class Attachments(OomObject):
         name = os.path.basename(Source)
         record = {"filename": name, "display": DisplayName or name, "data": data}
         self._records.append(record)
+        self._item._dirty = True
         return Attachment(self, record, len(self._records))
 
     def Item(self, Index: int) -> Attachment:
@@ -407,9 +413,14 @@ def _resolve(record: dict[str, Any]) -> bool:
 class Recipients(OomObject):
     """``item.Recipients``: Add / Item / Remove / ResolveAll / Count (1-based)."""
 
-    def __init__(self, app: Application, records: list[dict[str, Any]]) -> None:
+    def __init__(self, app: Application, records: list[dict[str, Any]], owner: Any = None):
         super().__init__(app)
         self._records = records
+        self._owner = owner
+
+    def _changed(self) -> None:
+        if self._owner is not None:
+            self._owner._dirty = True
 
     @property
     def Count(self) -> int:
@@ -421,6 +432,7 @@ class Recipients(OomObject):
         self._touch()
         record = new_recipient_record(Name)
         self._records.append(record)
+        self._changed()
         return Recipient(self._app, record)
 
     def Item(self, Index: int) -> Recipient:
@@ -436,6 +448,7 @@ class Recipients(OomObject):
         if not 1 <= Index <= len(self._records):
             raise com_error(E_INVALIDARG, "array index out of bounds")
         del self._records[Index - 1]
+        self._changed()
 
     def ResolveAll(self) -> bool:
         """Resolve every recipient; True if all resolved."""
@@ -480,6 +493,7 @@ class PropertyAccessor(OomObject):
     def SetProperty(self, SchemaName: str, Value: Any) -> None:
         """Set a value by schema name (saved with the item's ``Save``)."""
         self._touch()
+        self._item._dirty = True
         if SchemaName.startswith("https://"):
             raise com_error(MAPI_E_NOT_FOUND, "unknown property (use http:// schema names)")
         name = user_property_name(SchemaName)
@@ -498,6 +512,7 @@ class PropertyAccessor(OomObject):
     def DeleteProperty(self, SchemaName: str) -> None:
         """Remove a custom property."""
         self._touch()
+        self._item._dirty = True
         name = user_property_name(SchemaName)
         if name is not None:
             self._item._user.pop(name, None)

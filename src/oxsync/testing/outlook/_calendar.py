@@ -239,8 +239,7 @@ class AppointmentItem(OutlookItem):
     @property
     def Recipients(self) -> Recipients:
         """Attendees (Type: olRequired / olOptional / olResource)."""
-        self._dirty = True
-        return Recipients(self._app, self._recipients)
+        return Recipients(self._app, self._recipients, self)
 
     def _names(self, kind: int) -> str:
         return "; ".join(r["Name"] for r in self._recipients if r["Type"] == kind)

@@ -161,13 +161,11 @@ class OutlookItem(OomObject):
     @property
     def Attachments(self) -> Attachments:
         """The item's attachments."""
-        self._dirty = True
         return Attachments(self)
 
     @property
     def PropertyAccessor(self) -> PropertyAccessor:
         """Access to MAPI properties by schema name."""
-        self._dirty = True
         return PropertyAccessor(self)
 
     # ------------------------------------------------------------------ methods
@@ -556,8 +554,7 @@ class TaskItem(OutlookItem):
     @property
     def Recipients(self) -> Recipients:
         """Assignees of a delegated task."""
-        self._dirty = True
-        return Recipients(self._app, self._recipients)
+        return Recipients(self._app, self._recipients, self)
 
     def Assign(self) -> None:
         """Turn the task into an assignment (delegated, state unknown until answered)."""
