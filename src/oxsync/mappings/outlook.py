@@ -152,6 +152,7 @@ _CATEGORIES = _Codec(
     lambda raw, ctx: v.split_categories(v.check_text(raw), ctx.separator),
 )
 _MINUTES = _ranged(0, 2**31 - 1, optional=True)
+_REMINDER = _ranged(0, 2**31 - 1)  # 0 minutes before start is a real reminder
 
 
 @frozen
@@ -235,7 +236,7 @@ class _Reminder:
         if self.absolute and alarm is not None and alarm.at is not None:
             out["ReminderSet"], out["ReminderTime"] = True, _local(alarm.at, ctx)
         elif not self.absolute and alarm is not None and alarm.minutes_before is not None:
-            minutes = _MINUTES.to(alarm.minutes_before, ctx)
+            minutes = _REMINDER.to(alarm.minutes_before, ctx)
             out["ReminderSet"], out["ReminderMinutesBeforeStart"] = True, minutes
         else:
             out["ReminderSet"] = False
@@ -246,7 +247,7 @@ class _Reminder:
         if self.absolute:
             at = _instant_back(props.get("ReminderTime"), ctx)
             return {} if at is None else {"alarm": r.Alarm(at=at.astimezone(UTC))}
-        minutes = _MINUTES.back(props.get("ReminderMinutesBeforeStart", 0), ctx)
+        minutes = _REMINDER.back(props.get("ReminderMinutesBeforeStart", 0), ctx)
         return {"alarm": r.Alarm(minutes_before=minutes)}
 
 

@@ -397,7 +397,9 @@ class _Alarm:
     def read(self, found: Mapping[str, Element], ctx: _Ctx) -> dict[str, Any]:
         flag = found.get("alarm_flag")
         value = _int_text(found.get("alarm"), "alarm")
-        if value is None or value < 0 or (flag is not None and not _bool_load(flag.text or "")):
+        off = flag is not None and not _bool_load(flag.text or "")
+        # -1 means "no alarm" for the relative (minutes) form; a task alarm is an instant
+        if value is None or off or (value < 0 and not self.absolute):
             return {}
         if self.absolute:
             try:
@@ -595,8 +597,8 @@ class _Members:
                 if slot is None or slot > 3:
                     raise ValueError(f"emailfield {slot} is outside 0..3")
                 uid = None
-                if slot:
-                    ident, folder = _attr(child, "id") or "0", _attr(child, "folder_id") or "0"
+                ident, folder = _attr(child, "id") or "0", _attr(child, "folder_id") or "0"
+                if slot and ident.strip() not in ("", "0"):
                     uid = ctx.contact_uid(ident, folder) if ctx.contact_uid else ident
                 out.append(
                     r.DistributionListMember(

@@ -208,8 +208,8 @@ def to_outlook(rule: Recurrence, start: date | None = None) -> dict[str, Any]:
     else:
         nth = rule.nth is not None and bool(rule.weekdays)
         yearly = freq is Frequency.YEARLY
-        shape = ("year" if yearly else "month") + ("_nth" if nth else "")
-        out["RecurrenceType"] = OUTLOOK_RECURRENCE_TYPES["yearly" if shape == "year" else shape]
+        shape = ("year" if yearly else "month") + ("_nth" if nth else "ly")
+        out["RecurrenceType"] = OUTLOOK_RECURRENCE_TYPES[shape]
         if nth:
             out["DayOfWeekMask"] = int(rule.weekdays)
             out["Instance"] = rule.nth
