@@ -82,7 +82,7 @@ def test_initial_two_way_sync_and_edits(app: Application) -> None:
 def test_items_moved_between_outlook_folders_are_neither_lost_nor_doubled(
     app: Application,
 ) -> None:
-    outlook, memory, engine = setup(app)
+    _outlook, memory, engine = setup(app)
     contacts = app.Session.GetDefaultFolder(constants.olFolderContacts)
     friends = contacts.Folders.Add("Friends")
     for i in range(6):
@@ -102,7 +102,7 @@ def test_items_moved_between_outlook_folders_are_neither_lost_nor_doubled(
 
 def test_twenty_deleted_at_once_without_events_still_propagate(app: Application) -> None:
     hints: list[str] = []
-    outlook, memory, engine = setup(app, hints)
+    _outlook, memory, engine = setup(app, hints)
     contacts = app.Session.GetDefaultFolder(constants.olFolderContacts)
     for i in range(50):
         outlook_contact(contacts, f"c{i:02d}")
@@ -119,7 +119,7 @@ def test_twenty_deleted_at_once_without_events_still_propagate(app: Application)
 
 
 def test_memory_side_changes_reach_outlook(app: Application) -> None:
-    outlook, memory, engine = setup(app)
+    _outlook, memory, engine = setup(app)
     item_id = memory.put("contacts", sample(ItemKind.CONTACT, 7))
     engine.sync()
     memory.edit("contacts", item_id, nickname="Countess")
