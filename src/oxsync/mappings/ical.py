@@ -237,23 +237,20 @@ def task_to_ical(record: r.Task) -> bytes:
     if record.delegation_state is not r.DelegationState.NOT_DELEGATED:
         _put_x(comp, "X-OXSYNC-DELEGATION-STATE", record.delegation_state.value.upper())
     if record.recurrence is not None:
-        if anchor is None:
-            errs.add("recurrence", "a recurring task needs a start or a due date")
-        else:
-            _put_recurrence(comp, record.recurrence, anchor, None, errs)
+        _put_recurrence(comp, record.recurrence, anchor, None, errs)
     errs.raise_if_any(f"cannot write task {record.uid!r} as iCalendar")
     return _calendar([comp], None, None)
 
 
-def _event_component(ev: r.Event, zone: tzinfo | None, errs: _Errors) -> icalendar.Event:
+def _event_component(ev: r.Event, zone: ZoneInfo | None, errs: _Errors) -> icalendar.Event:
     comp = icalendar.Event()
     _common_out(comp, ev, errs)
     _put_text(comp, "LOCATION", ev.location, errs, "location")
     _check_span(ev.start, ev.end, ev.all_day, errs)
     _put_when(comp, "DTSTART", ev.start, zone, errs, "start")
     _put_when(comp, "DTEND", ev.end, zone, errs, "end")
-    if ev.all_day and ev.timezone:
-        _put_x(comp, "X-OXSYNC-TIMEZONE", ev.timezone)
+    if ev.timezone and (ev.all_day or zone is None or zone.key in ("UTC", "Etc/UTC")):
+        _put_x(comp, "X-OXSYNC-TIMEZONE", ev.timezone)  # no TZID can say it
     comp.add("TRANSP", "TRANSPARENT" if ev.busy_status is r.BusyStatus.FREE else "OPAQUE")
     comp.add("X-MICROSOFT-CDO-BUSYSTATUS", _CDO[ev.busy_status])
     if ev.importance in _PRIORITY:
@@ -261,7 +258,7 @@ def _event_component(ev: r.Event, zone: tzinfo | None, errs: _Errors) -> icalend
     if ev.sequence is not None:
         comp.add("SEQUENCE", ev.sequence)
     if ev.organizer is not None:
-        comp.add("ORGANIZER", *_attendee_out(ev.organizer, errs, "organizer", organizer=True))
+        comp.add("ORGANIZER", _attendee_out(ev.organizer, errs, "organizer", organizer=True))
     _put_attendees(comp, ev.attendees, errs)
     _put_alarm(comp, ev.alarm, errs, related_end=False)
     if ev.recurrence is not None:
@@ -275,7 +272,8 @@ def _override_component(
     ev: r.Event, exc: r.EventException, zone: tzinfo | None, errs: _Errors, path: str
 ) -> icalendar.Event:
     comp = icalendar.Event()
-    comp.add("UID", ev.uid or "")
+    if ev.uid is not None:
+        comp.add("UID", ev.uid)
     _put_when(comp, "RECURRENCE-ID", exc.original_start, zone, errs, f"{path}.original_start")
     start = exc.start if exc.start is not None else exc.original_start
     end = exc.end
@@ -445,12 +443,23 @@ def _put_attendees(
     comp: icalendar.cal.Component, attendees: Sequence[r.Attendee], errs: _Errors
 ) -> None:
     for i, att in enumerate(attendees):
-        comp.add("ATTENDEE", *_attendee_out(att, errs, f"attendees[{i}]", organizer=False))
+        comp.add("ATTENDEE", _attendee_out(att, errs, f"attendees[{i}]", organizer=False))
+
+
+class _QuotedParameters(icalendar.Parameters):
+    """Parameters whose free-text values are always quoted, so blanks survive."""
+
+    always_quoted = (  # type: ignore[assignment]
+        *icalendar.Parameters.always_quoted,
+        "CN",
+        "X-OXSYNC-COMMENT",
+        "X-OXSYNC-USER-ID",
+    )
 
 
 def _attendee_out(
     att: r.Attendee, errs: _Errors, path: str, *, organizer: bool
-) -> tuple[icalendar.vCalAddress, dict[str, str]]:
+) -> icalendar.vCalAddress:
     if att.email:
         uri = f"mailto:{att.email}"
     elif att.user_id:
@@ -481,13 +490,15 @@ def _attendee_out(
     ):
         params["ROLE"] = _ROLE[att.role]
         params["PARTSTAT"] = _PARTSTAT[att.status]
-    return icalendar.vCalAddress(uri), params
+    address = icalendar.vCalAddress(uri)
+    address.params = _QuotedParameters(params)
+    return address
 
 
 def _put_recurrence(
     comp: icalendar.cal.Component,
     rec: r.Recurrence,
-    anchor: datetime | date,
+    anchor: datetime | date | None,
     zone: tzinfo | None,
     errs: _Errors,
 ) -> None:
@@ -499,7 +510,7 @@ def _put_recurrence(
         return
     comp.add("RRULE", icalendar.vRecur.from_ical(text))
     if rec.deleted:
-        comp.add("EXDATE", recurrence.exdates(rec, local))
+        comp.add("EXDATE", recurrence.exdates(rec, local) if local else list(rec.deleted))
     if rec.regenerate:
         _put_x(comp, "X-OXSYNC-REGENERATE", "TRUE")
 
@@ -565,21 +576,27 @@ def ical_to_results(data: bytes) -> list[r.Record | MappingError]:
             results.append(_unsupported(cal.name))
             continue
         groups: dict[str, list[icalendar.cal.Component]] = {}
-        for i, comp in enumerate(cal.subcomponents):
+        for comp in cal.subcomponents:
             if comp.name == "VTIMEZONE":
                 continue
             if comp.name == "VTODO":
                 results.append(_guarded("VTODO", comp, _read_task))
             elif comp.name == "VEVENT":
-                key = str(comp.get("UID") or f"\x00no-uid-{i}")
-                groups.setdefault(key, []).append(comp)
+                groups.setdefault(str(comp.get("UID") or _NO_UID), []).append(comp)
             else:
                 results.append(_unsupported(str(comp.name), comp.get("UID")))
+        uidless = groups.pop(_NO_UID, [])
+        if sum("RECURRENCE-ID" not in c for c in uidless) > 1:
+            # several UID-less events: each its own item (overrides cannot be matched)
+            groups.update({f"{_NO_UID}{i}": [c] for i, c in enumerate(uidless)})
+        elif uidless:
+            groups[_NO_UID] = uidless
         for comps in groups.values():
             results.append(_guarded("VEVENT", comps, _read_event_group))
     return results
 
 
+_NO_UID = "\x00no-uid"
 _VTIMEZONE = re.compile(r"BEGIN:VTIMEZONE\r?\n(.*?)END:VTIMEZONE\r?\n", re.S)
 _TZID_LINE = re.compile(r"^TZID:(.*?)\r?$", re.M)
 
@@ -651,8 +668,10 @@ def _read_event_group(comps: list[icalendar.cal.Component], errs: _Errors) -> r.
             end = _to_utc(start + duration.dt)
         else:
             end = start + timedelta(days=1) if all_day else start
+    zone_name = _x_text(master, "X-OXSYNC-TIMEZONE", errs, "timezone") or (
+        None if all_day else zone_name
+    )
     if all_day:
-        zone_name = _x_text(master, "X-OXSYNC-TIMEZONE", errs, "timezone")
         if isinstance(end, datetime):
             errs.add("end", "DTEND is a date-time but DTSTART a date")
     else:
@@ -776,11 +795,8 @@ def _read_task(comp: icalendar.cal.Component, errs: _Errors) -> r.Task:
         completed = completed.date()
     anchor = start if start is not None else due
     recurrence = None
-    if "RRULE" in comp:
-        if anchor is None:
-            errs.add("recurrence", "a recurring task needs DTSTART or DUE")
-        else:
-            recurrence = _recurrence_in(comp, anchor, UTC, errs)
+    if "RRULE" in comp:  # an undated recurring task is odd but Outlook can hold it
+        recurrence = _recurrence_in(comp, anchor, UTC, errs)
     extra: dict[str, Any] = {}
     for name, prop in _TASK_X_TEXT.items():
         extra[name] = _x_text(comp, prop, errs, name)

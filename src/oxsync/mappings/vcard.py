@@ -147,6 +147,7 @@ _IM_PROPS = (
     "X-GOOGLE-TALK",
 )
 _IGNORED_TYPES = {"pref", "internet", "voice", "x400", "postal", "parcel", "dom", "intl"}
+_NO_MAIL = "invalid:nomail"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _ESCAPE = re.compile(r"([\\;,])")
 _SPLIT = re.compile(r"(?<!\\)((?:\\\\)*);")
@@ -263,8 +264,7 @@ def _write_list(out: _Writer, dl: r.DistributionList) -> None:
         elif m.contact_uid:
             value = "urn:uuid:" + m.contact_uid
         else:
-            out.errs.add(path, "a member needs an e-mail address or a contact uid")
-            continue
+            value = _NO_MAIL  # a name only (Apple's convention for "no address")
         if not 0 <= m.email_slot <= 3:
             out.errs.add(f"{path}.email_slot", f"{m.email_slot} is not within 0-3")
         elif m.email_slot:
@@ -558,7 +558,7 @@ class _Reader:
                 email = value[7:]
             elif value.lower().startswith("urn:uuid:"):
                 uid = value[9:]
-            else:
+            elif value.lower() != _NO_MAIL:
                 self.errs.add(path, f"member {value!r} is neither mailto: nor urn:uuid:")
                 continue
             uid = params.get("X-OXSYNC-CONTACT-UID", uid)
@@ -622,14 +622,7 @@ class _Reader:
         fields["emails"] = self.emails(emails)
         fields.update(self.addresses())
         fields.update(self.urls())
-        ims = [line for prop in _IM_PROPS for line in self.all(prop)]
-        if ims:
-            ims.sort(key=lambda line: "x-2nd" in _types(line))
-            fields["im_address"] = self.text("", "im_address", ims[0])
-            if len(ims) > 1:
-                fields["im_address2"] = self.text("", "im_address2", ims[1])
-            if len(ims) > 2:
-                self.errs.add("im_address", f"{len(ims)} instant messaging addresses, only 2 slots")
+        fields.update(self.instant_messaging())
         fields["user_fields"] = self.user_fields()
         fields["photo"] = self.photo()
         fields["attachments"] = self.attachments()
@@ -764,6 +757,25 @@ class _Reader:
                 self.errs.add("web_page", f"more than 3 web addresses ({_value(line)!r})")
                 continue
             out[slot] = self.text("", slot, line)
+        return out
+
+    def instant_messaging(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        pending = []
+        for line in (line for prop in _IM_PROPS for line in self.all(prop)):
+            slot = "im_address2" if "x-2nd" in _types(line) else "im_address"
+            if slot in out:
+                pending.append(line)
+            else:
+                out[slot] = self.text("", slot, line)
+        for line in pending:
+            free = next((s for s in ("im_address", "im_address2") if s not in out), None)
+            if free is None:
+                self.errs.add(
+                    "im_address", f"more than 2 instant messaging addresses ({_value(line)!r})"
+                )
+                continue
+            out[free] = self.text("", free, line)
         return out
 
     def user_fields(self) -> tuple[str | None, ...]:
