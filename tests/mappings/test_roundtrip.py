@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from lxml import etree
 
-from oxsync.core.records import ItemKind
+from oxsync.core.records import FolderKind, ItemKind, item_kind_of
 from oxsync.core.serial import to_data
 from oxsync.mappings import outlook, ox_xml
 from oxsync.testing.strategies import records
@@ -29,8 +29,6 @@ def _through_ox(record, *, full: bool):
 
 
 def _folder(record):
-    from oxsync.core.records import FolderKind, item_kind_of
-
     kind = item_kind_of(record)
     return next(f for f in FolderKind if kind in f.item_kinds)
 
