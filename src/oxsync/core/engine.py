@@ -38,7 +38,7 @@ from attrs import define, field, frozen
 from oxsync.core import plan as P
 from oxsync.core.policy import ConflictPolicy, Policy
 from oxsync.core.records import Folder, FolderKind, Record, item_kind_of
-from oxsync.core.serial import canonical
+from oxsync.core.serial import canonical, fingerprint_of
 from oxsync.core.state import FolderPairRow, IgnoredItem, ItemPairRow, State
 from oxsync.core.store import (
     Applied,
@@ -195,6 +195,8 @@ class SyncEngine:
         self.retries = retries
         self.backoff = backoff
         self._sleep = sleep
+        self._new_rows: list[ItemPairRow] = []
+        self._done_journal: list[int] = []
 
     # ------------------------------------------------------------------ public API
 
@@ -311,12 +313,13 @@ class SyncEngine:
                 candidates = {ref.id: ref.version for ref in ch.changed}
                 for item_id in retry:
                     candidates.setdefault(item_id, "")
-                side_pairs = self.state.pairs_by_id(
-                    row.id, side, [*candidates, *ch.deleted])
+                # Most refs of a delta are echoes of our own writes: compare versions with a
+                # light query first, load full pair rows only for real candidates.
+                known = self.state.versions_of(row.id, side, [*candidates, *ch.deleted])
                 wanted = [i for i, v in candidates.items()
-                          if i not in side_pairs or side_pairs[i].side_version(side) != v
-                          or i in retry]
-                deleted = [i for i in ch.deleted if i in side_pairs or i in ignored[side]]
+                          if known.get(i) != v or i in retry]
+                deleted = [i for i in ch.deleted if i in known or i in ignored[side]]
+                side_pairs = self.state.pairs_by_id(row.id, side, [*wanted, *deleted])
             found = self._fetch(store, folder, wanted, row, side)
             side_seen = {i: P.Seen(i, "") for i in deleted}
             side_seen.update(found)
@@ -414,6 +417,7 @@ class SyncEngine:
                         work.results[side] = result
                         if not self._settle(row, work, report):
                             complete = False
+                    self._flush()
         return complete and all(len(w.results) == len(w.ops) for w in works)
 
     def _apply_local(self, row: FolderPairRow, action: P.Action, report: SyncReport) -> None:
@@ -480,9 +484,18 @@ class SyncEngine:
                 return self._fail(row, work, side, result, report)
         if len(work.results) < len(work.ops):
             return True  # the other side's part is still to come
-        self.state.journal_done(work.journal_ids)
+        self._done_journal.extend(work.journal_ids)
         self._record(row, work, report)
         return True
+
+    def _flush(self) -> None:
+        """Write the rows gathered for one batch (inside its transaction)."""
+        if self._new_rows:
+            self.state.put_pairs(self._new_rows)
+            self._new_rows = []
+        if self._done_journal:
+            self.state.journal_done(self._done_journal)
+            self._done_journal = []
 
     def _fail(self, row: FolderPairRow, work: _Work, side: str, failure: Failure,
               report: SyncReport) -> bool:
@@ -523,7 +536,10 @@ class SyncEngine:
             report.side(action.target).deleted += 1
             return
         assert record is not None
-        blob, fp = canonical(record)
+        blob = getattr(action, "blob", b"")
+        if not blob or record is not getattr(action, "record", None):
+            blob = canonical(record)[0]
+        fp = fingerprint_of(type(record), blob)
         kind = item_kind_of(record).value
         res = {s: r for s, r in work.results.items() if isinstance(r, Applied)}
         if isinstance(action, P.CopyNew):
@@ -554,9 +570,9 @@ class SyncEngine:
             fps = {"a": fp, "b": fp}
             report.a.created += 1
             report.b.created += 1
-        self.state.put_pairs([ItemPairRow(row.id, ids["a"], ids["b"], versions["a"],
+        self._new_rows.append(ItemPairRow(row.id, ids["a"], ids["b"], versions["a"],
                                           versions["b"], fps["a"], fps["b"], kind, record.uid,
-                                          blob)])
+                                          blob))
 
     # ------------------------------------------------------------------ folders
 

@@ -33,6 +33,7 @@ __all__ = [
     "canonical",
     "dumps",
     "fingerprint",
+    "fingerprint_of",
     "from_data",
     "loads",
     "to_data",
@@ -153,8 +154,12 @@ def canonical(record: r.Record) -> tuple[bytes, Fingerprint]:
     blob = json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode(
         "utf-8", "surrogatepass"
     )
-    digest = hashlib.blake2b(blob, digest_size=16, person=_PERSON[type(record)]).hexdigest()
-    return blob, digest
+    return blob, fingerprint_of(type(record), blob)
+
+
+def fingerprint_of(kind_cls: type[r.Record], blob: bytes) -> Fingerprint:
+    """The fingerprint of a record of class ``kind_cls`` whose canonical JSON is ``blob``."""
+    return hashlib.blake2b(blob, digest_size=16, person=_PERSON[kind_cls]).hexdigest()
 
 
 def fingerprint(record: r.Record) -> Fingerprint:

@@ -321,6 +321,21 @@ class State:
             (folder_pair,),
         ).fetchall())
 
+    def versions_of(self, folder_pair: int, side: str, ids: Iterable[str]) -> dict[str, str]:
+        """``{id: version}`` on ``side`` for those of ``ids`` that are paired (cheap lookup)."""
+        col_id, col_v = ("a_id", "a_version") if side == "a" else ("b_id", "b_version")
+        out: dict[str, str] = {}
+        id_list = list(ids)
+        for i in range(0, len(id_list), _CHUNK):
+            chunk = id_list[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            out.update(self._db.execute(
+                f"SELECT {col_id}, {col_v} FROM item_pairs "  # noqa: S608
+                f"WHERE folder_pair=? AND {col_id} IN ({marks})",
+                (folder_pair, *chunk),
+            ).fetchall())
+        return out
+
     def pairs_by_id(self, folder_pair: int, side: str, ids: Iterable[str]) -> dict[str, ItemPairRow]:
         """Item pairs whose id on ``side`` is in ``ids``, keyed by that id."""
         col = "a_id" if side == "a" else "b_id"

@@ -1,0 +1,85 @@
+"""Run benchmark scenarios, each in its own process (so peak RSS is its own).
+
+    python -m benchmarks --items 10000 --json out.json [--scenario NAME ...]
+
+Prints a table and writes ``{"items": N, "scenarios": {NAME: {"seconds": s,
+"peak_rss_mb": m}}}``. Seconds are the median of the scenario's repeats; peak RSS is the
+process's maximum resident set (setup included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+from benchmarks import SCENARIO_MODULES
+from benchmarks.registry import SCENARIOS
+
+
+def _load() -> None:
+    for name in SCENARIO_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:  # an area whose adapter is not installed
+            print(f"skipping {name}: {exc}", file=sys.stderr)
+
+
+def _run_one(name: str, items: int) -> dict[str, float]:
+    _load()
+    sc = SCENARIOS[name]
+    run = sc.setup(items)
+    times = []
+    for _ in range(sc.repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"seconds": statistics.median(times), "peak_rss_mb": round(rss_kb / 1024, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--json", dest="json_path")
+    parser.add_argument("--scenario", action="append", default=[])
+    parser.add_argument("--list", action="store_true")
+    parser.add_argument("--_one", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args._one:
+        print(json.dumps(_run_one(args._one, args.items)))
+        return 0
+    _load()
+    if args.list:
+        print("\n".join(sorted(SCENARIOS)))
+        return 0
+    names = args.scenario or sorted(SCENARIOS)
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(unknown)}")
+    results: dict[str, dict[str, float]] = {}
+    print(f"{'scenario':<42} {'seconds':>10} {'peak RSS MB':>12}")
+    for name in names:
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks", "--items", str(args.items), "--_one", name],
+            capture_output=True, text=True, check=False,
+        )
+        if proc.returncode != 0:
+            print(f"{name:<42} FAILED\n{proc.stderr[-2000:]}")
+            continue
+        results[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+        r = results[name]
+        print(f"{name:<42} {r['seconds']:>10.4f} {r['peak_rss_mb']:>12.1f}")
+    if args.json_path:
+        with open(args.json_path, "w") as fh:
+            json.dump({"items": args.items, "scenarios": results}, fh, indent=2)
+    return 0 if len(results) == len(names) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
