@@ -1,0 +1,847 @@
+"""The test server's behaviour: OX rules for folders, objects and permissions.
+
+:class:`OXBackend` holds the context (users, groups, resources, folders, objects) behind
+one lock. The WSGI layer calls its protocol methods with the authenticated user; tests
+call the same methods through the admin API to act "as another user would", so both paths
+share every rule: permissions, stale ``last_modified`` (``[1000]``), the in-batch
+last-modified cache, calendar sanitising, appointment conflicts (``[1006]``), tombstones
+and push notifications.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from attrs import define, field
+from lxml import etree  # type: ignore[import-untyped]
+
+from oxsync.testing.oxserver._model import (
+    GAL_FOLDER,
+    Clock,
+    OXFolder,
+    OXGroup,
+    OXObject,
+    OXPermission,
+    OXResource,
+    OXUser,
+    Tombstone,
+)
+from oxsync.testing.oxserver._xml import OX, Element, bool_of, children, int_of, local, text_of
+
+__all__ = ["CODES", "Conflict", "LastModifiedCache", "OXBackend", "OXFault"]
+
+CODES: dict[int, tuple[int, str]] = {
+    1000: (409, "This object was modified on the server"),
+    1001: (404, "Object not found"),
+    1002: (403, "No permission"),
+    1003: (409, "Conflict"),
+    1004: (409, "Missing field"),
+    1006: (409, "Appointments Conflicted"),
+    1100: (409, "invalid user input"),
+    1400: (400, "bad xml request"),
+    1500: (500, "Server Error"),
+}
+"""OLD numeric OX codes -> (D:status, description text)."""
+
+# Elements about the object, not its content: never stored as fields.
+_OBJECT_LEVEL = frozenset(
+    [
+        "object_id",
+        "folder_id",
+        "folder",
+        "last_modified",
+        "creation_time",
+        "created_by",
+        "modified_by",
+        "client_id",
+        "method",
+        "object_status",
+        "ignore_conflicts",
+        "confirm",
+        "confirm_message",
+        "alarm_flag",
+        "recurrence_id",
+        "lastsync",
+        "objectmode",
+    ]
+)
+_RECURRENCE = (
+    "recurrence_type",
+    "days",
+    "day_in_month",
+    "month",
+    "interval",
+    "until",
+    "occurrences",
+    "deleteexceptions",
+    "changeexceptions",
+)
+_OWNER_RIGHTS = (128, 128, 128, 128, True)
+
+
+@define(frozen=True)
+class Conflict:
+    """An appointment clashing with the one being saved."""
+
+    title: str
+    start: int
+    end: int
+    full_time: bool
+
+
+class OXFault(Exception):
+    """An OX error for one operation: ``code`` is a key of :data:`CODES`."""
+
+    def __init__(self, code: int, detail: str = "", conflicts: Iterable[Conflict] = ()):
+        self.code = code
+        self.status, text = CODES[code]
+        self.text = f"{text} - {detail}" if detail and code == 1500 else text
+        self.conflicts = tuple(conflicts)
+        super().__init__(f"[{code}] {self.text}")
+
+
+@define
+class LastModifiedCache:
+    """Per-request cache: object id -> (timestamp the client sent, timestamp it got)."""
+
+    entries: dict[int, tuple[int, int]] = field(factory=dict)
+
+    def effective(self, object_id: int, sent: int) -> int:
+        """The timestamp to check: the new one if ``sent`` is the batch's original one."""
+        entry = self.entries.get(object_id)
+        return entry[1] if entry is not None and entry[0] == sent else sent
+
+    def remember(self, object_id: int, sent: int, new: int) -> None:
+        """Record that an update sent with ``sent`` produced ``new``."""
+        original = self.entries.get(object_id, (sent, 0))[0]
+        self.entries[object_id] = (original, new)
+
+
+Notify = Callable[[int, set[int]], None]
+
+
+class OXBackend:
+    """An OX context in memory. All public methods are thread-safe."""
+
+    def __init__(self, *, version: str = "6.22.0-Rev1", context_id: int = 1) -> None:
+        self.version = version
+        self.context_id = context_id
+        self.clock = Clock()
+        self.lock = threading.RLock()
+        self.notify: Notify | None = None
+        self.users: dict[int, OXUser] = {}
+        self.groups: dict[int, OXGroup] = {}
+        self.resources: dict[int, OXResource] = {}
+        self.folders: dict[int, OXFolder] = {}
+        self.objects: dict[int, OXObject] = {}
+        self.by_folder: dict[int, dict[int, OXObject]] = {}
+        self.tombstones: dict[int, list[Tombstone]] = {}
+        self._ids = {"user": 2, "group": 10, "resource": 100, "folder": 20, "object": 1}
+        now = self.clock.now()
+        gal = OXFolder(
+            GAL_FOLDER,
+            5,
+            "Global Address Book",
+            "contact",
+            owner=0,
+            type="public",
+            default=False,
+            creation_time=now,
+            last_modified=now,
+            permissions=[OXPermission(0, group=True, folder=2, read=4)],
+        )
+        self._add_folder(gal)
+
+    # ------------------------------------------------------------------ ids, helpers
+
+    def _next(self, what: str) -> int:
+        value = self._ids[what]
+        self._ids[what] = value + 1
+        return value
+
+    def _add_folder(self, folder: OXFolder) -> OXFolder:
+        self.folders[folder.id] = folder
+        self.by_folder.setdefault(folder.id, {})
+        return folder
+
+    def user(self, login: str) -> OXUser:
+        """The user with ``login`` (case-insensitive); KeyError if none."""
+        for user in self.users.values():
+            if user.login == login.lower():
+                return user
+        raise KeyError(login)
+
+    def readers(self, folder: OXFolder) -> set[int]:
+        """Users that may see ``folder`` and read objects in it (push recipients)."""
+        out = set()
+        for user in self.users.values():
+            rights = folder.rights(user)
+            if rights.sees and rights.read >= 2:
+                out.add(user.id)
+        return out
+
+    def _push(self, folder_id: int, users: set[int]) -> None:
+        if self.notify is not None and users:
+            self.notify(folder_id, users)
+
+    def _touched(self, obj: OXObject) -> None:
+        obj.fragment = None
+        self._push(obj.folder, self.readers(self.folders[obj.folder]))
+
+    # ------------------------------------------------------------------ admin API
+
+    def add_user(
+        self,
+        login: str,
+        password: str,
+        *,
+        display_name: str | None = None,
+        email: str | None = None,
+        modules: Iterable[str] | None = None,
+    ) -> OXUser:
+        """Create a user with a GAL entry and default contact, calendar and task folders."""
+        with self.lock:
+            now = self.clock.now()
+            uid = self._next("user")
+            user = OXUser(
+                uid,
+                login.lower(),
+                password,
+                display_name or login.title(),
+                email or f"{login.lower()}@example.org",
+                last_modified=now,
+            )
+            if modules is not None:
+                user.modules = set(modules)
+            self.users[uid] = user
+            gal_fields = {
+                "displayname": user.display_name,
+                "last_name": user.display_name,
+                "email1": user.email,
+                "distributionlist_flag": "false",
+            }
+            contact = self._new_object(GAL_FOLDER, "contact", _elements(gal_fields), uid, now)
+            user.contact_id = contact.id
+            for module, title in (
+                ("contact", "Contacts"),
+                ("calendar", "Calendar"),
+                ("task", "Tasks"),
+            ):
+                self._add_folder(
+                    OXFolder(
+                        self._next("folder"),
+                        1,
+                        title,
+                        module,
+                        owner=uid,
+                        default=True,
+                        permissions=[OXPermission(uid, False, *_OWNER_RIGHTS)],
+                        created_by=uid,
+                        modified_by=uid,
+                        creation_time=now,
+                        last_modified=now,
+                    )
+                )
+            return user
+
+    def add_group(self, name: str, members: Iterable[str] = ()) -> OXGroup:
+        """Create a group of the users with the given logins."""
+        with self.lock:
+            group = OXGroup(self._next("group"), name, last_modified=self.clock.now())
+            for login in members:
+                user = self.user(login)
+                group.members.add(user.id)
+                user.groups.add(group.id)
+            self.groups[group.id] = group
+            return group
+
+    def add_resource(self, name: str, email: str | None = None) -> OXResource:
+        """Create a bookable resource."""
+        with self.lock:
+            rid = self._next("resource")
+            address = email or f"{name.lower().replace(' ', '.')}@resource.example.org"
+            resource = OXResource(rid, name, address, self.clock.now())
+            self.resources[rid] = resource
+            return resource
+
+    def default_folder(self, login: str, module: str) -> int:
+        """Id of the default folder of ``module`` (contact|calendar|task) of a user."""
+        with self.lock:
+            owner = self.user(login).id
+            for folder in self.folders.values():
+                if folder.default and folder.owner == owner and folder.module == module:
+                    return folder.id
+            raise KeyError((login, module))
+
+    def add_folder(
+        self,
+        owner: str,
+        title: str,
+        module: str,
+        *,
+        parent: int | None = None,
+        public: bool = False,
+        permissions: Iterable[OXPermission] | None = None,
+    ) -> OXFolder:
+        """Create a folder owned by ``owner`` (admin API: no permission check)."""
+        with self.lock:
+            user = self.user(owner)
+            now = self.clock.now()
+            perms = (
+                list(permissions)
+                if permissions is not None
+                else [OXPermission(user.id, False, *_OWNER_RIGHTS)]
+            )
+            folder = self._add_folder(
+                OXFolder(
+                    self._next("folder"),
+                    parent or (2 if public else 1),
+                    title,
+                    module,
+                    owner=user.id,
+                    type="public" if public else "private",
+                    permissions=perms,
+                    created_by=user.id,
+                    modified_by=user.id,
+                    creation_time=now,
+                    last_modified=now,
+                )
+            )
+            self._push(folder.parent, self.readers(folder))
+            return folder
+
+    def share(self, folder_id: int, permissions: Iterable[OXPermission]) -> None:
+        """Replace a folder's permissions (admin API); users losing sight get a DELETE."""
+        with self.lock:
+            folder = self.folders[folder_id]
+            before = self.readers(folder)
+            folder.permissions = list(permissions)
+            folder.last_modified = self.clock.now()
+            self._push(folder.parent, before | self.readers(folder))
+
+    def save(
+        self,
+        login: str,
+        folder_id: int,
+        fields: Mapping[str, Any],
+        *,
+        object_id: int | None = None,
+        ignore_conflicts: bool = True,
+    ) -> OXObject:
+        """Create or update an object as user ``login`` would over WebDAV (OX rules apply).
+
+        ``fields`` maps element names to text (``None`` or ``""`` clears) or lxml elements.
+        Raises :class:`OXFault` exactly where the protocol would answer an error.
+        """
+        with self.lock:
+            folder = self.folders[folder_id]
+            req = _elements(fields)
+            req["folder_id"] = _el("folder_id", folder_id)
+            if object_id is not None:
+                req["object_id"] = _el("object_id", object_id)
+                req["last_modified"] = _el("last_modified", self.objects[object_id].last_modified)
+            if ignore_conflicts:
+                req["ignore_conflicts"] = _el("ignore_conflicts", "true")
+            if folder.module in ("calendar", "task") and "alarm_flag" not in req:
+                req["alarm_flag"] = _el("alarm_flag", "true" if "alarm" in req else "false")
+            servlet = {"contact": "contacts", "calendar": "calendar", "task": "tasks"}
+            return self.object_op(
+                self.user(login), servlet[folder.module], req, LastModifiedCache()
+            )[0]
+
+    def delete(self, login: str, object_id: int) -> None:
+        """Delete an object as user ``login`` (permission rules apply)."""
+        with self.lock:
+            obj = self.objects[object_id]
+            req = {
+                "object_id": _el("object_id", object_id),
+                "folder_id": _el("folder_id", obj.folder),
+                "last_modified": _el("last_modified", obj.last_modified),
+                "method": _el("method", "DELETE"),
+            }
+            servlet = {"contact": "contacts", "calendar": "calendar", "task": "tasks"}
+            self.object_op(self.user(login), servlet[obj.module], req, LastModifiedCache())
+
+    def objects_in(self, folder_id: int) -> list[OXObject]:
+        """The objects of a folder, by id."""
+        with self.lock:
+            return sorted(self.by_folder.get(folder_id, {}).values(), key=lambda o: o.id)
+
+    # ------------------------------------------------------------------ objects
+
+    def _new_object(
+        self, folder: int, module: str, fields: dict[str, Element], user: int, now: int
+    ) -> OXObject:
+        obj = OXObject(self._next("object"), folder, module, fields, user, user, now, now)
+        self.objects[obj.id] = obj
+        self.by_folder.setdefault(folder, {})[obj.id] = obj
+        return obj
+
+    def visible_folder(self, user: OXUser, folder_id: int | None, module: str) -> OXFolder:
+        """The folder ``folder_id`` if ``user`` sees it and it holds ``module``."""
+        if folder_id is None:
+            raise OXFault(1004)
+        folder = self.folders.get(folder_id)
+        if folder is None or folder.deleted or folder.module != module:
+            raise OXFault(1001)
+        if not folder.rights(user).sees:
+            raise OXFault(1002)
+        return folder
+
+    def hidden_from(self, user: OXUser, obj: OXObject) -> bool:
+        """A private appointment created by someone else."""
+        return obj.module == "calendar" and obj.private and obj.created_by != user.id
+
+    def listing(
+        self,
+        user: OXUser,
+        module: str,
+        folder_id: int | None,
+        lastsync: int,
+        *,
+        modified: bool,
+        deleted: bool,
+        full_list: bool,
+    ) -> tuple[list[tuple[int, int]], list[OXObject], list[int] | None]:
+        """(DELETE entries, CREATE entries, LIST ids or None) for a folder since ``lastsync``."""
+        with self.lock:
+            folder = self.visible_folder(user, folder_id, module)
+            rights = folder.rights(user)
+            present = self.by_folder.get(folder.id, {})
+            dels: list[tuple[int, int]] = []
+            creates: list[OXObject] = []
+            ids: list[int] = []
+            for obj in present.values():
+                if not rights.may(rights.read, obj.created_by == user.id):
+                    continue
+                if self.hidden_from(user, obj):
+                    if deleted and obj.last_modified > lastsync:
+                        dels.append((obj.id, obj.last_modified))
+                    continue
+                ids.append(obj.id)
+                if modified and obj.last_modified > lastsync:
+                    creates.append(obj)
+            if deleted:
+                for tomb in self.tombstones.get(folder.id, ()):
+                    if tomb.last_modified > lastsync and tomb.id not in present:
+                        dels.append((tomb.id, tomb.last_modified))
+            return dels, creates, (ids if full_list else None)
+
+    def get(self, user: OXUser, module: str, object_id: int, folder_id: int | None) -> OXObject:
+        """One object the user may read; :class:`OXFault` 1001 otherwise."""
+        with self.lock:
+            obj = self.objects.get(object_id)
+            if obj is None or (folder_id is not None and obj.folder != folder_id):
+                raise OXFault(1001)
+            folder = self.visible_folder(user, obj.folder, module)
+            rights = folder.rights(user)
+            if not rights.may(rights.read, obj.created_by == user.id):
+                raise OXFault(1002)
+            if self.hidden_from(user, obj):
+                raise OXFault(1001)
+            return obj
+
+    def object_op(
+        self, user: OXUser, servlet: str, req: dict[str, Element], cache: LastModifiedCache
+    ) -> tuple[OXObject, tuple[Conflict, ...]]:
+        """Run one ``D:set`` block of an object servlet. Raises :class:`OXFault`."""
+        module = {"contacts": "contact", "calendar": "calendar", "tasks": "task"}[servlet]
+        method = (text_of(req, "method") or "SAVE").upper()
+        with self.lock:
+            folder = self.visible_folder(user, int_of(req, "folder_id"), module)
+            object_id = int_of(req, "object_id")
+            if method == "SAVE" and object_id is None:
+                return self._create(user, folder, module, req)
+            if object_id is None:
+                raise OXFault(1004)
+            obj = self.objects.get(object_id)
+            if obj is None or obj.folder != folder.id:
+                raise OXFault(1001)
+            rights = folder.rights(user)
+            own = obj.created_by == user.id
+            if not rights.may(rights.read, own) or self.hidden_from(user, obj):
+                raise OXFault(1001) if self.hidden_from(user, obj) else OXFault(1002)
+            if method == "CONFIRM":
+                if module == "contact":
+                    raise OXFault(1100)
+                return self._confirm(user, obj, req), ()
+            sent = int_of(req, "last_modified")
+            if sent is None:
+                raise OXFault(1004)
+            if obj.last_modified > cache.effective(obj.id, sent):
+                raise OXFault(1000)
+            if method == "DELETE":
+                if not rights.may(rights.delete, own):
+                    raise OXFault(1002)
+                self._remove(obj, self.clock.now())
+                return obj, ()
+            if method != "SAVE":
+                raise OXFault(1100)
+            if not rights.may(rights.write, own):
+                raise OXFault(1002)
+            result = self._update(user, obj, folder, req)
+            cache.remember(obj.id, sent, result[0].last_modified)
+            return result
+
+    def _create(
+        self, user: OXUser, folder: OXFolder, module: str, req: dict[str, Element]
+    ) -> tuple[OXObject, tuple[Conflict, ...]]:
+        if folder.rights(user).folder < 4:
+            raise OXFault(1002)
+        fields = {
+            name: copy.deepcopy(el)
+            for name, el in req.items()
+            if name not in _OBJECT_LEVEL and not _empty(el)
+        }
+        _sanitise(module, req, fields, create=True)
+        conflicts = self._conflicts(user, None, module, fields, req, user.id)
+        now = self.clock.now()
+        obj = self._new_object(folder.id, module, fields, user.id, now)
+        self._touched(obj)
+        return obj, conflicts
+
+    def _update(
+        self, user: OXUser, obj: OXObject, folder: OXFolder, req: dict[str, Element]
+    ) -> tuple[OXObject, tuple[Conflict, ...]]:
+        target = int_of(req, "folder")
+        target_folder = None
+        if target is not None and target != obj.folder:
+            target_folder = self.visible_folder(user, target, obj.module)
+            rights = folder.rights(user)
+            if target_folder.rights(user).folder < 4 or not rights.may(
+                rights.delete, obj.created_by == user.id
+            ):
+                raise OXFault(1002)
+        fields = dict(obj.fields)
+        for name, el in req.items():
+            if name in _OBJECT_LEVEL:
+                continue
+            if _empty(el):
+                fields.pop(name, None)
+            else:
+                fields[name] = copy.deepcopy(el)
+        _sanitise(obj.module, req, fields, create=False)
+        conflicts = self._conflicts(user, obj.id, obj.module, fields, req, obj.created_by)
+        now = self.clock.now()
+        obj.fields = fields
+        obj.modified_by, obj.last_modified = user.id, now
+        if target_folder is not None:
+            old = obj.folder
+            self.by_folder[old].pop(obj.id, None)
+            self.tombstones.setdefault(old, []).append(Tombstone(obj.id, old, now, obj.module))
+            self._push(old, self.readers(self.folders[old]))
+            obj.folder = target_folder.id
+            self.by_folder.setdefault(obj.folder, {})[obj.id] = obj
+        self._touched(obj)
+        return obj, conflicts
+
+    def _confirm(self, user: OXUser, obj: OXObject, req: dict[str, Element]) -> OXObject:
+        answer = (text_of(req, "confirm") or "none").lower()
+        if answer not in ("accept", "decline", "tentative", "none"):
+            raise OXFault(1100)
+        parts = obj.fields.get("participants")
+        if parts is None:
+            parts = obj.fields["participants"] = etree.Element(OX + "participants")
+        else:
+            parts = obj.fields["participants"] = copy.deepcopy(parts)
+        mine = [p for p in children(parts, "user") if (p.text or "").strip() == str(user.id)]
+        entry = mine[0] if mine else etree.SubElement(parts, OX + "user")
+        entry.text = str(user.id)
+        entry.set(OX + "confirm", answer)
+        entry.set(OX + "external", "false")
+        message = text_of(req, "confirm_message")
+        if message:
+            entry.set(OX + "confirmmessage", message)
+        obj.last_modified, obj.modified_by = self.clock.now(), user.id
+        self._touched(obj)
+        return obj
+
+    def _remove(self, obj: OXObject, now: int) -> None:
+        self.objects.pop(obj.id, None)
+        self.by_folder[obj.folder].pop(obj.id, None)
+        self.tombstones.setdefault(obj.folder, []).append(
+            Tombstone(obj.id, obj.folder, now, obj.module)
+        )
+        obj.last_modified = now
+        self._touched(obj)
+
+    def _conflicts(
+        self,
+        user: OXUser,
+        object_id: int | None,
+        module: str,
+        fields: dict[str, Element],
+        req: dict[str, Element],
+        creator: int,
+    ) -> tuple[Conflict, ...]:
+        """Resource clashes always, user clashes unless ``ignore_conflicts``: [1006]."""
+        if module != "calendar" or _free_or_full(fields):
+            return ()
+        start, end = _int_field(fields, "start_date"), _int_field(fields, "end_date")
+        if start is None or end is None:
+            raise OXFault(1004)
+        if end < start:
+            raise OXFault(1100)
+        users, resources = self._participants(fields, creator)
+        ignore = bool_of(req, "ignore_conflicts")
+        found = []
+        for other in self.objects.values():
+            if other.module != "calendar" or other.id == object_id or _free_or_full(other.fields):
+                continue
+            o_start, o_end = other.int("start_date"), other.int("end_date")
+            if o_start is None or o_end is None or not (start < o_end and o_start < end):
+                continue
+            o_users, o_res = self._participants(other.fields, other.created_by)
+            if resources & o_res or (not ignore and users & o_users):
+                hidden = self.hidden_from(user, other)
+                found.append(
+                    Conflict("" if hidden else other.text("title") or "", o_start, o_end, False)
+                )
+        if found:
+            raise OXFault(1006, conflicts=found)
+        return ()
+
+    def _participants(
+        self, fields: Mapping[str, Element], creator: int
+    ) -> tuple[set[int], set[int]]:
+        users, resources = {creator}, set()
+        parts = fields.get("participants")
+        for p in parts if parts is not None else ():
+            if (p.get(OX + "external") or "false").lower() == "true":
+                continue
+            try:
+                ident = int((p.text or "").strip())
+            except ValueError:
+                continue
+            kind = local(p)
+            if kind == "user":
+                users.add(ident)
+            elif kind == "resource":
+                resources.add(ident)
+            elif kind == "group" and ident in self.groups:
+                users |= self.groups[ident].members
+        return users, resources
+
+    # ------------------------------------------------------------------ folders
+
+    def folder_listing(
+        self, user: OXUser, lastsync: int
+    ) -> tuple[list[tuple[int, int]], list[OXFolder]]:
+        """(DELETE entries, visible folders changed since ``lastsync``)."""
+        with self.lock:
+            dels, creates = [], []
+            for folder in self.folders.values():
+                if folder.last_modified <= lastsync:
+                    continue
+                if not folder.deleted and folder.rights(user).sees:
+                    creates.append(folder)
+                else:
+                    dels.append((folder.id, folder.last_modified))
+            return dels, creates
+
+    def folder_op(self, user: OXUser, req: dict[str, Element]) -> OXFolder:
+        """Run one ``D:set`` block of webdav.folders. Raises :class:`OXFault`."""
+        method = (text_of(req, "method") or "SAVE").upper()
+        with self.lock:
+            object_id = int_of(req, "object_id")
+            if method == "SAVE" and object_id is None:
+                return self._create_folder(user, req)
+            folder = self.folders.get(object_id) if object_id is not None else None
+            if folder is None or folder.deleted or not folder.rights(user).sees:
+                raise OXFault(1001 if object_id is not None else 1004)
+            sent = int_of(req, "last_modified")
+            if sent is None:
+                raise OXFault(1004)
+            if folder.last_modified > sent:
+                raise OXFault(1000)
+            rights = folder.rights(user)
+            if method == "DELETE":
+                if folder.default or not rights.admin:
+                    raise OXFault(1002)
+                self._delete_folder(folder)
+                return folder
+            if method == "CLEAR":
+                if rights.delete < 4:
+                    raise OXFault(1002)
+                now = self.clock.now()
+                for obj in list(self.by_folder.get(folder.id, {}).values()):
+                    self._remove(obj, now)
+                return folder
+            if method != "SAVE":
+                raise OXFault(1100)
+            if not rights.admin:
+                raise OXFault(1002)
+            title = text_of(req, "title")
+            if title is not None and not folder.default:
+                folder.title = title
+            if "permissions" in req:
+                before = self.readers(folder)
+                folder.permissions = _permissions(req["permissions"])
+                self._push(folder.parent, before)
+            folder.last_modified, folder.modified_by = self.clock.now(), user.id
+            self._push(folder.parent, self.readers(folder))
+            return folder
+
+    def _create_folder(self, user: OXUser, req: dict[str, Element]) -> OXFolder:
+        title = text_of(req, "title")
+        module = (text_of(req, "module") or "").lower()
+        kind = (text_of(req, "type") or "private").lower()
+        parent = int_of(req, "folder_id") or 1
+        if title is None or not module:
+            raise OXFault(1004)
+        if module not in ("calendar", "contact", "task") or kind not in ("private", "public"):
+            raise OXFault(1100)
+        if parent not in (1, 2):
+            parent_folder = self.folders.get(parent)
+            if parent_folder is None or parent_folder.deleted:
+                raise OXFault(1001)
+            if parent_folder.rights(user).folder < 8:
+                raise OXFault(1002)
+        elif parent == 1 and kind != "private":
+            raise OXFault(1100)
+        perms = (
+            _permissions(req["permissions"])
+            if "permissions" in req
+            else [OXPermission(user.id, False, *_OWNER_RIGHTS)]
+        )
+        now = self.clock.now()
+        folder = self._add_folder(
+            OXFolder(
+                self._next("folder"),
+                parent,
+                title,
+                module,
+                owner=user.id,
+                type="public" if parent == 2 else kind,
+                permissions=perms,
+                created_by=user.id,
+                modified_by=user.id,
+                creation_time=now,
+                last_modified=now,
+            )
+        )
+        self._push(parent, self.readers(folder))
+        return folder
+
+    def _delete_folder(self, folder: OXFolder) -> None:
+        readers = self.readers(folder)
+        now = self.clock.now()
+        for child in [f for f in self.folders.values() if f.parent == folder.id]:
+            if not child.deleted:
+                self._delete_folder(child)
+        for obj in list(self.by_folder.get(folder.id, {}).values()):
+            self._remove(obj, now)
+        folder.deleted = True
+        folder.last_modified = self.clock.now()
+        self._push(folder.parent, readers)
+
+    # ------------------------------------------------------------------ free/busy
+
+    def freebusy(
+        self, address: str, start: int, end: int
+    ) -> tuple[str, list[tuple[int, int, int]]] | None:
+        """(mail, [(start, end, shown_as)]) for a user or resource address, or None."""
+        with self.lock:
+            user = next((u for u in self.users.values() if u.email == address.lower()), None)
+            res = next((r for r in self.resources.values() if r.email == address.lower()), None)
+            if user is None and res is None:
+                return None
+            busy = []
+            for obj in sorted(self.objects.values(), key=lambda o: o.int("start_date") or 0):
+                if obj.module != "calendar":
+                    continue
+                o_start, o_end = obj.int("start_date"), obj.int("end_date")
+                if o_start is None or o_end is None or o_end <= start or o_start >= end:
+                    continue
+                users, resources = self._participants(obj.fields, obj.created_by)
+                if (user is not None and user.id in users) or (
+                    res is not None and res.id in resources
+                ):
+                    busy.append((o_start, o_end, obj.int("shown_as") or 1))
+            return (user or res).email, busy  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------------- free helpers
+
+
+def _el(name: str, value: object) -> Element:
+    el = etree.Element(OX + name)
+    el.text = None if value is None else str(value)
+    return el
+
+
+def _elements(fields: Mapping[str, Any]) -> dict[str, Element]:
+    out = {}
+    for name, value in fields.items():
+        out[name] = (
+            copy.deepcopy(value)
+            if isinstance(value, etree._Element)
+            else _el(name, None if value in (None, "") else value)
+        )
+    return out
+
+
+def _empty(el: Element) -> bool:
+    return not (el.text or "").strip() and len(el) == 0 and not el.attrib
+
+
+def _int_field(fields: Mapping[str, Element], name: str) -> int | None:
+    el = fields.get(name)
+    try:
+        return None if el is None or not (el.text or "").strip() else int(el.text)
+    except ValueError:
+        raise OXFault(1100) from None
+
+
+def _free_or_full(fields: Mapping[str, Element]) -> bool:
+    shown = fields.get("shown_as")
+    full = fields.get("full_time")
+    return (shown is not None and (shown.text or "").strip() == "4") or (
+        full is not None and (full.text or "").strip().lower() == "true"
+    )
+
+
+def _sanitise(
+    module: str, req: dict[str, Element], fields: dict[str, Element], *, create: bool
+) -> None:
+    """OX calendar/task save rules (reference §2.3)."""
+    if module == "contact":
+        return
+    if not bool_of(req, "alarm_flag"):
+        fields.pop("alarm", None)
+    if module != "calendar":
+        return
+    rtype = (text_of(req, "recurrence_type") or "").lower()
+    if (not create and "recurrence_type" not in req) or rtype in ("", "none"):
+        for name in _RECURRENCE:
+            fields.pop(name, None)
+    elif "until" not in req and "occurrences" not in req:
+        fields.pop("until", None)
+        fields.pop("occurrences", None)
+
+
+def _permissions(el: Element) -> list[OXPermission]:
+    out = []
+    for entry in el:
+        kind = local(entry)
+        if kind not in ("user", "group"):
+            continue
+        try:
+            levels = [
+                int(entry.get(OX + name) or "")
+                for name in (
+                    "folderpermission",
+                    "objectreadpermission",
+                    "objectwritepermission",
+                    "objectdeletepermission",
+                )
+            ]
+            entity = int((entry.text or "").strip())
+        except ValueError:
+            raise OXFault(1100) from None
+        admin = (entry.get(OX + "admin_flag") or "").lower() == "true"
+        out.append(OXPermission(entity, kind == "group", *levels, admin))
+    return out
