@@ -5,4 +5,5 @@ Each area registers scenarios in its own module; list the module here.
 
 SCENARIO_MODULES = [
     "benchmarks.memory",
+    "benchmarks.outlook",
 ]

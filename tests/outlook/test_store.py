@@ -363,4 +363,4 @@ def test_time_helpers() -> None:
     assert to_com(date(2026, 3, 2)) == datetime(2026, 3, 2, tzinfo=UTC)
     with pytest.raises(ValueError):
         to_com(labelled)
-    assert version_of(labelled) == "2026-03-02T10:00:00.000000"
+    assert version_of(labelled) == "2026-03-02T10:00:00.000000+00:00"

@@ -295,13 +295,19 @@ def _com_value(value: Any) -> Any:
     return value
 
 
-def write_item(item: Any, props: Mapping[str, Any], recipient: Any) -> None:
+def write_item(item: Any, props: Mapping[str, Any], recipient: Any, *, new: bool = False) -> None:
     """Write plain properties, recipients, members, pattern and picture (before Save).
 
-    ``recipient(text)`` makes a resolved Recipient (distribution-list members).
+    ``recipient(text)`` makes a resolved Recipient (distribution-list members). On a
+    ``new`` item, empty texts and dates are not written: a new item is blank already, and
+    every skipped property is one cross-process COM call less.
     """
     for name, value in props.items():
         if name.startswith("_") or name in READ_ONLY:
+            continue
+        if new and (
+            value == "" or value is None or (isinstance(value, datetime) and value.year >= 4501)
+        ):
             continue
         if value is None and isinstance(getattr(item, name), datetime):
             value = to_com(None)
@@ -328,18 +334,18 @@ def write_item(item: Any, props: Mapping[str, Any], recipient: Any) -> None:
                 added.MeetingResponseStatus = data["MeetingResponseStatus"]
             added.Resolve()
     if "_user_properties" in props:
-        set_user_properties(item, props["_user_properties"])
+        set_user_properties(item, props["_user_properties"], new=new)
     if "_picture" in props:
         _write_picture(item, props["_picture"])
     if "_recurrence" in props or getattr(item, "IsRecurring", False):
         _write_pattern(item, props.get("_recurrence"))
 
 
-def set_user_properties(item: Any, values: Mapping[str, Any]) -> None:
+def set_user_properties(item: Any, values: Mapping[str, Any], *, new: bool = False) -> None:
     """Create (as text, defined in the folder) or update user properties."""
     users = item.UserProperties
     for name, value in values.items():
-        prop = users.Find(name)
+        prop = None if new else users.Find(name)
         if prop is None:
             prop = users.Add(name, 1, True)
         prop.Value = "" if value is None else _com_value(value)
@@ -374,11 +380,14 @@ def _write_pattern(item: Any, pattern_props: Mapping[str, Any] | None) -> None:
 def write_after_save(item: Any, props: Mapping[str, Any]) -> bool:
     """Attachments and recurrence exceptions, which need a saved item; True if saved again."""
     again = False
-    if "_attachments" in props:
-        attachments = item.Attachments
+    wanted = props.get("_attachments")
+    attachments = item.Attachments if wanted is not None else None
+    if attachments is not None and (wanted or attachments.Count):
+        removed = False
         for i in range(attachments.Count, 0, -1):
             if attachments.Item(i).DisplayName != PICTURE_NAME:
                 attachments.Remove(i)
+                removed = True
         with tempfile.TemporaryDirectory(prefix="oxsync-") as tmp:
             for n, data in enumerate(props["_attachments"]):
                 folder = os.path.join(tmp, str(n))
@@ -387,9 +396,9 @@ def write_after_save(item: Any, props: Mapping[str, Any]) -> bool:
                 with open(path, "wb") as fh:
                     fh.write(data.get("Data") or b"")
                 attachments.Add(path, 1, None, data.get("DisplayName") or None)
-            if props["_attachments"] or attachments.Count:
-                item.Save()
-                again = True
+        if wanted or removed:
+            item.Save()
+            again = True
     exceptions = props.get("_exceptions") or []
     if exceptions and props.get("_recurrence"):
         pattern = item.GetRecurrencePattern()

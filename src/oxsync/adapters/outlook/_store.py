@@ -82,7 +82,7 @@ UID_PROPERTY = "OxsyncUid"
 
 PS_PUBLIC_STRINGS = "{00020329-0000-0000-C000-000000000046}"
 _KEY_COLUMN = f"http://schemas.microsoft.com/mapi/string/{PS_PUBLIC_STRINGS}/{KEY_PROPERTY}"
-_COLUMNS = ("EntryID", "MessageClass", "LastModificationTime", "CreationTime", _KEY_COLUMN)
+_COLUMNS = ("EntryID", "MessageClass", "LastModificationTime", _KEY_COLUMN)
 _COLOR = "http://schemas.microsoft.com/mapi/id/{00062002-0000-0000-C000-000000000046}/82140003"
 _DEFAULTS = ((9, FolderKind.CALENDAR), (10, FolderKind.CONTACTS), (13, FolderKind.TASKS))
 _FOLDER_KIND_OF_TYPE = {1: FolderKind.CALENDAR, 2: FolderKind.CONTACTS, 3: FolderKind.TASKS}
@@ -288,16 +288,16 @@ class OutlookStore(BaseStore):
         copies: list[tuple[str, ItemKind]] = []
         kinds = self.capabilities.kinds
         for n, row in enumerate(self.om.rows(folder, _COLUMNS)):
-            entry_id, message_class, modified, created, key = row
+            entry_id, message_class, modified, key = row
             kind = _kind_of(str(message_class or ""))
             if kind is None or kind not in kinds:
                 continue
-            entry = _Entry(str(entry_id), version_of(modified), kind, from_com(created))
+            entry = _Entry(str(entry_id), version_of(modified), kind, None)
             if not key:
                 adopt.append((entry.entry_id, kind))
             elif key in found:
                 first = found[key]
-                if _is_later(entry, first):
+                if self._is_later(folder_id, entry, first):
                     copies.append((entry.entry_id, kind))
                 else:
                     copies.append((first.entry_id, first.kind))
@@ -334,10 +334,23 @@ class OutlookStore(BaseStore):
                     del other[key]  # moved here: the old entry is gone
                     continue
                 here = found[key]
-                if _is_later(here, there):
+                if self._is_later(folder_id, here, there, other_id):
                     copies.append((here.entry_id, here.kind))
                     del found[key]
         return copies
+
+    def _is_later(self, folder_id: str, a: _Entry, b: _Entry, b_folder: str | None = None) -> bool:
+        """Whether ``a`` was created after ``b`` (so ``a`` is the copy); EntryID breaks ties.
+
+        Creation times are read only here, for the rare items sharing a key.
+        """
+        for entry, fid in ((a, folder_id), (b, b_folder or folder_id)):
+            if entry.created is None:
+                with com_errors("open an item"):
+                    entry.created = from_com(self._open(fid, entry.entry_id).CreationTime)
+        if a.created != b.created and a.created is not None and b.created is not None:
+            return bool(a.created > b.created)
+        return a.entry_id > b.entry_id
 
     def _give_key(self, folder_id: str, entry_id: str, kind: ItemKind) -> tuple[str, _Entry]:
         """Write a fresh key (and uid, unless the item has a global one) into an item."""
@@ -451,7 +464,7 @@ class OutlookStore(BaseStore):
             record = op.record if op.record.uid else attrs.evolve(op.record, uid=key)
             item = folder.Items.Add(ITEM_TYPE[kind])
             version = self._write(item, record, key, new=True)
-            self._remember(folder_id, key, item, kind)
+            self._remember(folder_id, key, item, kind, version)
             return Applied(key, version)
         entry = self._locate(folder_id, op.id)
         if entry is None:
@@ -469,7 +482,7 @@ class OutlookStore(BaseStore):
                 users = item.UserProperties.Find(UID_PROPERTY)
                 record = attrs.evolve(record, uid=str(users.Value) if users else op.id)
             version = self._write(item, record, op.id, new=False)
-            self._remember(folder_id, op.id, item, kind)
+            self._remember(folder_id, op.id, item, kind, version)
             return Applied(op.id, version)
         if isinstance(op, Delete):
             item.Delete()  # to Deleted Items, as a user's delete
@@ -510,14 +523,15 @@ class OutlookStore(BaseStore):
                 tz_obj = self._time_zone(item, windows)
                 item.StartTimeZone = tz_obj
                 item.EndTimeZone = tz_obj
-            accessor = item.PropertyAccessor
-            accessor.SetProperty(_COLOR, int(color or 0))
-            del accessor
+            if color or not new:
+                accessor = item.PropertyAccessor
+                accessor.SetProperty(_COLOR, int(color or 0))
+                del accessor
         if kind is ItemKind.TASK:
             state = props.pop("DelegationState", 0)
             if state and int(item.Ownership) != 1:
                 item.Assign()  # the only way the OOM makes a task delegated
-        write_item(item, props, self.om.recipient)
+        write_item(item, props, self.om.recipient, new=new)
         item.Save()
         write_after_save(item, props)
         return version_of(item.LastModificationTime)
@@ -558,18 +572,20 @@ def _snapshot_for(snapshots: list[_Snapshot], token: str, cursor: Cursor) -> _Sn
     return None
 
 
+_KIND_CACHE: dict[str, ItemKind | None] = {}
+
+
 def _kind_of(message_class: str) -> ItemKind | None:
+    cached = _KIND_CACHE.get(message_class, False)
+    if cached is not False:
+        return cached  # type: ignore[return-value]
+    found = None
     for prefix, kind in MESSAGE_CLASS_KIND.items():
         if message_class == prefix or message_class.startswith(prefix + "."):
-            return kind
-    return None
-
-
-def _is_later(a: _Entry, b: _Entry) -> bool:
-    """Whether ``a`` was created after ``b`` (the copy of the two); EntryID breaks ties."""
-    if a.created != b.created and a.created is not None and b.created is not None:
-        return bool(a.created > b.created)
-    return a.entry_id > b.entry_id
+            found = kind
+    if len(_KIND_CACHE) < 1000:
+        _KIND_CACHE[message_class] = found
+    return found
 
 
 def _color(item: Any) -> int | None:

@@ -100,4 +100,5 @@ def version_of(last_modification: Any) -> str:
     """Version string of an item from its ``LastModificationTime`` as COM returns it."""
     if not isinstance(last_modification, datetime):
         return str(last_modification)
-    return last_modification.replace(tzinfo=None).isoformat(timespec="microseconds")
+    # the label (pywin32 says UTC for local times) is kept as is: only equality matters
+    return last_modification.isoformat(timespec="microseconds")

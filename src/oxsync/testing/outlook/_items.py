@@ -40,6 +40,12 @@ if TYPE_CHECKING:
 
 __all__ = ["ContactItem", "DistListItem", "OutlookItem", "TaskItem"]
 
+
+def _copied(value: Any) -> Any:
+    """Deep copy, skipping the (common) empty containers."""
+    return copy.deepcopy(value) if value else type(value)()
+
+
 _COMMON: dict[str, Any] = {
     "EntryID": "",
     "Subject": "",
@@ -52,7 +58,6 @@ _COMMON: dict[str, Any] = {
     "BillingInformation": "",
     "Companies": "",
     "RTFBody": b"",
-    "Size": 0,
 }
 
 
@@ -60,7 +65,7 @@ class OutlookItem(OomObject):
     """Behaviour shared by every item class (save, delete, move, copy, properties)."""
 
     _PROPS: ClassVar[dict[str, Any]] = dict(_COMMON)
-    _READONLY: ClassVar[frozenset[str]] = frozenset({"EntryID", "MessageClass", "Size"})
+    _READONLY: ClassVar[frozenset[str]] = frozenset({"EntryID", "MessageClass"})
     CLASS: ClassVar[int] = 0
     ITEM_TYPE: ClassVar[int] = 0
     MESSAGE_CLASS: ClassVar[str] = "IPM"
@@ -87,9 +92,9 @@ class OutlookItem(OomObject):
             "class": type(self).__name__,
             "props": dict(self._p),
             "user": dict(self._user),
-            "attachments": copy.deepcopy(self._attachments),
-            "recipients": copy.deepcopy(self._recipients),
-            "accessor": copy.deepcopy(self._accessor),
+            "attachments": _copied(self._attachments),
+            "recipients": _copied(self._recipients),
+            "accessor": _copied(self._accessor),
             "created": self._created_utc,
             "lmt": self._lmt_utc,
             "signal": self._signal,
@@ -99,9 +104,9 @@ class OutlookItem(OomObject):
     def _load(self, state: dict[str, Any]) -> None:
         self._p.update(state["props"])
         self._user = dict(state["user"])
-        self._attachments = copy.deepcopy(state["attachments"])
-        self._recipients = copy.deepcopy(state["recipients"])
-        self._accessor = copy.deepcopy(state["accessor"])
+        self._attachments = _copied(state["attachments"])
+        self._recipients = _copied(state["recipients"])
+        self._accessor = _copied(state["accessor"])
         self._created_utc = state["created"]
         self._lmt_utc = state["lmt"]
         self._signal = state["signal"]
@@ -142,6 +147,11 @@ class OutlookItem(OomObject):
         if self._lmt_utc is None:
             return labelled_utc(NO_DATE)
         return labelled_utc(self._app._to_local(self._lmt_utc))
+
+    @property
+    def Size(self) -> int:
+        """Approximate size in bytes."""
+        return 200 + sum(len(str(v)) for v in self._p.values())
 
     @property
     def Saved(self) -> bool:
@@ -190,7 +200,6 @@ class OutlookItem(OomObject):
             self._p["EntryID"] = self._app._new_entry_id()
             self._created_utc = now
         self._lmt_utc = now
-        self._p["Size"] = 200 + sum(len(str(v)) for v in self._p.values())
         self._dirty = False
         folder._store(self, is_new=is_new)
 

@@ -755,6 +755,8 @@ class Table(OomObject):
         self._folder = folder
         self._states = states
         self._columns = columns
+        self._getters: dict[str, Callable[[dict[str, Any]], Any]] = {}
+        self._compiled: tuple[tuple[str, ...], list[Callable[[dict[str, Any]], Any]]] | None = None
         self._pos = 0
 
     @property
@@ -812,28 +814,63 @@ class Table(OomObject):
         self._pos = 0
 
     def _cell(self, state: dict[str, Any], column: str) -> Any:
-        folder = self._folder
+        return self._getter(column)(state)
+
+    def _row_getters(self) -> list[Callable[[dict[str, Any]], Any]]:
+        key = tuple(self._columns)
+        if self._compiled is None or self._compiled[0] != key:
+            self._compiled = (key, [self._getter(c) for c in key])
+        return self._compiled[1]
+
+    def _getter(self, column: str) -> Callable[[dict[str, Any]], Any]:
+        """A function from stored state to the column's value (built once per column)."""
+        cached = self._getters.get(column)
+        if cached is not None:
+            return cached
+        getter: Callable[[dict[str, Any]], Any]
         user = user_property_name(column)
         if user is not None:
-            value = state["user"].get(user)
-            return None if value is None else value[1]
-        if column.startswith(_NS_PROPTAG):
+
+            def getter(state: dict[str, Any]) -> Any:
+                value = state["user"].get(user)
+                return None if value is None else value[1]
+
+        elif column.startswith(_NS_PROPTAG):
             tag = column[len(_NS_PROPTAG) :].lower()
             if tag == "0x30080040":
-                return state["lmt"].replace(tzinfo=UTC)
-            if tag == "0x30070040":
-                return state["created"].replace(tzinfo=UTC)
-            if tag == "0x0fff0102":
-                return bytes.fromhex(state["props"]["EntryID"])
-            if tag in ("0x001a001f", "0x001a001e"):
-                return state["props"]["MessageClass"]
-            return None
-        value = folder._value(state, column)
-        if isinstance(value, datetime):
-            return labelled_utc(value)
-        if isinstance(value, str) and len(value) > 255:
-            return value[:255]
-        return value
+                getter = _utc_of("lmt")
+            elif tag == "0x30070040":
+                getter = _utc_of("created")
+            elif tag == "0x0fff0102":
+                getter = lambda state: bytes.fromhex(state["props"]["EntryID"])  # noqa: E731
+            elif tag in ("0x001a001f", "0x001a001e"):
+                getter = lambda state: state["props"]["MessageClass"]  # noqa: E731
+            else:
+                getter = lambda state: None  # noqa: E731
+        elif column in ("LastModificationTime", "CreationTime"):
+            key = "lmt" if column == "LastModificationTime" else "created"
+            to_local, cache = self._app._to_local, "_local_" + key
+
+            def getter(state: dict[str, Any]) -> Any:
+                # a stored state never changes (saves replace it), so its local time is cached
+                value = state.get(cache)
+                if value is None:
+                    value = state[cache] = labelled_utc(to_local(state[key]))
+                return value
+
+        else:
+            value_of = self._folder._value
+
+            def getter(state: dict[str, Any]) -> Any:
+                value = value_of(state, column)
+                if isinstance(value, datetime):
+                    return labelled_utc(value)
+                if isinstance(value, str) and len(value) > 255:
+                    return value[:255]
+                return value
+
+        self._getters[column] = getter
+        return getter
 
     def _check_column(self, name: str) -> None:
         if user_property_name(name) is not None or name.startswith(_NS_PROPTAG):
@@ -844,6 +881,13 @@ class Table(OomObject):
             raise com_error(E_INVALIDARG, f'The property "{name}" is not supported in a Table.')
         if name not in _ALL_PROPS:
             raise com_error(E_INVALIDARG, f'The property "{name}" is unknown.')
+
+
+def _utc_of(key: str) -> Callable[[dict[str, Any]], Any]:
+    def getter(state: dict[str, Any]) -> Any:
+        return state[key].replace(tzinfo=UTC)
+
+    return getter
 
 
 class Columns(OomObject):
@@ -896,7 +940,8 @@ class Row(OomObject):
         self._state = state
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple(self._table._cell(self._state, c) for c in self._table._columns)
+        state = self._state
+        return tuple([getter(state) for getter in self._table._row_getters()])
 
     def GetValues(self) -> tuple[Any, ...]:
         """Every column's value, in column order."""
