@@ -843,5 +843,6 @@ def _permissions(el: Element) -> list[OXPermission]:
         except ValueError:
             raise OXFault(1100) from None
         admin = (entry.get(OX + "admin_flag") or "").lower() == "true"
-        out.append(OXPermission(entity, kind == "group", *levels, admin))
+        fp, rp, wp, dp = levels
+        out.append(OXPermission(entity, kind == "group", fp, rp, wp, dp, admin))
     return out

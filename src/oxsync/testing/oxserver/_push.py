@@ -10,6 +10,7 @@ user gets ``F\\1``.
 from __future__ import annotations
 
 import collections
+import contextlib
 import socket
 import threading
 import time
@@ -116,7 +117,6 @@ class PushSender:
             self.sent.append((folder_id, user_id))
 
     def _send(self, data: bytes, addr: tuple[str, int]) -> None:
-        try:
+        # A vanished client is the client's problem, as in OX.
+        with contextlib.suppress(OSError):
             self._sock.sendto(data, addr)
-        except OSError:
-            pass  # a vanished client is the client's problem, as in OX

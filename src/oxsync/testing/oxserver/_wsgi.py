@@ -388,8 +388,8 @@ class OXApp:
                     sub(entry, "displayname", u.display_name)
                     sub(entry, "email1", u.email).set("isInternal", "true")
                     groups = sub(entry, "memberingroups")
-                    for g in sorted(u.groups):
-                        sub(groups, "member", g)
+                    for group_id in sorted(u.groups):
+                        sub(groups, "member", group_id)
                     if u.id == user.id:
                         sub(entry, "myidentity", "true")
                         sub(entry, "context_id", backend.context_id)
