@@ -79,8 +79,8 @@ class _RequestHandler(WSGIRequestHandler):
         self.raw_requestline = self.rfile.readline(65537)
         if len(self.raw_requestline) > 65536 or not self.parse_request():
             return
-        streams: Any = (self.rfile, self.wfile, sys.stderr)
-        handler = _QuietHandler(*streams, self.get_environ(), multithread=True)
+        rfile: Any = self.rfile
+        handler = _QuietHandler(rfile, self.wfile, sys.stderr, self.get_environ(), multithread=True)
         handler.request_handler = self  # type: ignore[attr-defined]
         handler.http_version = "1.1"
         handler.run(self.server.get_app())  # type: ignore[attr-defined]
