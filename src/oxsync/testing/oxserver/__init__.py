@@ -80,7 +80,8 @@ class _RequestHandler(WSGIRequestHandler):
         if len(self.raw_requestline) > 65536 or not self.parse_request():
             return
         rfile: Any = self.rfile
-        handler = _QuietHandler(rfile, self.wfile, sys.stderr, self.get_environ(), multithread=True)
+        wfile: Any = self.wfile
+        handler = _QuietHandler(rfile, wfile, sys.stderr, self.get_environ(), multithread=True)
         handler.request_handler = self  # type: ignore[attr-defined]
         handler.http_version = "1.1"
         handler.run(self.server.get_app())  # type: ignore[attr-defined]
