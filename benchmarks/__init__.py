@@ -4,6 +4,7 @@ Each area registers scenarios in its own module; list the module here.
 """
 
 SCENARIO_MODULES = [
+    "benchmarks.mapping",
     "benchmarks.memory",
     "benchmarks.outlook",
 ]
