@@ -48,6 +48,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 import icalendar
+from icalendar.cal.component_factory import ComponentFactory
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from oxsync.core import records as r
@@ -567,7 +568,7 @@ def ical_to_results(data: bytes) -> list[r.Record | MappingError]:
         ) from exc
     text = _VTIMEZONE.sub(_drop_known_zone, text)
     try:
-        calendars = icalendar.Calendar.from_ical(text, multiple=True)
+        calendars = _TolerantCalendar.from_ical(text, multiple=True)
     except (ValueError, KeyError, IndexError) as exc:
         raise MappingError("not iCalendar data", [FieldError("$", str(exc))]) from exc
     results: list[r.Record | MappingError] = []
@@ -594,6 +595,34 @@ def ical_to_results(data: bytes) -> list[r.Record | MappingError]:
         for comps in groups.values():
             results.append(_guarded("VEVENT", comps, _read_event_group))
     return results
+
+
+class _TolerantTodo(icalendar.Todo):
+    """A VTODO that keeps a bad value as ``vBroken`` (as VEVENT does) instead of failing
+    the whole file, so the error is reported for that item only."""
+
+    ignore_exceptions = True
+
+
+class _TolerantAlarm(icalendar.Alarm):
+    """A VALARM that tolerates bad values (reported by the reader)."""
+
+    ignore_exceptions = True
+
+
+class _TolerantCalendar(icalendar.Calendar):
+    """A VCALENDAR parser whose items tolerate bad values."""
+
+    _components_factory = None
+
+    @classmethod
+    def _get_component_factory(cls) -> ComponentFactory:
+        if cls._components_factory is None:
+            factory = ComponentFactory()
+            for component in (_TolerantTodo, _TolerantAlarm):
+                factory.add_component_class(component)
+            cls._components_factory = factory
+        return cls._components_factory
 
 
 _NO_UID = "\x00no-uid"
@@ -632,6 +661,10 @@ def _guarded(
     first = arg[0] if isinstance(arg, list) else arg
     uid = first.get("UID")
     errs = _Errors()
+    for comp in arg if isinstance(arg, list) else [arg]:
+        for prop, message in comp.errors:
+            if prop is None:  # a line that could not be split into name and value
+                errs.add("$", message)
     try:
         record = reader(arg, errs)
     except MappingError as exc:
@@ -700,20 +733,23 @@ def _read_event_group(comps: list[icalendar.cal.Component], errs: _Errors) -> r.
     }
     for i, ov in enumerate(overrides):
         exceptions.append(_exception_in(ov, start, end, series, busy, errs, f"exceptions[{i}]"))
+    values = {
+        "location": series["location"],
+        "alarm": _alarm_in(master, errs),
+        "importance": _importance_in(master, errs),
+        "attendees": _attendees_in(master, errs),
+    }
     if start is None or end is None or errs.items:
         raise MappingError(f"VEVENT {fields.get('uid')!r} unreadable", errs.items)
     return r.Event(
         **fields,
-        location=_text(master, "LOCATION", errs, "location"),
+        **values,
         start=start,
         end=end,
         all_day=all_day,
         timezone=zone_name,
         busy_status=busy,
-        alarm=_alarm_in(master, errs),
-        importance=_importance_in(master, errs),
         organizer=organizer,
-        attendees=_attendees_in(master, errs),
         recurrence=recurrence,
         exceptions=tuple(exceptions),
         sequence=seq,
@@ -813,6 +849,9 @@ def _read_task(comp: icalendar.cal.Component, errs: _Errors) -> r.Task:
             extra["delegation_state"] = r.DelegationState(delegation.lower())
         except ValueError:
             errs.add("delegation_state", f"{delegation!r} is not a delegation state")
+    extra["importance"] = _importance_in(comp, errs)
+    extra["alarm"] = _alarm_in(comp, errs)
+    extra["attendees"] = _attendees_in(comp, errs)
     if errs.items:
         raise MappingError(f"VTODO {fields.get('uid')!r} unreadable", errs.items)
     return r.Task(
@@ -821,11 +860,8 @@ def _read_task(comp: icalendar.cal.Component, errs: _Errors) -> r.Task:
         start=start,
         due=due,
         status=status,
-        importance=_importance_in(comp, errs),
         percent_complete=percent,
         date_completed=completed,
-        alarm=_alarm_in(comp, errs),
-        attendees=_attendees_in(comp, errs),
         recurrence=recurrence,
     )
 
@@ -1119,7 +1155,7 @@ def _when(
 ) -> Any:
     value = _single(comp, prop, errs, path)
     if value is None:
-        if required:
+        if required and prop not in comp:
             errs.add(path, f"{prop} is missing")
         return None
     dt = getattr(value, "dt", None)
@@ -1158,7 +1194,8 @@ def _to_utc(value: Any) -> Any:
 
 def _source_zone(comp: icalendar.cal.Component) -> tzinfo:
     """The zone DTSTART was written in (custom VTIMEZONEs included; UTC if none)."""
-    dt = getattr(comp.get("DTSTART"), "dt", None)
+    value = comp.get("DTSTART")
+    dt = None if isinstance(value, icalendar.prop.vBroken) else getattr(value, "dt", None)
     if isinstance(dt, datetime) and dt.tzinfo is not None:
         return dt.tzinfo
     return UTC
@@ -1167,7 +1204,7 @@ def _source_zone(comp: icalendar.cal.Component) -> tzinfo:
 def _zone_name(comp: icalendar.cal.Component, prop: str) -> str | None:
     """IANA name of the zone of ``prop`` (``None`` for UTC, floating or unknown zones)."""
     value = comp.get(prop)
-    if value is None or isinstance(value, list):
+    if value is None or isinstance(value, list | icalendar.prop.vBroken):
         return None
     dt = getattr(value, "dt", None)
     if not isinstance(dt, datetime) or dt.tzinfo is None:

@@ -33,14 +33,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import vobject
-from vobject.base import ContentLine, getLogicalLines, parseLine
+from vobject.base import ContentLine, parseLine
 
 from oxsync.core import records as r
 from oxsync.errors import FieldError, MappingError
@@ -136,6 +135,7 @@ _ADDRESSES = (
 _EMAIL_TYPES = (("email1", "work"), ("email2", "home"), ("email3", "x-other"))
 _URLS = (("web_page", None), ("business_home_page", "work"), ("personal_home_page", "home"))
 _IM_PROPS = (
+    "X-MS-IMADDRESS",
     "IMPP",
     "X-JABBER",
     "X-AIM",
@@ -437,6 +437,8 @@ def _read_card(chunk: str) -> r.Record | MappingError:
     label = repr(uid_match.group(1).strip()) if uid_match else "(no UID)"
     try:
         card = _parse(chunk)
+    except MappingError as exc:
+        return MappingError(f"vCard {label} unreadable", exc.errors)
     except Exception as exc:  # vobject raises ParseError and, on odd input, others
         return MappingError(f"vCard {label} unreadable", [FieldError("$", str(exc))])
     errs = _Errors()
@@ -459,7 +461,10 @@ def _parse(chunk: str) -> list[Any]:
     text before the first unescaped comma (``NOTE:Hello, world`` would lose ", world")."""
     lines = []
     depth = 0
-    for text, number in getLogicalLines(io.StringIO(chunk), allowQP=False):
+    unfolded = chunk.replace("\r\n", "\n").replace("\n ", "").replace("\n\t", "")
+    for number, text in enumerate(unfolded.split("\n"), 1):
+        if not text.strip():
+            continue
         name, params, value, group = parseLine(text, number)
         upper = name.upper()
         if upper in ("BEGIN", "END"):
