@@ -497,12 +497,13 @@ class OutlookStore(BaseStore):
         self._remember(op.to_folder, op.id, moved, entry.kind)
         return Applied(op.id, version_of(moved.LastModificationTime))
 
-    def _remember(self, folder_id: str, key: str, item: Any, kind: ItemKind) -> None:
+    def _remember(
+        self, folder_id: str, key: str, item: Any, kind: ItemKind, version: str | None = None
+    ) -> None:
+        if version is None:
+            version = version_of(item.LastModificationTime)
         self._entries.setdefault(folder_id, {})[key] = _Entry(
-            str(item.EntryID),
-            version_of(item.LastModificationTime),
-            kind,
-            from_com(item.CreationTime),
+            str(item.EntryID), version, kind, None
         )
 
     def _write(self, item: Any, record: Record, key: str, *, new: bool) -> str:
