@@ -183,12 +183,12 @@ def redact(text: str, secrets: Sequence[str] = ()) -> str:
     >>> redact("login failed for pw hunter2", secrets=["hunter2"])
     'login failed for pw ***'
     """
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
     for pattern in _SECRET_PATTERNS:
         if pattern.groups == 3:
             text = pattern.sub(lambda m: m.group(1) + "***" + m.group(3), text)
         else:
             text = pattern.sub(lambda m: m.group(1) + "***", text)
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "***")
     return text

@@ -52,6 +52,7 @@ class TwoStores(RuleBasedStateMachine):
         # uid -> (side, nickname or None for deleted) edits since the last clean sync
         self.edits: dict[str, dict[str, str | None]] = {}
         self.wild: set[str] = set()  # uids whose outcome a crash made unpredictable
+        self.ambiguous: set[str] = set()  # uids kept in two folders (a move raced an edit)
         self.clean = True
 
     def engine(self) -> SyncEngine:
@@ -208,7 +209,7 @@ class TwoStores(RuleBasedStateMachine):
 
     def _check_edits(self) -> None:
         final: dict[str, Contact] = {}
-        ambiguous: set[str] = set()
+        ambiguous = self.ambiguous
         for fa, _ in self._pairs():
             for record in self.a.records(fa).values():
                 assert isinstance(record, Contact)

@@ -1,0 +1,156 @@
+"""Engine behaviours: brake, read-only, ignored list, retries, folders, state on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from oxsync import Policy, State, SyncEngine
+from oxsync.adapters.memory import Faults, MemoryStore
+from oxsync.core.records import Contact, FolderKind, ItemKind
+from oxsync.core.store import FailureKind
+from oxsync.errors import MassDeleteError, TransientError
+from oxsync.testing.samples import sample
+
+from .helpers import assert_converged
+
+C = "contacts"
+
+
+def engine(a: MemoryStore, b: MemoryStore, **kw: object) -> SyncEngine:
+    return SyncEngine(a, b, state=kw.pop("state", State(":memory:")),  # type: ignore[arg-type]
+                      sleep=lambda s: None, **kw)  # type: ignore[arg-type]
+
+
+def seeded(n: int = 20) -> tuple[MemoryStore, MemoryStore]:
+    a, b = MemoryStore(name="a"), MemoryStore(name="b")
+    for i in range(n):
+        a.put(C, sample(ItemKind.CONTACT, i))
+    return a, b
+
+
+def test_mass_delete_brake_stops_then_force_allows() -> None:
+    a, b = seeded(20)
+    e = engine(a, b)
+    e.sync()
+    for item_id in list(a.records(C))[:15]:
+        a.remove(C, item_id)
+    with pytest.raises(MassDeleteError, match="refusing to delete 15 of 20") as info:
+        e.sync()
+    assert info.value.report is not None
+    assert len(b.records(C)) == 20  # nothing deleted
+    e.sync(force=True)
+    assert len(b.records(C)) == 5
+
+
+def test_read_only_side_is_never_written() -> None:
+    a, b = seeded(3)
+    b_ro = MemoryStore(name="b", read_only=True)
+    b_ro.put(C, sample(ItemKind.CONTACT, 100))
+    e = engine(a, b_ro)
+    e.sync()
+    assert len(b_ro.records(C)) == 1
+    assert len(a.records(C)) == 4
+
+
+def test_refused_item_goes_to_ignored_list_and_is_retried_on_request() -> None:
+    a, b = seeded(3)
+    refused = sample(ItemKind.CONTACT, 0)
+    b.faults.reject[refused.uid or ""] = FailureKind.PERMISSION
+    e = engine(a, b)
+    report = e.sync()
+    assert report.ignored == 1 and report.b.created == 2
+    (item,) = e.ignored()
+    assert item.failure == "permission" and "refused" in item.reason
+    assert e.sync().changed == 0  # skipped, not retried every time
+    b.faults.reject.clear()
+    assert e.retry_ignored() == 1
+    assert e.sync().b.created == 1
+    assert e.ignored() == []
+    assert_converged(a, b, C, C)
+
+
+def test_transient_failures_are_retried_with_backoff() -> None:
+    a, b = seeded(3)
+    b.faults = Faults(fail_calls={2: TransientError("busy"), 3: TransientError("busy")})
+    sleeps: list[float] = []
+    e = SyncEngine(a, b, state=State(":memory:"), sleep=sleeps.append, backoff=0.1)
+    report = e.sync()
+    assert report.errors == [] and report.b.created == 3
+    assert sleeps == [0.1, 0.2]
+
+
+def test_server_gone_for_good_leaves_cursors_and_next_run_finishes(tmp_path: Path) -> None:
+    a, b = seeded(5)
+    state = State(tmp_path / "state.sqlite")
+    b.faults = Faults(fail_calls={i: TransientError("gone") for i in range(1, 5)})
+    with pytest.raises(TransientError):  # cannot even list the folders
+        engine(a, b, state=state).sync()
+    # Vanishes after listing folders: every folder reports the error, nothing is lost.
+    start = b.calls + 2  # folders() answers, then everything fails
+    b.faults = Faults(fail_calls={i: TransientError("gone") for i in range(start, start + 99)})
+    report = engine(a, b, state=state).sync()
+    assert report.errors and report.incomplete and len(b.records(C)) == 0
+    b.faults = Faults()
+    engine(a, b, state=State(tmp_path / "state.sqlite")).sync()
+    assert_converged(a, b, C, C)
+
+
+def test_folders_created_and_deleted_but_default_folders_kept() -> None:
+    a, b = MemoryStore(name="a"), MemoryStore(name="b")
+    sub = a.add_folder("Projets", FolderKind.CONTACTS)
+    a.put(sub.id, Contact(last_name="In sub"))
+    e = engine(a, b)
+    e.sync()
+    (b_sub,) = [f for f in b.folders() if f.name == "Projets"]
+    assert [r.last_name for r in b.records(b_sub.id).values()] == ["In sub"]
+    a.delete_folder(sub.id)
+    e.sync()
+    assert "Projets" not in {f.name for f in b.folders()}
+    assert {f.id for f in b.folders()} == {"contacts", "calendar", "tasks"}
+
+
+def test_folder_kinds_restrict_the_modules() -> None:
+    a, b = MemoryStore(name="a"), MemoryStore(name="b")
+    a.put("tasks", sample(ItemKind.TASK, 1))
+    a.put(C, sample(ItemKind.CONTACT, 1))
+    engine(a, b, folder_kinds={FolderKind.CONTACTS}).sync()
+    assert len(b.records(C)) == 1 and len(b.records("tasks")) == 0
+
+
+def test_plan_is_a_dry_run() -> None:
+    a, b = seeded(2)
+    e = engine(a, b)
+    e.sync()
+    a.edit(C, next(iter(a.records(C))), nickname="x")
+    planned = e.plan()
+    assert len(planned) == 1 and "update on B" in str(planned[0])
+    assert all(r.nickname is None for r in b.records(C).values())
+
+
+def test_slow_sync_repairs_a_store_whose_versions_lie() -> None:
+    a, b = seeded(2)
+    e = engine(a, b)
+    e.sync()
+    # Change B's content behind the engine's back while keeping the version.
+    b_id, rec = next(iter(b.records(C).items()))
+    folder = b._folders[C]
+    folder.items[b_id] = (folder.items[b_id][0], Contact(uid=rec.uid, last_name="Sneaky"))
+    assert e.sync().changed == 0
+    assert e.slow_sync().a.updated == 1
+    assert_converged(a, b, C, C)
+
+
+def test_state_survives_restart_and_newest_wins(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    a, b = seeded(1)
+    engine(a, b, state=State(tmp_path / "s.sqlite")).sync()
+    a_id, b_id = next(iter(a.records(C))), next(iter(b.records(C)))
+    a.edit(C, a_id, nickname="old", last_modified=datetime(2020, 1, 1, tzinfo=UTC))
+    b.edit(C, b_id, nickname="new", last_modified=datetime(2021, 1, 1, tzinfo=UTC))
+    report = engine(a, b, state=State(tmp_path / "s.sqlite"),
+                    policy=Policy.NEWEST_WINS).sync()
+    assert report.conflicts == 1
+    assert a.records(C)[a_id].nickname == "new"

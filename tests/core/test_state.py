@@ -1,0 +1,80 @@
+"""SQLite state: schema versions, migrations, transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from oxsync.core.state import SCHEMA_VERSION, ItemPairRow, State
+from oxsync.errors import SchemaVersionError, StateError
+
+V1_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('schema_version', '1');
+CREATE TABLE folder_pairs (id INTEGER PRIMARY KEY, pair TEXT NOT NULL, a_folder TEXT NOT NULL,
+    b_folder TEXT NOT NULL, kind TEXT NOT NULL, a_cursor TEXT, b_cursor TEXT,
+    UNIQUE (pair, a_folder), UNIQUE (pair, b_folder));
+CREATE TABLE item_pairs (folder_pair INTEGER NOT NULL, a_id TEXT NOT NULL, b_id TEXT NOT NULL,
+    a_version TEXT NOT NULL, b_version TEXT NOT NULL, a_fp TEXT NOT NULL, b_fp TEXT NOT NULL,
+    kind TEXT NOT NULL, base BLOB NOT NULL, PRIMARY KEY (folder_pair, a_id)) WITHOUT ROWID;
+CREATE UNIQUE INDEX item_pairs_b ON item_pairs (folder_pair, b_id);
+CREATE TABLE ignored (folder_pair INTEGER NOT NULL, side TEXT NOT NULL, item_id TEXT NOT NULL,
+    failure TEXT NOT NULL, reason TEXT NOT NULL, fingerprint TEXT NOT NULL, since REAL NOT NULL,
+    retry INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (folder_pair, side, item_id));
+CREATE TABLE journal (id INTEGER PRIMARY KEY, folder_pair INTEGER NOT NULL, target TEXT NOT NULL,
+    op TEXT NOT NULL, source_id TEXT, target_id TEXT, uid TEXT, created REAL NOT NULL);
+INSERT INTO folder_pairs VALUES (1, 'default', 'ca', 'cb', 'contacts', '5', '7');
+INSERT INTO item_pairs VALUES (1, 'a1', 'b1', 'v1', 'w1', 'f', 'f', 'contact', '{}');
+"""
+
+
+def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(V1_SCHEMA)
+    db.close()
+    state = State(path)
+    assert state.schema_version == SCHEMA_VERSION == 2
+    (row,) = state.folder_pairs("default")
+    assert (row.a_cursor, row.b_cursor, row.last_sync) == ("5", "7", None)
+    (pair,) = state.all_pairs(1)
+    assert pair.a_id == "a1" and pair.uid is None
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite"
+    State(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+    with pytest.raises(SchemaVersionError, match="upgrade oxsync"):
+        State(path)
+
+
+def test_garbage_file_is_a_state_error(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StateError):
+        State(path)
+
+
+def test_failed_transaction_writes_nothing(tmp_path: Path) -> None:
+    state = State(tmp_path / "s.sqlite")
+    fp = state.add_folder_pair("p", "a", "b", "contacts")
+    row = ItemPairRow(fp.id, "a1", "b1", "1", "1", "f", "f", "contact", "u", b"{}")
+    with pytest.raises(RuntimeError), state.transaction():
+        state.put_pairs([row])
+        raise RuntimeError("crash between two writes")
+    assert state.count_pairs(fp.id) == 0
+    state.close()
+    reopened = State(tmp_path / "s.sqlite")
+    assert reopened.count_pairs(fp.id) == 0
+    assert reopened.journal() == []
+
+
+def test_wal_mode_on_files(tmp_path: Path) -> None:
+    state = State(tmp_path / "s.sqlite")
+    assert state._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
