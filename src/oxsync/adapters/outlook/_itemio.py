@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from oxsync.adapters.outlook._time import from_com, to_com
@@ -267,16 +267,26 @@ def read_item(item: Any, kind: ItemKind) -> dict[str, Any]:
             pattern = item.GetRecurrencePattern()
             props["_recurrence"] = {n: from_com(getattr(pattern, n)) for n in _PATTERN}
             if kind is ItemKind.EVENT:
-                props["_exceptions"] = [_read_exception(e) for e in pattern.Exceptions]
+                series = {n: props.get(n) for n in _OCCURRENCE}
+                minutes = int(pattern.Duration)
+                props["_exceptions"] = [
+                    _read_exception(e, series, minutes) for e in pattern.Exceptions
+                ]
             del pattern
     return props
 
 
-def _read_exception(exc: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"OriginalDate": from_com(exc.OriginalDate), "Deleted": bool(exc.Deleted)}
+def _read_exception(exc: Any, series: Mapping[str, Any], minutes: int) -> dict[str, Any]:
+    """One exception: what differs from the series (the OOM does not say what changed)."""
+    original = from_com(exc.OriginalDate)
+    out: dict[str, Any] = {"OriginalDate": original, "Deleted": bool(exc.Deleted)}
     if not out["Deleted"]:
         occurrence = exc.AppointmentItem
-        out.update({n: from_com(getattr(occurrence, n)) for n in _OCCURRENCE})
+        usual = dict(series, Start=original, End=original + timedelta(minutes=minutes))
+        for name in _OCCURRENCE:
+            value = from_com(getattr(occurrence, name))
+            if value != usual.get(name):
+                out[name] = value
         del occurrence
     return out
 

@@ -545,6 +545,11 @@ class OutlookStore(BaseStore):
 
     # ------------------------------------------------------------------ misc
 
+    def pump(self) -> None:
+        """Let Outlook deliver pending item events (call it on the store's thread, e.g.
+        while idle between syncs; events are only hints, see the module docstring)."""
+        self.om.breathe()
+
     def calls(self) -> int | None:
         """Object-model calls made so far (fake backing only)."""
         return self.om.calls()
