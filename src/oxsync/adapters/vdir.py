@@ -1,0 +1,410 @@
+"""A folder of ``.ics`` / ``.vcf`` files: one file per item, one subfolder per collection.
+
+The layout is vdirsyncer's "vdir" (also read and written by khal and khard)::
+
+    ~/.local/share/contacts/          <- VdirStore(path)
+        family/                       <- a folder; its id is "family"
+            displayname               <- optional: the folder's name (vdirsyncer metadata)
+            color                     <- optional: kept untouched
+            oxsync-kind               <- optional: contacts | calendar | tasks
+            4f1c...@example.org.vcf   <- an item; its id is the file name
+
+Terms, as :mod:`oxsync.core.store` defines them:
+
+- **item id** = the file name (with its extension); **folder id** = the subfolder name.
+- **version** = ``f"{mtime_ns}-{size}"`` of the file. A write of ours always moves it
+  (if the clock did not tick, the mtime is bumped by one nanosecond).
+- **changes**: always a full listing (``os.scandir``, no file is opened); the engine
+  compares versions and then fingerprints, so a touched but unchanged file costs one
+  fetch and no sync.
+- **kind** of a folder: its ``oxsync-kind`` file, else its content (``.vcf`` files:
+  contacts; ``.ics``: calendar, or tasks if the first file holds a VTODO), else its name
+  ("contacts", "addressbook", "tasks", "todo" …), else calendar.
+
+Writes are atomic (a hidden temporary file in the same folder, then ``os.replace``), so
+khal, khard or a concurrent reader never see half a file. Updates and deletes check the
+version first (:class:`~oxsync.core.store.FailureKind` ``CONFLICT`` if the file moved);
+the check and the replace are not one atomic step, as in vdirsyncer. Bad files never
+block a folder: fetching one gives a ``Failure(INVALID)`` naming the bad fields.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import attrs
+
+from oxsync.core.records import (
+    Folder,
+    FolderKind,
+    ItemKind,
+    Record,
+    item_kind_of,
+)
+from oxsync.core.store import (
+    Applied,
+    BaseStore,
+    Capabilities,
+    Changes,
+    Create,
+    Cursor,
+    Delete,
+    Failure,
+    FailureKind,
+    Item,
+    ItemRef,
+    Move,
+    Op,
+    OpResult,
+    Update,
+)
+from oxsync.errors import (
+    InvalidDataError,
+    MappingError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from oxsync.mappings import ical, vcard
+
+__all__ = ["KIND_FILE", "VdirStore"]
+
+KIND_FILE = "oxsync-kind"
+"""Metadata file naming a folder's kind (``contacts``, ``calendar`` or ``tasks``)."""
+
+_DEFAULTS = {
+    FolderKind.CONTACTS: "contacts",
+    FolderKind.CALENDAR: "calendar",
+    FolderKind.TASKS: "tasks",
+}
+_EXTENSION = {FolderKind.CONTACTS: ".vcf", FolderKind.CALENDAR: ".ics", FolderKind.TASKS: ".ics"}
+_NAME_HINTS = (
+    (FolderKind.CONTACTS, ("contact", "addressbook", "address-book", "card")),
+    (FolderKind.TASKS, ("task", "todo")),
+)
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.@+=-]{1,150}$")
+
+
+class VdirStore(BaseStore):
+    """The vdir store; see the module docstring.
+
+    ``path`` is the root holding one subfolder per collection; it is created if missing
+    (unless ``read_only``). With ``default_folders`` a folder named ``contacts``,
+    ``calendar`` or ``tasks`` is created for each kind the root has no folder of.
+    ``vcard_version`` is the vCard version written (3.0 or 4.0; both are read).
+    ``fsync`` makes each write durable before it is renamed into place.
+    """
+
+    name = "vdir"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        read_only: bool = False,
+        name: str | None = None,
+        default_folders: bool = True,
+        vcard_version: str = "3.0",
+        fsync: bool = True,
+    ) -> None:
+        super().__init__(read_only=read_only, name=name)
+        if vcard_version not in ("3.0", "4.0"):
+            raise InvalidDataError(f"vcard_version must be 3.0 or 4.0, not {vcard_version!r}")
+        self.root = Path(path).expanduser()
+        self._vcard_version = vcard_version
+        self._fsync = fsync
+        if not self.root.is_dir():
+            if read_only:
+                raise NotFoundError(f"no vdir at {str(self.root)!r}")
+            self.root.mkdir(parents=True, exist_ok=True)
+        self._kinds: dict[str, FolderKind] = {}
+        if default_folders and not read_only:
+            present = {f.kind for f in self.folders()}
+            for kind, dirname in _DEFAULTS.items():
+                if kind not in present and not (self.root / dirname).exists():
+                    self._make_folder(dirname, dirname, kind)
+
+    # ------------------------------------------------------------------ protocol
+
+    def _capabilities(self) -> Capabilities:
+        return Capabilities(
+            kinds=frozenset(ItemKind),
+            delta=False,
+            batch_size=500,
+            moves=True,
+            folder_ops=True,
+            permissions=False,
+            recurrence=True,
+            push=False,
+        )
+
+    def folders(self) -> Sequence[Folder]:
+        """Every subfolder of the root (hidden ones excluded), sorted by id."""
+        out = []
+        with os.scandir(self.root) as entries:
+            dirs = sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
+        for dirname in dirs:
+            kind = self._kind(dirname)
+            out.append(
+                Folder(
+                    id=dirname,
+                    name=_read_meta(self.root / dirname / "displayname") or dirname,
+                    kind=kind,
+                    is_default=_DEFAULTS[kind] == dirname,
+                    read_only=self.capabilities.read_only,
+                )
+            )
+        return out
+
+    def changes(self, folder_id: str, cursor: Cursor) -> Changes:
+        """A full listing of the folder's item files (no file is opened)."""
+        folder = self._dir(folder_id)
+        refs = []
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if _is_item(entry.name) and entry.is_file():
+                    st = entry.stat()
+                    refs.append(ItemRef(entry.name, f"{st.st_mtime_ns}-{st.st_size}"))
+        return Changes(refs, (), cursor="full", full=True)
+
+    def fetch(self, folder_id: str, ids: Sequence[str]) -> Mapping[str, Item | Failure]:
+        """Parse the named files; a missing file is NOT_FOUND, an unreadable one INVALID."""
+        folder = self._dir(folder_id)
+        out: dict[str, Item | Failure] = {}
+        for item_id in ids:
+            out[item_id] = self._fetch_one(folder, item_id)
+        return out
+
+    def _fetch_one(self, folder: Path, item_id: str) -> Item | Failure:
+        if not _is_item(item_id) or "/" in item_id or os.sep in item_id:
+            return Failure(FailureKind.NOT_FOUND, f"no item {item_id!r}")
+        path = folder / item_id
+        try:
+            with open(path, "rb") as handle:
+                st = os.fstat(handle.fileno())
+                data = handle.read()
+        except FileNotFoundError:
+            return Failure(FailureKind.NOT_FOUND, f"no item {item_id!r}")
+        except OSError as exc:
+            return Failure(FailureKind.TRANSIENT, f"cannot read {item_id!r}: {exc.strerror}")
+        try:
+            records = _parse(item_id, data)
+        except MappingError as exc:
+            return Failure(
+                FailureKind.INVALID, f"{item_id}: {exc}", tuple(e.path for e in exc.errors)
+            )
+        if len(records) != 1:
+            return Failure(
+                FailureKind.INVALID, f"{item_id} holds {len(records)} items; a vdir file holds one"
+            )
+        return Item(item_id, f"{st.st_mtime_ns}-{st.st_size}", records[0])
+
+    def _apply(self, folder_id: str, ops: Sequence[Op]) -> Sequence[OpResult]:
+        folder = self._dir(folder_id)
+        kind = self._kind(folder_id)
+        return [self._apply_one(folder, kind, op) for op in ops]
+
+    def _apply_one(self, folder: Path, kind: FolderKind, op: Op) -> OpResult:
+        if isinstance(op, Create):
+            record = op.record
+            if item_kind_of(record) not in kind.item_kinds:
+                return Failure(
+                    FailureKind.INVALID,
+                    f"a {item_kind_of(record).value} cannot go in a {kind.value} folder",
+                )
+            if not record.uid:
+                record = attrs.evolve(record, uid=str(uuid.uuid4()))
+            item_id = _new_item_id(folder, record.uid or "", _EXTENSION[kind])
+            return self._write(folder / item_id, record, None)
+        path = folder / op.id
+        current = _version(path) if _is_item(op.id) else None
+        if current is None:
+            return Failure(FailureKind.NOT_FOUND, f"no item {op.id!r}")
+        if op.version is not None and op.version != current:
+            return Failure(FailureKind.CONFLICT, f"item {op.id!r} changed (version {current})")
+        if isinstance(op, Update):
+            if item_kind_of(op.record) not in kind.item_kinds:
+                return Failure(FailureKind.INVALID, "an update cannot change the item kind")
+            record = op.record
+            if not record.uid:
+                old = self._fetch_one(folder, op.id)
+                uid = old.record.uid if isinstance(old, Item) else None
+                record = attrs.evolve(record, uid=uid or str(uuid.uuid4()))
+            return self._write(path, record, current)
+        if isinstance(op, Delete):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                return Failure(FailureKind.NOT_FOUND, f"no item {op.id!r}")
+            return Applied(op.id, "")
+        assert isinstance(op, Move)
+        try:
+            target = self._dir(op.to_folder)
+        except NotFoundError as exc:
+            return Failure(FailureKind.NOT_FOUND, str(exc))
+        if self._kind(op.to_folder) is not kind:
+            return Failure(FailureKind.INVALID, f"folder {op.to_folder!r} holds other items")
+        new_id = (
+            op.id
+            if not (target / op.id).exists()
+            else _new_item_id(target, uuid.uuid4().hex, Path(op.id).suffix)
+        )
+        os.replace(path, target / new_id)
+        return Applied(new_id, _version(target / new_id) or "")
+
+    def _write(self, path: Path, record: Record, previous: str | None) -> OpResult:
+        try:
+            data = _serialize(record, self._vcard_version)
+        except MappingError as exc:
+            return Failure(FailureKind.INVALID, str(exc), tuple(e.path for e in exc.errors))
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                if self._fsync:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            return Failure(FailureKind.TRANSIENT, f"cannot write {path.name!r}: {exc.strerror}")
+        version = _version(path) or ""
+        if version == previous:  # same size within one clock tick: make the change visible
+            st = path.stat()
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+            version = _version(path) or ""
+        return Applied(path.name, version)
+
+    # ------------------------------------------------------------------ folders
+
+    def _create_folder(self, name: str, kind: FolderKind, parent_id: str | None) -> Folder:
+        if parent_id is not None:
+            raise PermissionDeniedError("a vdir has one level of folders: no subfolders")
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip(".-")[:60] or "folder"
+        dirname, n = slug, 1
+        while (self.root / dirname).exists():
+            n += 1
+            dirname = f"{slug}-{n}"
+        self._make_folder(dirname, name, kind)
+        return next(f for f in self.folders() if f.id == dirname)
+
+    def _make_folder(self, dirname: str, display_name: str, kind: FolderKind) -> None:
+        folder = self.root / dirname
+        folder.mkdir()
+        _write_meta(folder / KIND_FILE, kind.value)
+        _write_meta(folder / "displayname", display_name)
+        self._kinds[dirname] = kind
+
+    def _rename_folder(self, folder_id: str, name: str) -> Folder:
+        _write_meta(self._dir(folder_id) / "displayname", name)
+        return next(f for f in self.folders() if f.id == folder_id)
+
+    def _delete_folder(self, folder_id: str) -> None:
+        folder = self._dir(folder_id)
+        if _DEFAULTS[self._kind(folder_id)] == folder_id:
+            raise PermissionDeniedError(f"folder {folder_id!r} is a default folder")
+        shutil.rmtree(folder)
+        self._kinds.pop(folder_id, None)
+
+    # ------------------------------------------------------------------ internals
+
+    def _dir(self, folder_id: str) -> Path:
+        if not folder_id or folder_id.startswith(".") or "/" in folder_id or os.sep in folder_id:
+            raise NotFoundError(f"no folder {folder_id!r} in vdir {str(self.root)!r}")
+        folder = self.root / folder_id
+        if not folder.is_dir():
+            raise NotFoundError(f"no folder {folder_id!r} in vdir {str(self.root)!r}")
+        return folder
+
+    def _kind(self, folder_id: str) -> FolderKind:
+        kind = self._kinds.get(folder_id)
+        if kind is None:
+            kind = _detect_kind(self.root / folder_id)
+            self._kinds[folder_id] = kind
+        return kind
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _is_item(name: str) -> bool:
+    return not name.startswith(".") and name.lower().endswith((".ics", ".vcf"))
+
+
+def _version(path: Path) -> str | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return f"{st.st_mtime_ns}-{st.st_size}"
+
+
+def _parse(item_id: str, data: bytes) -> list[Record]:
+    if item_id.lower().endswith(".vcf"):
+        return vcard.vcard_to_records(data)
+    return ical.ical_to_records(data)
+
+
+def _serialize(record: Record, vcard_version: str) -> bytes:
+    if item_kind_of(record) in (ItemKind.CONTACT, ItemKind.DISTRIBUTION_LIST):
+        return vcard.record_to_vcard(record, vcard_version)
+    return ical.record_to_ical(record)
+
+
+def _new_item_id(folder: Path, uid: str, extension: str) -> str:
+    """``<uid><ext>`` when the uid is a safe, unused file name (as vdirsyncer does)."""
+    if (
+        _SAFE_NAME.match(uid)
+        and not uid.startswith(".")
+        and not (folder / (uid + extension)).exists()
+    ):
+        return uid + extension
+    while True:
+        candidate = uuid.uuid4().hex + extension
+        if not (folder / candidate).exists():
+            return candidate
+
+
+def _detect_kind(folder: Path) -> FolderKind:
+    declared = (_read_meta(folder / KIND_FILE) or "").strip().lower()
+    for kind in FolderKind:
+        if declared == kind.value:
+            return kind
+    first_ics = None
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            lower = entry.name.lower()
+            if entry.name.startswith("."):
+                continue
+            if lower.endswith(".vcf"):
+                return FolderKind.CONTACTS
+            if lower.endswith(".ics") and first_ics is None:
+                first_ics = entry.path
+    if first_ics is not None:
+        with open(first_ics, "rb") as handle:
+            head = handle.read(65536).upper()
+        if b"BEGIN:VTODO" in head and b"BEGIN:VEVENT" not in head:
+            return FolderKind.TASKS
+        return FolderKind.CALENDAR
+    lowered = folder.name.lower()
+    for kind, hints in _NAME_HINTS:
+        if any(h in lowered for h in hints):
+            return kind
+    return FolderKind.CALENDAR
+
+
+def _read_meta(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError):
+        return None
+
+
+def _write_meta(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
