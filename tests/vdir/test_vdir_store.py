@@ -1,0 +1,215 @@
+"""Vdir-specific behaviour: layout, interoperability, atomicity, change detection."""
+
+from __future__ import annotations
+
+import builtins
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oxsync.adapters.vdir import KIND_FILE, VdirStore
+from oxsync.core import records as r
+from oxsync.core.records import FolderKind, ItemKind
+from oxsync.core.store import Applied, Create, Delete, Failure, FailureKind, Item, Move, Update
+from oxsync.errors import NotFoundError, PermissionDeniedError, ReadOnlyStoreError
+from oxsync.testing.samples import sample
+
+FIXTURES = Path(__file__).parents[1] / "mappings" / "fixtures"
+
+
+def _store(tmp_path: Path, **kwargs: Any) -> VdirStore:
+    return VdirStore(tmp_path, fsync=False, **kwargs)
+
+
+def _create(store: VdirStore, folder: str, record: r.Record) -> Applied:
+    (result,) = store.apply(folder, [Create(record)])
+    assert isinstance(result, Applied), result
+    return result
+
+
+def test_item_id_is_the_file_name_derived_from_a_safe_uid(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    applied = _create(store, "contacts", sample(ItemKind.CONTACT, 1))
+    assert applied.id == "oxsync-sample-contact-1.vcf"
+    assert (tmp_path / "contacts" / applied.id).read_bytes().startswith(b"BEGIN:VCARD")
+    unsafe = r.Contact(uid="a/b\\c d", last_name="x")
+    other = _create(store, "contacts", unsafe)
+    assert other.id.endswith(".vcf") and "/" not in other.id and other.id != "a/b\\c d.vcf"
+    got = store.fetch("contacts", [other.id])[other.id]
+    assert isinstance(got, Item) and got.record.uid == "a/b\\c d"
+
+
+def test_default_folders_carry_kind_and_displayname_metadata(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    kinds = {f.id: f.kind for f in store.folders()}
+    assert kinds == {
+        "calendar": FolderKind.CALENDAR,
+        "contacts": FolderKind.CONTACTS,
+        "tasks": FolderKind.TASKS,
+    }
+    assert (tmp_path / "tasks" / KIND_FILE).read_text() == "tasks"
+    assert all(f.is_default for f in store.folders())
+
+
+def test_khal_and_khard_folders_are_recognised_by_content_and_name(tmp_path: Path) -> None:
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "a.ics").write_bytes((FIXTURES / "google_calendar.ics").read_bytes())
+    (tmp_path / "todo").mkdir()
+    (tmp_path / "todo" / "t.ics").write_bytes(
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t\r\n"
+        b"SUMMARY:x\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+    )
+    (tmp_path / "friends").mkdir()
+    (tmp_path / "friends" / "x.vcf").write_bytes(
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\nEND:VCARD\r\n"
+    )
+    (tmp_path / "friends" / "displayname").write_text("Friends & family")
+    (tmp_path / "friends" / "color").write_text("#ff0000")
+    (tmp_path / "my-addressbook").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    store = _store(tmp_path, default_folders=False)
+    folders = {f.id: (f.kind, f.name) for f in store.folders()}
+    assert folders == {
+        "friends": (FolderKind.CONTACTS, "Friends & family"),
+        "my-addressbook": (FolderKind.CONTACTS, "my-addressbook"),
+        "todo": (FolderKind.TASKS, "todo"),
+        "work": (FolderKind.CALENDAR, "work"),
+    }
+    store.rename_folder("friends", "Friends")
+    assert (tmp_path / "friends" / "color").read_text() == "#ff0000"  # untouched
+
+
+def test_listing_opens_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _store(tmp_path)
+    for i in range(50):
+        _create(store, "contacts", sample(ItemKind.CONTACT, i))
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def spy(file: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", spy)
+    changes = store.changes("contacts", None)
+    assert changes.full and len(changes.changed) == 50
+    assert opened == []
+
+
+def test_external_edit_moves_the_version_and_makes_a_stale_update_conflict(
+    tmp_path: Path,
+) -> None:
+    store = _store(tmp_path)
+    applied = _create(store, "contacts", sample(ItemKind.CONTACT, 1))
+    path = tmp_path / "contacts" / applied.id
+    path.write_bytes(path.read_bytes().replace(b"Lovelace-1", b"Lovelace-one"))  # khard edit
+    (ref,) = store.changes("contacts", None).changed
+    assert ref.version != applied.version
+    (stale,) = store.apply(
+        "contacts", [Update(applied.id, sample(ItemKind.CONTACT, 1), applied.version)]
+    )
+    assert isinstance(stale, Failure) and stale.kind is FailureKind.CONFLICT
+    (gone,) = store.apply("contacts", [Delete(applied.id, applied.version)])
+    assert isinstance(gone, Failure) and gone.kind is FailureKind.CONFLICT
+    got = store.fetch("contacts", [applied.id])[applied.id]
+    assert isinstance(got, Item) and got.record.last_name == "Lovelace-one"
+
+
+def test_rewriting_identical_content_still_moves_the_version(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    record = sample(ItemKind.CONTACT, 1)
+    applied = _create(store, "contacts", record)
+    version = applied.version
+    for _ in range(5):  # same bytes, same size, likely the same clock tick
+        (result,) = store.apply("contacts", [Update(applied.id, record, version)])
+        assert isinstance(result, Applied) and result.version != version
+        version = result.version
+
+
+def test_writes_are_atomic_and_leave_no_temporary_file(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    applied = _create(store, "calendar", sample(ItemKind.EVENT, 1))
+    store.apply("calendar", [Update(applied.id, sample(ItemKind.EVENT, 2), None)])
+    assert sorted(os.listdir(tmp_path / "calendar")) == sorted(
+        ["displayname", KIND_FILE, applied.id]
+    )
+
+
+def test_a_failed_serialisation_is_an_invalid_failure_naming_fields(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    bad = r.Contact(uid="bad", first_name="bell \x07", color_label=99)
+    (result,) = store.apply("contacts", [Create(bad)])
+    assert isinstance(result, Failure) and result.kind is FailureKind.INVALID
+    assert set(result.fields) == {"first_name", "color_label"}
+    assert not (tmp_path / "contacts" / "bad.vcf").exists()
+
+
+def test_unreadable_and_multi_item_files_are_invalid_not_fatal(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    folder = tmp_path / "contacts"
+    (folder / "broken.vcf").write_bytes(
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nBDAY:1999-02-30\r\nEND:VCARD\r\n"
+    )
+    (folder / "two.vcf").write_bytes((FIXTURES / "google_contacts.vcf").read_bytes())
+    good = _create(store, "contacts", sample(ItemKind.CONTACT, 3))
+    got = store.fetch("contacts", ["broken.vcf", "two.vcf", good.id, "../etc.vcf"])
+    assert isinstance(got["broken.vcf"], Failure)
+    assert got["broken.vcf"].kind is FailureKind.INVALID
+    assert got["broken.vcf"].fields == ("birthday",)
+    assert isinstance(got["two.vcf"], Failure) and "2 items" in got["two.vcf"].message
+    assert isinstance(got[good.id], Item)
+    assert isinstance(got["../etc.vcf"], Failure)
+
+
+def test_wrong_kind_for_folder_and_moves_across_kinds_are_refused(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    (wrong,) = store.apply("contacts", [Create(sample(ItemKind.EVENT, 1))])
+    assert isinstance(wrong, Failure) and wrong.kind is FailureKind.INVALID
+    event = _create(store, "calendar", sample(ItemKind.EVENT, 1))
+    (moved,) = store.apply("calendar", [Move(event.id, "contacts", event.version)])
+    assert isinstance(moved, Failure) and moved.kind is FailureKind.INVALID
+
+
+def test_read_only_store_refuses_writes_and_missing_root(tmp_path: Path) -> None:
+    _store(tmp_path)
+    store = _store(tmp_path, read_only=True)
+    assert store.capabilities.read_only
+    with pytest.raises(ReadOnlyStoreError):
+        store.apply("contacts", [Create(sample(ItemKind.CONTACT, 1))])
+    with pytest.raises(NotFoundError):
+        VdirStore(tmp_path / "missing", read_only=True)
+
+
+def test_default_folders_cannot_be_deleted_and_subfolders_do_not_exist(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    with pytest.raises(PermissionDeniedError):
+        store.delete_folder("contacts")
+    with pytest.raises(PermissionDeniedError):
+        store.create_folder("sub", FolderKind.CONTACTS, parent_id="contacts")
+    with pytest.raises(NotFoundError):
+        store.changes("../outside", None)
+
+
+def test_vcard_four_is_written_when_asked(tmp_path: Path) -> None:
+    store = _store(tmp_path, vcard_version="4.0")
+    applied = _create(store, "contacts", sample(ItemKind.DISTRIBUTION_LIST, 1))
+    data = (tmp_path / "contacts" / applied.id).read_bytes()
+    assert b"VERSION:4.0" in data and b"KIND:group" in data
+
+
+@pytest.mark.slow
+def test_ten_thousand_files_list_quickly(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    folder = tmp_path / "contacts"
+    body = (FIXTURES / "ox_contacts.vcf").read_bytes().split(b"BEGIN:VCARD")[1]
+    for i in range(10_000):
+        (folder / f"{i:05d}.vcf").write_bytes(b"BEGIN:VCARD" + body)
+    import time
+
+    started = time.perf_counter()
+    changes = store.changes("contacts", None)
+    elapsed = time.perf_counter() - started
+    assert len(changes.changed) == 10_000
+    assert elapsed < 2.0, f"listing 10,000 files took {elapsed:.2f} s"
