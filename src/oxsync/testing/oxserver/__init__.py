@@ -22,6 +22,8 @@ another user"); ``server.faults`` injects HTTP errors, raw bodies and dropped co
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import socketserver
 import sys
 import threading
@@ -64,20 +66,37 @@ __all__ = [
 
 
 class _QuietHandler(ServerHandler):
+    failed = False
+
     def log_exception(self, exc_info: Any) -> None:
-        pass  # injected connection drops are expected
+        self.failed = True  # injected connection drops are expected: no traceback
 
 
 class _RequestHandler(WSGIRequestHandler):
+    """wsgiref's handler with HTTP/1.1 keep-alive and no logging."""
+
     protocol_version = "HTTP/1.1"
+    timeout = 30.0
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def handle(self) -> None:
-        # The stdlib handler with a quiet ServerHandler; one request per connection.
-        self.raw_requestline = self.rfile.readline(65537)
-        if len(self.raw_requestline) > 65536 or not self.parse_request():
+        self.close_connection = True
+        self.handle_one_request()
+        while not self.close_connection:
+            self.handle_one_request()
+
+    def handle_one_request(self) -> None:
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except OSError:
+            self.raw_requestline = b""
+        if not self.raw_requestline or len(self.raw_requestline) > 65536:
+            self.close_connection = True
+            return
+        if not self.parse_request():
+            self.close_connection = True
             return
         rfile: Any = self.rfile
         wfile: Any = self.wfile
@@ -85,12 +104,34 @@ class _RequestHandler(WSGIRequestHandler):
         handler.request_handler = self  # type: ignore[attr-defined]
         handler.http_version = "1.1"
         handler.run(self.server.get_app())  # type: ignore[attr-defined]
-        self.close_connection = True
+        if handler.failed:
+            self.close_connection = True
 
 
 class _Server(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self.connections_lock:
+            self.connections.add(request)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.connections_lock:
+                self.connections.discard(request)
+
+    def drop_connections(self) -> None:
+        """Cut every open client connection (a server going away)."""
+        with self.connections_lock:
+            for conn in self.connections:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
 
 
 class OXTestServer:
@@ -138,6 +179,7 @@ class OXTestServer:
         """Stop the HTTP server only (the data stays; sessions are forgotten)."""
         if self._httpd is not None:
             self._httpd.shutdown()
+            self._httpd.drop_connections()
             self._httpd.server_close()
             self._httpd = None
         if self._thread is not None:

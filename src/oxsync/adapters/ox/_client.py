@@ -1,0 +1,409 @@
+"""HTTP client of OX WebDAV/XML: one place where httpx meets oxsync's errors.
+
+:class:`OXClient` authenticates with HTTP Basic once, then sends the ``sessionid``
+cookie the server set (falling back to Basic when the session is gone). Every httpx
+error and every HTTP error status becomes a typed :mod:`oxsync.errors` error here,
+keeping the original as ``__cause__``; no message ever carries the password, the
+Authorization header or the session cookie. Responses are read in a streaming way and
+cut off at ``max_bytes`` (:class:`~oxsync.errors.HostileInputError`).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import time
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+import httpx
+from attrs import frozen
+
+from oxsync.adapters.ox._capture import TrafficCapture
+from oxsync.adapters.ox._codec import (
+    DEFAULT_MAX_BYTES,
+    Element,
+    OXResponse,
+    child_text,
+    children,
+    parse_document,
+    parse_multistatus,
+    propertyupdate,
+    propfind,
+)
+from oxsync.adapters.ox._freebusy import BusyInterval, parse_vfreebusy
+from oxsync.errors import (
+    AuthenticationError,
+    ConflictError,
+    HostileInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProtocolError,
+    TransientError,
+    redact,
+)
+
+__all__ = ["GroupUser", "OXClient", "OXGroupEntry", "OXResourceEntry", "OXUserEntry"]
+
+log = logging.getLogger("oxsync.adapters.ox")
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+@frozen
+class OXUserEntry:
+    """A user of the global address book (``webdav.groupuser``)."""
+
+    uid: str
+    contact_id: str
+    display_name: str
+    email: str | None
+    groups: tuple[str, ...] = ()
+    is_me: bool = False
+    context_id: str | None = None
+
+
+@frozen
+class OXGroupEntry:
+    """A group: id, name and member user ids."""
+
+    uid: str
+    name: str
+    members: tuple[str, ...] = ()
+    deleted: bool = False
+
+
+@frozen
+class OXResourceEntry:
+    """A bookable resource (room, equipment)."""
+
+    uid: str
+    name: str
+    email: str | None = None
+
+
+@frozen
+class GroupUser:
+    """Answer of ``webdav.groupuser``."""
+
+    users: tuple[OXUserEntry, ...] = ()
+    groups: tuple[OXGroupEntry, ...] = ()
+    resources: tuple[OXResourceEntry, ...] = ()
+
+    @property
+    def me(self) -> OXUserEntry | None:
+        """The entry of the authenticated user (``myidentity``)."""
+        return next((u for u in self.users if u.is_me), None)
+
+
+class OXClient:
+    """Talks to ``<base_url>/servlet/webdav.*``.
+
+    ``transport`` replaces the network (e.g. ``httpx.WSGITransport(app=...)`` for an
+    in-process server); ``capture`` records the exchanged XML with secrets redacted.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        verify: bool = True,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        capture: TrafficCapture | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.username = username
+        self._password = password
+        self._basic = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+        self._session: str | None = None
+        self.capture = capture
+        if capture is not None:
+            capture.add_secret(password)
+        self.max_bytes = max_bytes
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            verify=verify,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            headers={"User-Agent": "oxsync"},
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # ------------------------------------------------------------------ requests
+
+    def request(
+        self,
+        method: str,
+        servlet: str,
+        body: bytes = b"",
+        *,
+        params: Mapping[str, str] | None = None,
+        auth: bool = True,
+    ) -> bytes:
+        """Send one request to ``/servlet/webdav.<servlet>``; return the body of a 2xx.
+
+        Raises TransientError, AuthenticationError, PermissionDeniedError,
+        NotFoundError, ConflictError, ProtocolError or HostileInputError.
+        """
+        for attempt in (0, 1):
+            used_session = auth and self._session is not None
+            status, content = self._send(method, servlet, body, params, auth)
+            if status == 401 and used_session and attempt == 0:
+                self._session = None  # the session expired or moved: log in again
+                continue
+            return self._check(method, servlet, status, content)
+        raise AssertionError("unreachable")
+
+    def _send(
+        self, method: str, servlet: str, body: bytes, params: Mapping[str, str] | None, auth: bool
+    ) -> tuple[int, bytes]:
+        headers = {"Content-Type": "text/xml; charset=UTF-8"} if body else {}
+        if auth:
+            if self._session is not None:
+                headers["Cookie"] = f"sessionid={self._session}"
+            else:
+                headers["Authorization"] = self._basic
+        url = f"/servlet/webdav.{servlet}"
+        started = time.perf_counter()
+        status: int | None = None
+        resp_headers: list[tuple[str, str]] = []
+        chunks: list[bytes] = []
+        try:
+            request = self._http.build_request(
+                method, url, content=body, headers=headers, params=params
+            )
+            response = self._http.send(request, stream=True)
+            try:
+                status = response.status_code
+                resp_headers = list(response.headers.multi_items())
+                declared = response.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > self.max_bytes:
+                    raise HostileInputError(
+                        f"OX {servlet} announced {declared} bytes, over {self.max_bytes}"
+                    )
+                total = 0
+                for chunk in response.iter_bytes():
+                    total += len(chunk)
+                    if total > self.max_bytes:
+                        raise HostileInputError(
+                            f"OX {servlet} answer exceeds {self.max_bytes} bytes"
+                        )
+                    chunks.append(chunk)
+                cookie = response.cookies.get("sessionid")
+                if cookie:
+                    self._session = cookie
+                    if self.capture is not None:
+                        self.capture.add_secret(cookie)
+            finally:
+                response.close()
+                self._http.cookies.clear()  # the session cookie is managed above
+        except HostileInputError as exc:
+            self._record(method, url, headers, body, status, resp_headers, b"", str(exc), started)
+            raise
+        except httpx.TimeoutException as exc:
+            self._fail(
+                method,
+                url,
+                headers,
+                body,
+                started,
+                exc,
+                TransientError(f"OX {servlet}: timed out ({type(exc).__name__})"),
+            )
+        except (httpx.TransportError, OSError) as exc:
+            self._fail(
+                method,
+                url,
+                headers,
+                body,
+                started,
+                exc,
+                TransientError(
+                    f"OX {servlet}: connection failed ({type(exc).__name__}: {self._safe(exc)})"
+                ),
+            )
+        except httpx.HTTPError as exc:
+            self._fail(
+                method,
+                url,
+                headers,
+                body,
+                started,
+                exc,
+                ProtocolError(f"OX {servlet}: {type(exc).__name__}: {self._safe(exc)}"),
+            )
+        content = b"".join(chunks)
+        self._record(method, url, headers, body, status, resp_headers, content, None, started)
+        assert status is not None
+        log.debug(
+            "%s webdav.%s -> %s (%d bytes, %.3f s)",
+            method,
+            servlet,
+            status,
+            len(content),
+            time.perf_counter() - started,
+        )
+        return status, content
+
+    def _fail(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        started: float,
+        exc: Exception,
+        error: Exception,
+    ) -> None:
+        self._record(method, url, headers, body, None, [], b"", str(error), started)
+        log.info("%s", error)
+        raise error from exc
+
+    def _record(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        status: int | None,
+        resp_headers: Iterable[tuple[str, str]],
+        content: bytes,
+        error: str | None,
+        started: float,
+    ) -> None:
+        if self.capture is not None:
+            self.capture.record(
+                method,
+                self.base_url + url,
+                headers.items(),
+                body,
+                status=status,
+                response_headers=resp_headers,
+                response_body=content,
+                error=error,
+                seconds=time.perf_counter() - started,
+            )
+
+    def _safe(self, exc: BaseException) -> str:
+        return redact(str(exc), [self._password, self._session or ""])[:200]
+
+    def _check(self, method: str, servlet: str, status: int, content: bytes) -> bytes:
+        if 200 <= status < 300:
+            return content
+        text = self._safe(ValueError(_TAGS.sub(" ", content[:400].decode("utf-8", "replace"))))
+        text = " ".join(text.split())
+        message = f"OX {method} webdav.{servlet}: HTTP {status} {text}".strip()
+        if status == 401:
+            raise AuthenticationError(f"OX rejected the credentials of {self.username!r}")
+        if status == 403:
+            raise PermissionDeniedError(message)
+        if status == 404:
+            raise NotFoundError(message)
+        if status == 409:
+            raise ConflictError(message)
+        if status >= 500 or status in (408, 429):
+            raise TransientError(message)
+        raise ProtocolError(message)
+
+    # ------------------------------------------------------------------ XML calls
+
+    def propfind(self, servlet: str, fields: Mapping[str, object]) -> list[OXResponse]:
+        """PROPFIND with ox ``fields``; the parsed ``D:response`` entries."""
+        return self._multistatus(self.request("PROPFIND", servlet, propfind(fields)))
+
+    def proppatch(self, servlet: str, props: Iterable[Element]) -> list[OXResponse]:
+        """PROPPATCH with one ``D:set`` per prop; the responses, one per block."""
+        return self._multistatus(self.request("PROPPATCH", servlet, propertyupdate(props)))
+
+    def _multistatus(self, content: bytes) -> list[OXResponse]:
+        return parse_multistatus(parse_document(content, max_bytes=self.max_bytes))
+
+    def version(self) -> str:
+        """The server version line of ``webdav.version`` (no authentication)."""
+        text = self.request("GET", "version", auth=False).decode("utf-8", "replace")
+        return text.strip().splitlines()[0] if text.strip() else ""
+
+    def groupuser(
+        self, *, users: str | None = "*", groups: str | None = "*", resources: str | None = "*"
+    ) -> GroupUser:
+        """Users (GAL), groups and resources matching the patterns (``None``: skip)."""
+        fields = {
+            k: v
+            for k, v in (("user", users), ("group", groups), ("resource", resources))
+            if v is not None
+        }
+        responses = self.propfind("groupuser", fields)
+        if not responses:
+            raise ProtocolError("webdav.groupuser answered no response")
+        prop = responses[0].prop
+        return GroupUser(
+            users=tuple(
+                _user(e)
+                for h in children(prop, "users")
+                for e in children(h, "user")
+                if child_text(e, "object_status") != "DELETE"
+            ),
+            groups=tuple(_group(e) for h in children(prop, "groups") for e in children(h, "group")),
+            resources=tuple(
+                _resource(e) for h in children(prop, "resources") for e in children(h, "resource")
+            ),
+        )
+
+    def freebusy(
+        self, username: str, server: str, start: date, end: date, *, context_id: str | int = 1
+    ) -> list[BusyInterval]:
+        """Busy intervals of ``username@server`` between two days (``webdav.freebusy``)."""
+        params = {
+            "contextid": str(context_id),
+            "username": username,
+            "server": server,
+            "start": start.strftime("%Y%m%d"),
+            "end": end.strftime("%Y%m%d"),
+        }
+        text = self.request("GET", "freebusy", params=params, auth=False)
+        return parse_vfreebusy(text.decode("utf-8", "replace"))
+
+
+def _user(el: Element) -> OXUserEntry:
+    groups = tuple(
+        (m.text or "").strip()
+        for h in children(el, "memberingroups")
+        for m in children(h, "member")
+    )
+    return OXUserEntry(
+        uid=child_text(el, "uid") or "",
+        contact_id=child_text(el, "object_id") or "",
+        display_name=child_text(el, "displayname") or "",
+        email=child_text(el, "email1"),
+        groups=groups,
+        is_me=(child_text(el, "myidentity") or "").lower() == "true",
+        context_id=child_text(el, "context_id"),
+    )
+
+
+def _group(el: Element) -> OXGroupEntry:
+    members = tuple(
+        (m.text or "").strip() for h in children(el, "members") for m in children(h, "memberuid")
+    )
+    status = child_text(el, "object_status") or child_text(el, "objectstatus")
+    return OXGroupEntry(
+        child_text(el, "uid") or "",
+        child_text(el, "displayname") or "",
+        members,
+        deleted=status == "DELETE",
+    )
+
+
+def _resource(el: Element) -> OXResourceEntry:
+    return OXResourceEntry(
+        child_text(el, "uid") or "", child_text(el, "displayname") or "", child_text(el, "email1")
+    )

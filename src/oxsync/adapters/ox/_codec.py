@@ -1,0 +1,240 @@
+"""The XML envelope of OX WebDAV/XML: hardened parsing and request/response shapes.
+
+Parsing is the only place where untrusted bytes meet lxml. It refuses, with
+:class:`~oxsync.errors.HostileInputError`, any document with a DTD (entity bombs,
+external entities), and documents over a size limit; a broken document (bad syntax,
+invalid UTF-8) is a :class:`~oxsync.errors.ProtocolError`. The parser never resolves
+entities, never touches the network and keeps lxml's ``huge_tree`` guard on.
+
+Item content (contact, appointment and task fields) is :mod:`oxsync.mappings.ox_xml`'s
+business; this module deals with the envelope and the object-level elements only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TypeAlias
+
+from attrs import frozen
+from lxml import etree  # type: ignore[import-untyped]
+
+from oxsync.errors import HostileInputError, ProtocolError
+
+__all__ = [
+    "DAV_NS",
+    "DEFAULT_MAX_BYTES",
+    "OX_NS",
+    "ConflictItem",
+    "OXResponse",
+    "child_text",
+    "children",
+    "local",
+    "parse_document",
+    "parse_multistatus",
+    "propertyupdate",
+    "propfind",
+]
+
+OX_NS = "http://www.open-xchange.org"
+DAV_NS = "DAV:"
+_OX = "{" + OX_NS + "}"
+_D = "{" + DAV_NS + "}"
+_NSMAP = {"D": DAV_NS, "ox": OX_NS}
+Element: TypeAlias = etree._Element
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+"""Largest document accepted (64 MiB: 10,000 full contacts take about 15 MiB)."""
+
+_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_CODE = re.compile(r"^\s*\[(\d+)\]")
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+_PARSER = _parser()
+
+
+def parse_document(body: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Element:
+    """Parse an XML document safely; return its root element.
+
+    Raises :class:`HostileInputError` for oversize documents and any DOCTYPE or ENTITY
+    declaration, :class:`ProtocolError` for anything lxml cannot read.
+    """
+    if len(body) > max_bytes:
+        raise HostileInputError(f"XML document of {len(body)} bytes exceeds {max_bytes}")
+    if _DTD.search(body):
+        raise HostileInputError("XML document declares a DTD or entities; refused")
+    if not body.strip():
+        raise ProtocolError("empty XML document")
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise ProtocolError(f"unreadable XML: {exc.msg}") from exc
+    except ValueError as exc:  # e.g. unicode strings with encoding declarations
+        raise ProtocolError(f"unreadable XML: {exc}") from exc
+    if root is None:
+        raise ProtocolError("XML document without a root element")
+    return root
+
+
+def local(el: Element) -> str:
+    """Local name of an element (OX matches by local name)."""
+    tag = el.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def children(el: Element, name: str) -> list[Element]:
+    """Element children of ``el`` with local name ``name``."""
+    return [c for c in el if local(c) == name]
+
+
+def child_text(el: Element, name: str) -> str | None:
+    """Stripped text of the first child named ``name``; ``None`` when absent or empty."""
+    for child in el:
+        if local(child) == name:
+            text = (child.text or "").strip()
+            return text or None
+    return None
+
+
+@frozen
+class ConflictItem:
+    """An appointment clashing with one being saved (``[1006]``)."""
+
+    subject: str
+    start_ms: int
+    end_ms: int
+    full_time: bool
+
+
+@frozen
+class OXResponse:
+    """One ``D:response``: href, HTTP-like status, description, OX code and the prop."""
+
+    href: str
+    status: int
+    description: str
+    code: int | None
+    prop: Element
+    conflicts: tuple[ConflictItem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether the status is 2xx."""
+        return 200 <= self.status < 300
+
+    def text(self, name: str) -> str | None:
+        """Text of a child element of the prop."""
+        return child_text(self.prop, name)
+
+
+def parse_multistatus(root: Element) -> list[OXResponse]:
+    """The ``D:response`` entries of a multistatus document, in document order.
+
+    ``D:status`` may be a bare integer (OX) or an ``HTTP/1.1 200 OK`` line (groupuser).
+    Raises :class:`ProtocolError` for any other shape.
+    """
+    if local(root) != "multistatus":
+        raise ProtocolError(f"expected a multistatus document, got <{local(root)}>")
+    out = []
+    for resp in children(root, "response"):
+        href = child_text(resp, "href") or "0"
+        stats = children(resp, "propstat")
+        if not stats:
+            raise ProtocolError("D:response without D:propstat")
+        stat = stats[0]
+        props = children(stat, "prop")
+        prop = props[0] if props else etree.Element(_D + "prop")
+        status = _status(child_text(stat, "status") or "")
+        description = child_text(stat, "responsedescription") or ""
+        match = _CODE.match(description)
+        conflicts: list[ConflictItem] = []
+        for holder in children(stat, "conflictitems") + children(resp, "conflictitems"):
+            for item in children(holder, "conflictitem"):
+                conflicts.append(_conflict(item))
+        out.append(
+            OXResponse(
+                href,
+                status,
+                description,
+                int(match.group(1)) if match else None,
+                prop,
+                tuple(conflicts),
+            )
+        )
+    return out
+
+
+def _status(text: str) -> int:
+    parts = text.split()
+    for part in parts[:2]:
+        if part.isdigit():
+            return int(part)
+    raise ProtocolError(f"unreadable D:status {text[:40]!r}")
+
+
+def _conflict(item: Element) -> ConflictItem:
+    pieces = (item.text or "").split(",")
+    subject = item.get(_OX + "subject") or item.get("subject") or ""
+    try:
+        return ConflictItem(
+            subject,
+            int(pieces[0]),
+            int(pieces[1]),
+            len(pieces) > 2 and pieces[2].strip().lower() == "true",
+        )
+    except (IndexError, ValueError):
+        raise ProtocolError("unreadable D:conflictitem") from None
+
+
+def new_prop() -> Element:
+    """A detached ``D:prop`` element."""
+    return etree.Element(_D + "prop", nsmap=_NSMAP)
+
+
+def add(parent: Element, name: str, text: object = None) -> Element:
+    """Append ``ox:name`` (with ``text`` if not ``None``) to ``parent``."""
+    el = etree.SubElement(parent, _OX + name)
+    if text is not None:
+        el.text = str(text)
+    return el
+
+
+def propfind(fields: Mapping[str, object]) -> bytes:
+    """A ``D:propfind`` body whose ``D:prop`` holds one ox element per entry."""
+    root = etree.Element(_D + "propfind", nsmap=_NSMAP)
+    prop = etree.SubElement(root, _D + "prop")
+    for name, value in fields.items():
+        add(prop, name, value)
+    return _bytes(root)
+
+
+def propertyupdate(props: Iterable[Element]) -> bytes:
+    """A ``D:propertyupdate`` body with one ``D:set`` block per prop element."""
+    root = etree.Element(_D + "propertyupdate", nsmap=_NSMAP)
+    for prop in props:
+        etree.SubElement(root, _D + "set").append(prop)
+    return _bytes(root)
+
+
+def _bytes(root: Element) -> bytes:
+    return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True))
+
+
+def object_list(resp: OXResponse) -> Sequence[str]:
+    """The ids of a LIST entry."""
+    holders = children(resp.prop, "object_list")
+    if not holders:
+        return []
+    return [(el.text or "").strip() for el in children(holders[0], "id")]

@@ -1,0 +1,585 @@
+"""``OXStore``: Open-Xchange over WebDAV/XML as an oxsync store.
+
+- **changes**: ``lastsync`` + ``objectmode``. Without a cursor, a full listing
+  (``NEW_AND_MODIFIED`` since 0); with one, ``NEW_AND_MODIFIED,DELETED,LIST`` since the
+  cursor. The LIST entry names every object of the folder, so an id this store saw before
+  that is no longer listed counts as deleted even if the server forgot its tombstone.
+  The cursor is the highest server timestamp seen (ms, as a string).
+- **fetch**: a listing already carries every field, so items listed by the last
+  :meth:`changes` are decoded from it; others are fetched one by one by ``object_id``.
+- **apply**: batches of ``D:set`` blocks in one PROPPATCH, one typed result per op
+  (stale ``last_modified`` -> conflict, ``[1002]`` -> permission, ``[1003]``, ``[1004]``,
+  ``[1100]`` -> invalid, ``[1500]``/5xx -> transient). An appointment clash ``[1006]`` is
+  retried once with ``ignore_conflicts`` and reported in :attr:`OXStore.warnings`; a clash
+  that remains (a booked resource) is an invalid item with the clashing appointments.
+- Moves send ``folder`` (target) with ``folder_id`` (source); for appointments and tasks
+  the full item goes along, since OX drops the recurrence of an update without
+  ``recurrence_type``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+import httpx
+
+from oxsync.adapters.ox._capture import TrafficCapture
+from oxsync.adapters.ox._client import GroupUser, OXClient
+from oxsync.adapters.ox._codec import (
+    DEFAULT_MAX_BYTES,
+    Element,
+    OXResponse,
+    add,
+    child_text,
+    new_prop,
+)
+from oxsync.adapters.ox._codec import object_list as list_ids
+from oxsync.adapters.ox._folders import (
+    MODULE_OF,
+    SERVLET_OF,
+    folder_from,
+    permissions_element,
+    sort_parents_first,
+)
+from oxsync.adapters.ox._freebusy import BusyInterval
+from oxsync.adapters.ox._push import DEFAULT_PUSH_PORT, PushListener
+from oxsync.core.records import (
+    DistributionList,
+    DistributionListMember,
+    Folder,
+    FolderKind,
+    ItemKind,
+    Permission,
+)
+from oxsync.core.store import (
+    Applied,
+    BaseStore,
+    Capabilities,
+    Changes,
+    Create,
+    Cursor,
+    Delete,
+    Failure,
+    FailureKind,
+    Item,
+    ItemRef,
+    Move,
+    Op,
+    OpResult,
+    Update,
+)
+from oxsync.errors import (
+    ConflictError,
+    InvalidDataError,
+    MappingError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProtocolError,
+    TransientError,
+)
+from oxsync.mappings import ox_xml
+
+__all__ = ["OXStore"]
+
+log = logging.getLogger("oxsync.adapters.ox")
+
+NO_CHECK = str(2**63 - 1)
+"""``last_modified`` sent when an op carries no version: newer than anything stored."""
+
+_FAILURE_OF_CODE = {
+    1000: FailureKind.CONFLICT,
+    1001: FailureKind.NOT_FOUND,
+    1002: FailureKind.PERMISSION,
+    1003: FailureKind.INVALID,
+    1004: FailureKind.INVALID,
+    1006: FailureKind.INVALID,
+    1100: FailureKind.INVALID,
+    1400: FailureKind.INVALID,
+    1500: FailureKind.TRANSIENT,
+}
+_ERROR_OF_KIND: dict[FailureKind, type[Exception]] = {
+    FailureKind.CONFLICT: ConflictError,
+    FailureKind.NOT_FOUND: NotFoundError,
+    FailureKind.PERMISSION: PermissionDeniedError,
+    FailureKind.INVALID: InvalidDataError,
+    FailureKind.TRANSIENT: TransientError,
+}
+
+
+def failure_of(resp: OXResponse) -> Failure:
+    """The :class:`Failure` of an unsuccessful ``D:response`` (server text kept)."""
+    kind = _FAILURE_OF_CODE.get(resp.code or 0)
+    if kind is None:  # NEW-style "[CON-0119] Conflict" or a bare HTTP-like status
+        text = resp.description.lower()
+        if resp.status >= 500:
+            kind = FailureKind.TRANSIENT
+        elif resp.status == 404:
+            kind = FailureKind.NOT_FOUND
+        elif resp.status == 403:
+            kind = FailureKind.PERMISSION
+        elif resp.status == 409 and ("modified" in text or text.endswith("conflict")):
+            kind = FailureKind.CONFLICT
+        else:
+            kind = FailureKind.INVALID
+    return Failure(kind, resp.description)
+
+
+class OXStore(BaseStore):
+    """An OX 6 account over WebDAV/XML (``base_url`` like ``https://ox.example.org``).
+
+    ``transport`` replaces the network (``httpx.WSGITransport`` for an in-process test
+    server); ``capture=True`` (or a :class:`TrafficCapture`) records the XML traffic,
+    redacted, in :attr:`capture`.
+    """
+
+    name = "ox"
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        verify: bool = True,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        capture: TrafficCapture | bool = False,
+        batch_size: int = 100,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        read_only: bool = False,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(read_only=read_only, name=name)
+        self.capture = (
+            capture
+            if isinstance(capture, TrafficCapture)
+            else (TrafficCapture() if capture else None)
+        )
+        self.client = OXClient(
+            base_url,
+            username,
+            password,
+            verify=verify,
+            timeout=timeout,
+            transport=transport,
+            capture=self.capture,
+            max_bytes=max_bytes,
+        )
+        self.batch_size = batch_size
+        self.warnings: list[str] = []
+        self._folders: dict[str, Folder] = {}
+        self._folder_lm: dict[str, str] = {}
+        self._listed: dict[str, dict[str, tuple[str, Element]]] = {}
+        self._known: dict[str, set[str]] = {}
+        self._uid_of: dict[tuple[str, str], str] = {}
+        self._ref_of: dict[str, tuple[str, str]] = {}
+        self._groupuser: GroupUser | None = None
+
+    # ------------------------------------------------------------------ basics
+
+    def _capabilities(self) -> Capabilities:
+        return Capabilities(
+            kinds=frozenset(ItemKind),
+            delta=True,
+            batch_size=self.batch_size,
+            moves=True,
+            folder_ops=True,
+            permissions=True,
+            recurrence=True,
+            push=True,
+            unsupported_fields=ox_xml.OX_UNSUPPORTED,
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.client.close()
+
+    def server_version(self) -> str:
+        """The server's version line (``webdav.version``)."""
+        return self.client.version()
+
+    def directory(self, *, refresh: bool = False) -> GroupUser:
+        """Users (global address book), groups and resources, cached."""
+        if self._groupuser is None or refresh:
+            self._groupuser = self.client.groupuser()
+        return self._groupuser
+
+    # ------------------------------------------------------------------ folders
+
+    def folders(self) -> Sequence[Folder]:
+        """Calendar, contact and task folders the user sees, parents first."""
+        responses = self.client.propfind(
+            "folders", {"lastsync": 0, "objectmode": "NEW_AND_MODIFIED,DELETED"}
+        )
+        me = self.directory().me
+        names = {u.uid: u.display_name for u in self.directory().users}
+        found = []
+        self._folder_lm.clear()
+        for resp in responses:
+            if not resp.ok or resp.text("object_status") == "DELETE":
+                continue
+            folder = folder_from(resp, me.uid if me else None, me.groups if me else (), names.get)
+            if folder is not None:
+                found.append(folder)
+                self._folder_lm[folder.id] = resp.text("last_modified") or NO_CHECK
+        ordered = sort_parents_first(found)
+        self._folders = {f.id: f for f in ordered}
+        return ordered
+
+    def _folder(self, folder_id: str) -> Folder:
+        if folder_id not in self._folders:
+            self.folders()
+        try:
+            return self._folders[folder_id]
+        except KeyError:
+            raise NotFoundError(f"no OX folder {folder_id!r}") from None
+
+    def _folder_call(self, prop: Element) -> str:
+        (resp,) = self._expect(self.client.proppatch("folders", [prop]), 1)
+        if not resp.ok:
+            failure = failure_of(resp)
+            raise _ERROR_OF_KIND[failure.kind](f"OX folder operation: {resp.description}")
+        return resp.text("object_id") or resp.href
+
+    def _create_folder(self, name: str, kind: FolderKind, parent_id: str | None) -> Folder:
+        prop = new_prop()
+        parent = parent_id or "1"
+        add(prop, "folder_id", parent)
+        add(prop, "title", name)
+        add(prop, "module", MODULE_OF[kind])
+        add(prop, "type", "public" if parent == "2" else "private")
+        new_id = self._folder_call(prop)
+        return self._folder_after(new_id)
+
+    def _folder_after(self, folder_id: str) -> Folder:
+        self.folders()
+        return self._folder(folder_id)
+
+    def _folder_prop(self, folder_id: str) -> Element:
+        self._folder(folder_id)
+        prop = new_prop()
+        add(prop, "object_id", folder_id)
+        add(prop, "last_modified", self._folder_lm.get(folder_id, NO_CHECK))
+        return prop
+
+    def _rename_folder(self, folder_id: str, name: str) -> Folder:
+        prop = self._folder_prop(folder_id)
+        add(prop, "title", name)
+        self._folder_call(prop)
+        return self._folder_after(folder_id)
+
+    def _delete_folder(self, folder_id: str) -> None:
+        if self._folder(folder_id).is_default:
+            raise PermissionDeniedError(f"OX default folder {folder_id} is never deleted")
+        prop = self._folder_prop(folder_id)
+        add(prop, "method", "DELETE")
+        self._folder_call(prop)
+        self._folders.pop(folder_id, None)
+        self._known.pop(folder_id, None)
+
+    def _set_permissions(self, folder_id: str, permissions: Sequence[Permission]) -> Folder:
+        prop = self._folder_prop(folder_id)
+        permissions_element(prop, permissions)
+        self._folder_call(prop)
+        return self._folder_after(folder_id)
+
+    # ------------------------------------------------------------------ reading
+
+    def changes(self, folder_id: str, cursor: Cursor) -> Changes:
+        """Delta (or full listing without cursor) of a folder; see the module docstring."""
+        folder = self._folder(folder_id)
+        mode = "NEW_AND_MODIFIED" if cursor is None else "NEW_AND_MODIFIED,DELETED,LIST"
+        responses = self.client.propfind(
+            SERVLET_OF[folder.kind],
+            {"folder_id": folder_id, "lastsync": cursor or "0", "objectmode": mode},
+        )
+        latest = _int(cursor)
+        changed: list[ItemRef] = []
+        deleted: list[str] = []
+        listed: dict[str, tuple[str, Element]] = {}
+        current: list[str] | None = None
+        for resp in responses:
+            status = resp.text("object_status")
+            if not resp.ok:
+                log.warning(
+                    "OX could not list one object of folder %s: %s", folder_id, resp.description
+                )
+                continue
+            if status == "LIST":
+                current = list(list_ids(resp))
+                continue
+            object_id = resp.text("object_id") or resp.href
+            version = resp.text("last_modified") or ""
+            latest = max(latest, _int(version))
+            if status == "DELETE":
+                deleted.append(object_id)
+            elif status == "CREATE":
+                changed.append(ItemRef(object_id, version))
+                listed[object_id] = (version, resp.prop)
+            else:
+                raise ProtocolError(f"unknown object_status {status!r}")
+        self._listed[folder_id] = listed
+        ids = {ref.id for ref in changed}
+        if cursor is None:
+            self._known[folder_id] = ids
+            return Changes(changed, (), str(latest), full=True)
+        if current is not None:
+            known = self._known.get(folder_id)
+            if known is not None:
+                missed = known - set(current) - ids - set(deleted)
+                deleted.extend(sorted(missed))
+            self._known[folder_id] = set(current)
+        changed_ids = [ref.id for ref in changed]
+        deleted = [d for d in dict.fromkeys(deleted) if d not in changed_ids]
+        return Changes(changed, deleted, str(latest), full=False)
+
+    def fetch(self, folder_id: str, ids: Sequence[str]) -> Mapping[str, Item | Failure]:
+        """Records of ``ids``, from the last listing when possible."""
+        folder = self._folder(folder_id)
+        listed = self._listed.get(folder_id, {})
+        out: dict[str, Item | Failure] = {}
+        for object_id in ids:
+            entry = listed.pop(object_id, None)
+            if entry is None:
+                got = self._fetch_one(folder, object_id)
+                if isinstance(got, Failure):
+                    out[object_id] = got
+                    continue
+                entry = got
+            out[object_id] = self._decode(folder, object_id, *entry)
+        return out
+
+    def _fetch_one(self, folder: Folder, object_id: str) -> tuple[str, Element] | Failure:
+        if not object_id.isdigit():
+            return Failure(FailureKind.NOT_FOUND, f"no OX object {object_id!r}")
+        responses = self.client.propfind(
+            SERVLET_OF[folder.kind], {"object_id": object_id, "folder_id": folder.id}
+        )
+        if len(responses) != 1:
+            raise ProtocolError(f"expected one response for object {object_id}")
+        resp = responses[0]
+        if not resp.ok:
+            return failure_of(resp)
+        return resp.text("last_modified") or "", resp.prop
+
+    def _decode(
+        self, folder: Folder, object_id: str, version: str, prop: Element
+    ) -> Item | Failure:
+        kind = ox_xml.kind_of(prop, folder.kind)
+        try:
+            record = ox_xml.decode(kind, prop, contact_uid=self._contact_uid)
+        except MappingError as exc:
+            return Failure(FailureKind.INVALID, str(exc))
+        if kind is ItemKind.CONTACT and record.uid:
+            self._remember(record.uid, object_id, folder.id)
+        return Item(object_id, version, record)
+
+    def _remember(self, uid: str, object_id: str, folder_id: str) -> None:
+        self._uid_of[(object_id, folder_id)] = uid
+        self._ref_of[uid] = (object_id, folder_id)
+
+    def _contact_uid(self, object_id: str, folder_id: str) -> str | None:
+        uid = self._uid_of.get((object_id, folder_id))
+        if uid is None and object_id.isdigit() and folder_id in self._folders:
+            got = self._fetch_one(self._folders[folder_id], object_id)
+            if not isinstance(got, Failure):
+                uid = child_text(got[1], "uid")
+                if uid:
+                    self._remember(uid, object_id, folder_id)
+        return uid
+
+    def _contact_ref(self, uid: str) -> tuple[str, str]:
+        return self._ref_of.get(uid, ("0", "0"))
+
+    # ------------------------------------------------------------------ writing
+
+    def _apply(self, folder_id: str, ops: Sequence[Op]) -> Sequence[OpResult]:
+        folder = self._folder(folder_id)
+        results: list[OpResult | None] = [None] * len(ops)
+        for start in range(0, len(ops), self.batch_size):
+            chunk = list(enumerate(ops[start : start + self.batch_size], start))
+            self._apply_batch(folder, chunk, results, ignore_conflicts=False)
+        return [
+            r if r is not None else Failure(FailureKind.TRANSIENT, "no answer") for r in results
+        ]
+
+    def _apply_batch(
+        self,
+        folder: Folder,
+        chunk: list[tuple[int, Op]],
+        results: list[OpResult | None],
+        *,
+        ignore_conflicts: bool,
+    ) -> None:
+        props: list[Element] = []
+        sent: list[tuple[int, Op]] = []
+        for index, op in chunk:
+            try:
+                props.append(self._prop_for(folder, index, op, ignore_conflicts))
+                sent.append((index, op))
+            except MappingError as exc:
+                results[index] = Failure(
+                    FailureKind.INVALID, str(exc), tuple(e.path for e in exc.errors)
+                )
+            except (NotFoundError, InvalidDataError) as exc:
+                kind = (
+                    FailureKind.NOT_FOUND if isinstance(exc, NotFoundError) else FailureKind.INVALID
+                )
+                results[index] = Failure(kind, str(exc))
+        if not props:
+            return
+        responses = self._expect(self.client.proppatch(SERVLET_OF[folder.kind], props), len(props))
+        clashes: list[tuple[int, Op]] = []
+        for (index, op), resp in zip(sent, responses, strict=True):
+            if resp.ok:
+                results[index] = self._applied(folder, op, resp)
+            elif resp.code == 1006 and not ignore_conflicts:
+                self._warn_clash(op, resp)
+                clashes.append((index, op))
+            else:
+                failure = failure_of(resp)
+                if resp.conflicts:
+                    failure = attrs.evolve(
+                        failure,
+                        message=failure.message
+                        + ": "
+                        + ", ".join(_describe(c) for c in resp.conflicts),
+                    )
+                results[index] = failure
+        if clashes:
+            self._apply_batch(folder, clashes, results, ignore_conflicts=True)
+
+    def _warn_clash(self, op: Op, resp: OXResponse) -> None:
+        what = getattr(getattr(op, "record", None), "summary", None) or getattr(op, "id", "")
+        text = f"appointment {what!r} clashes with " + ", ".join(
+            _describe(c) for c in resp.conflicts
+        )
+        self.warnings.append(text)
+        log.warning("%s", text)
+
+    def _prop_for(self, folder: Folder, index: int, op: Op, ignore_conflicts: bool) -> Element:
+        prop = new_prop()
+        add(prop, "client_id", f"oxsync-{index}")
+        if isinstance(op, Create):
+            record = op.record if op.record.uid else attrs.evolve(op.record, uid=str(uuid.uuid4()))
+            add(prop, "folder_id", folder.id)
+            ox_xml.encode(record, prop, full=False, contact_ref=self._contact_ref)
+        elif isinstance(op, Update):
+            add(prop, "object_id", op.id)
+            add(prop, "folder_id", folder.id)
+            add(prop, "last_modified", op.version or NO_CHECK)
+            ox_xml.encode(op.record, prop, full=True, contact_ref=self._contact_ref)
+        elif isinstance(op, Delete):
+            add(prop, "object_id", op.id)
+            add(prop, "folder_id", folder.id)
+            add(prop, "last_modified", op.version or NO_CHECK)
+            add(prop, "method", "DELETE")
+        else:
+            target = self._folder(op.to_folder)
+            if target.kind is not folder.kind:
+                raise InvalidDataError(
+                    f"cannot move a {folder.kind.value} item to a {target.kind.value} folder"
+                )
+            add(prop, "object_id", op.id)
+            add(prop, "folder_id", folder.id)
+            add(prop, "last_modified", op.version or NO_CHECK)
+            add(prop, "folder", target.id)
+            if folder.kind is not FolderKind.CONTACTS:
+                current = self._fetch_one(folder, op.id)
+                if isinstance(current, Failure):
+                    raise NotFoundError(current.message)
+                item = self._decode(folder, op.id, *current)
+                if isinstance(item, Failure):
+                    raise InvalidDataError(item.message)
+                ox_xml.encode(item.record, prop, full=True, contact_ref=self._contact_ref)
+        if ignore_conflicts and folder.kind is FolderKind.CALENDAR:
+            add(prop, "ignore_conflicts", "true")
+        return prop
+
+    def _applied(self, folder: Folder, op: Op, resp: OXResponse) -> Applied:
+        object_id = resp.text("object_id") or resp.href
+        version = resp.text("last_modified") or ""
+        known = self._known.get(folder.id)
+        if isinstance(op, Delete):
+            if known is not None:
+                known.discard(op.id)
+            return Applied(op.id, "")
+        if isinstance(op, Move):
+            if known is not None:
+                known.discard(op.id)
+            self._known.get(op.to_folder, set()).add(object_id)
+        elif known is not None:
+            known.add(object_id)
+        return Applied(object_id, version)
+
+    @staticmethod
+    def _expect(responses: list[OXResponse], count: int) -> list[OXResponse]:
+        if len(responses) == 1 and count != 1 and responses[0].code == 1400:
+            raise ProtocolError(f"OX refused the request body: {responses[0].description}")
+        if len(responses) != count:
+            raise ProtocolError(f"OX answered {len(responses)} responses to {count} operations")
+        return responses
+
+    # ------------------------------------------------------------------ extras
+
+    def push_listener(
+        self,
+        on_change: Callable[[str], None],
+        *,
+        host: str | None = None,
+        port: int = DEFAULT_PUSH_PORT,
+        **kwargs: Any,
+    ) -> PushListener:
+        """A (not yet started) UDP push listener for this account's user."""
+        me = self.directory().me
+        if me is None or me.context_id is None:
+            raise ProtocolError("webdav.groupuser did not name the user (myidentity)")
+        server_host = host or urlsplit(self.client.base_url).hostname or "127.0.0.1"
+        return PushListener((server_host, port), me.uid, me.context_id, on_change, **kwargs)
+
+    def free_busy(self, email: str, start: date, end: date) -> list[BusyInterval]:
+        """Busy intervals of a user or resource (``name@domain``) between two days."""
+        me = self.directory().me
+        username, _, server = email.partition("@")
+        return self.client.freebusy(
+            username, server, start, end, context_id=(me.context_id if me and me.context_id else 1)
+        )
+
+    def group_lists(self) -> list[DistributionList]:
+        """The user groups as distribution lists of their members' primary addresses."""
+        directory = self.directory()
+        users = {u.uid: u for u in directory.users}
+        out = []
+        for group in directory.groups:
+            if group.deleted:
+                continue
+            members = tuple(
+                DistributionListMember(display_name=users[m].display_name, email=users[m].email)
+                for m in group.members
+                if m in users
+            )
+            out.append(
+                DistributionList(
+                    uid=f"ox-group-{group.uid}", display_name=group.name, members=members
+                )
+            )
+        return out
+
+
+def _int(text: str | None) -> int:
+    try:
+        return int(text or 0)
+    except ValueError:
+        raise ProtocolError(f"unreadable OX timestamp {(text or '')[:30]!r}") from None
+
+
+def _describe(conflict: Any) -> str:
+    start = datetime.fromtimestamp(conflict.start_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+    end = datetime.fromtimestamp(conflict.end_ms / 1000, UTC).strftime("%H:%M")
+    return f"{conflict.subject or 'a private appointment'!r} {start}–{end} UTC"
