@@ -7,4 +7,5 @@ SCENARIO_MODULES = [
     "benchmarks.mapping",
     "benchmarks.memory",
     "benchmarks.outlook",
+    "benchmarks.vdir",
 ]
