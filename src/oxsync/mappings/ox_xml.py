@@ -99,7 +99,13 @@ def _text(limit: int) -> Codec[str | None]:
         # OX's own writer strips characters XML cannot carry; so do we.
         return None if text is None else _XML_ILLEGAL.sub("", text) or None
 
-    return Codec(dump, lambda text: v.check_text(text, limit=limit))
+    def load(text: str) -> str | None:
+        # lxml hands out valid Unicode only; the length is all there is to check
+        if len(text) > limit:
+            raise ValueError(f"text of {len(text)} characters exceeds the limit of {limit}")
+        return text
+
+    return Codec(dump, load)
 
 
 def _int(low: int, high: int) -> Codec[int | None]:
@@ -805,17 +811,40 @@ elsewhere (read as busy), yearly intervals > 1 (read as monthly every 12·N), ta
 datetimes at exactly UTC midnight (read as dates).
 """
 
-# element -> (kind-table entry), for decoding by one pass over the children
-_BY_ELEMENT: dict[ItemKind, dict[str, Part]] = {
-    kind: {element: part for part in table for element in part.elements}
+# Decoding plan per kind, for one pass over the children: element -> simple field,
+# element -> structured part, and the structured parts to finish with.
+_FIELDS_BY_ELEMENT: dict[ItemKind, dict[str, tuple[Callable[[str], Any], str, str, str]]] = {
+    kind: {p.element: (p.codec.load, p.path, p.head, p.tail) for p in table if isinstance(p, Field)}
     for kind, table in TABLES.items()
 }
+_PARTS_BY_ELEMENT: dict[ItemKind, dict[str, Part]] = {
+    kind: {e: p for p in table if not isinstance(p, Field) for e in p.elements}
+    for kind, table in TABLES.items()
+}
+_PARTS: dict[ItemKind, tuple[tuple[Part, bool], ...]] = {
+    kind: tuple((p, getattr(p, "required", False)) for p in table if not isinstance(p, Field))
+    for kind, table in TABLES.items()
+}
+_ANY_OX = _Q + "*"
+_NO_CTX = _Ctx()
 _NESTED: dict[ItemKind, dict[str, type[Any]]] = {
     kind: {
         a.name: type(a.default)
         for a in attrs.fields(r.record_class(kind))
         if attrs.has(type(a.default))
     }
+    for kind in ItemKind
+}
+
+
+_PLANS: dict[ItemKind, tuple[Any, ...]] = {
+    kind: (
+        _FIELDS_BY_ELEMENT[kind],
+        _PARTS_BY_ELEMENT[kind],
+        _PARTS[kind],
+        _NESTED[kind],
+        r.record_class(kind),
+    )
     for kind in ItemKind
 }
 
@@ -872,42 +901,44 @@ def decode(
     ``contact_uid(object_id, folder_id)`` maps distribution-list references back to
     contact uids. Raises :class:`MappingError` listing every bad field with its path.
     """
-    by_element = _BY_ELEMENT[kind]
+    fields, parts, finishers, nested_classes, cls = _PLANS[kind]
     top: dict[str, Any] = {}
     nested: dict[str, dict[str, Any]] = {}
     errors: list[FieldError] = []
-    groups: dict[int, tuple[Part, dict[str, Element]]] = {}
-    for child in prop:
-        tag = child.tag
-        if not isinstance(tag, str) or not tag.startswith(_Q):
-            continue
-        part = by_element.get(tag[_QLEN:])
-        if part is None:
-            continue
-        if isinstance(part, Field):
+    found: dict[Part, dict[str, Element]] = {}
+    for child in prop.iterchildren(_ANY_OX):
+        name = child.tag[_QLEN:]
+        field = fields.get(name)
+        if field is not None:
             text = child.text
             if not text:
                 continue
+            load, path, head, tail = field
             try:
-                value = part.codec.load(text)
+                value = load(text)
             except (TypeError, ValueError) as exc:
-                errors.append(FieldError(part.path, str(exc)))
+                errors.append(FieldError(path, str(exc)))
                 continue
-            if part.tail:
-                nested.setdefault(part.head, {})[part.tail] = value
+            if not tail:
+                top[path] = value
+            elif head in nested:
+                nested[head][tail] = value
             else:
-                top[part.path] = value
-        else:
-            groups.setdefault(id(part), (part, {}))[1][tag[_QLEN:]] = child
-    ctx = _Ctx(contact_uid=contact_uid)
-    for part in TABLES[kind]:
-        if isinstance(part, Field):
+                nested[head] = {tail: value}
             continue
-        found = groups.get(id(part), (part, {}))[1]
-        if not found and not getattr(part, "required", False):
+        part = parts.get(name)
+        if part is not None:
+            if part in found:
+                found[part][name] = child
+            else:
+                found[part] = {name: child}
+    ctx = _Ctx(contact_uid=contact_uid) if found or contact_uid else _NO_CTX
+    for part, required in finishers:
+        elements = found.get(part)
+        if elements is None and not required:
             continue
         try:
-            top.update(part.read(found, ctx))
+            top.update(part.read(elements or {}, ctx))
         except FieldError as exc:
             errors.append(exc)
         except MappingError as exc:
@@ -917,9 +948,10 @@ def decode(
     if errors:
         raise MappingError(f"cannot read OX {kind.value}", errors)
     for head, values in nested.items():
-        top[head] = _NESTED[kind][head](**values)
+        top[head] = nested_classes[head](**values)
     try:
-        return r.record_class(kind)(**top)
+        record: r.Record = cls(**top)
+        return record
     except (TypeError, ValueError) as exc:
         raise MappingError(f"cannot read OX {kind.value}", [FieldError("$", str(exc))]) from exc
 
