@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         proc = subprocess.run(
             [sys.executable, "-m", "benchmarks", "--items", str(args.items), "--_one", name],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if proc.returncode != 0:
             print(f"{name:<42} FAILED\n{proc.stderr[-2000:]}")

@@ -13,14 +13,16 @@ from oxsync.testing.samples import sample
 C = "contacts"
 
 
-def _pair(items: int, *, delta: bool = True, synced: bool = True
-          ) -> tuple[MemoryStore, MemoryStore, SyncEngine]:
+def _pair(
+    items: int, *, delta: bool = True, synced: bool = True
+) -> tuple[MemoryStore, MemoryStore, SyncEngine]:
     a = MemoryStore(name="a", delta=delta, batch_size=500)
     b = MemoryStore(name="b", delta=delta, batch_size=500)
     for i in range(items):
         a.put(C, sample(ItemKind.CONTACT, i))
-    engine = SyncEngine(a, b, state=State(":memory:"), policy=Policy.NEWEST_WINS,
-                        min_delete_brake=10**9)
+    engine = SyncEngine(
+        a, b, state=State(":memory:"), policy=Policy.NEWEST_WINS, min_delete_brake=10**9
+    )
     if synced:
         engine.sync()
         engine.sync()  # absorb the echoes of the first sync's writes: steady state

@@ -16,7 +16,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Policy", "SyncEngine", "SyncReport", "State", "__version__"]
+__all__ = ["Policy", "State", "SyncEngine", "SyncReport", "__version__"]
 
 _LAZY = {
     "SyncEngine": "oxsync.core.engine",

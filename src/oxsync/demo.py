@@ -68,8 +68,10 @@ def run_demo(directory: Path, items: int = 200, out: Callable[[str], None] = pri
     step("5. a task deleted on the client")
     merged = a.records(contacts_a)[first_id]
     assert isinstance(merged, Contact)
-    out(f"merged contact: nickname={merged.nickname!r} job_title={merged.job_title!r} "
-        f"note={merged.note!r}")
+    out(
+        f"merged contact: nickname={merged.nickname!r} job_title={merged.job_title!r} "
+        f"note={merged.note!r}"
+    )
     equal = all(
         sorted(r.uid or "" for r in a.records(f.id).values())
         == sorted(r.uid or "" for r in b.records(f.id).values())

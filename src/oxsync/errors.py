@@ -118,7 +118,7 @@ class HostileInputError(ProtocolError):
     """Input that looks like an attack (entity expansion, external entities, oversize)."""
 
 
-class StoreCrashed(StoreError):  # noqa: N818 - it names the event, as a test store reports it
+class StoreCrashed(StoreError):
     """Raised by the fault-injecting memory store to simulate the process dying."""
 
 

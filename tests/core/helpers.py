@@ -21,7 +21,8 @@ def assert_converged(a: MemoryStore, b: MemoryStore, folder_a: str, folder_b: st
     """Both folders hold the same items with the same content, no duplicates."""
     ca, cb = contents(a, folder_a), contents(b, folder_b)
     assert ca.keys() == cb.keys(), (
-        f"only on A: {sorted(ca.keys() - cb.keys())[:5]}, only on B: {sorted(cb.keys() - ca.keys())[:5]}"
+        f"only on A: {sorted(ca.keys() - cb.keys())[:5]}, "
+        f"only on B: {sorted(cb.keys() - ca.keys())[:5]}"
     )
     different = [u for u in ca if ca[u] != cb[u]]
     assert not different, f"content differs for {different[:5]}"

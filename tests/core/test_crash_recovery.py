@@ -102,8 +102,9 @@ def test_crash_at_every_call_then_next_run_converges(scenario: str, after_work: 
         assert state.journal() == []
 
 
-def _sync_with_crash(a: MemoryStore, b: MemoryStore, state: State, global_call: int,
-                     after_work: bool) -> bool:
+def _sync_with_crash(
+    a: MemoryStore, b: MemoryStore, state: State, global_call: int, after_work: bool
+) -> bool:
     """Run a sync that crashes when the two stores' combined call count hits ``global_call``."""
     counting = {"n": a.calls + b.calls}
 
@@ -113,8 +114,9 @@ def _sync_with_crash(a: MemoryStore, b: MemoryStore, state: State, global_call: 
         def enter() -> None:
             counting["n"] += 1
             if counting["n"] == global_call:
-                store.faults = attrs.evolve(store.faults, crash_at=store.calls + 1,
-                                            crash_after_work=after_work)
+                store.faults = attrs.evolve(
+                    store.faults, crash_at=store.calls + 1, crash_after_work=after_work
+                )
             original()
 
         store._enter_call = enter  # type: ignore[method-assign]

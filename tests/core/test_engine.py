@@ -19,8 +19,13 @@ C = "contacts"
 
 
 def engine(a: MemoryStore, b: MemoryStore, **kw: object) -> SyncEngine:
-    return SyncEngine(a, b, state=kw.pop("state", State(":memory:")),  # type: ignore[arg-type]
-                      sleep=lambda s: None, **kw)  # type: ignore[arg-type]
+    return SyncEngine(
+        a,
+        b,
+        state=kw.pop("state", State(":memory:")),  # type: ignore[arg-type]
+        sleep=lambda s: None,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def seeded(n: int = 20) -> tuple[MemoryStore, MemoryStore]:
@@ -45,7 +50,7 @@ def test_mass_delete_brake_stops_then_force_allows() -> None:
 
 
 def test_read_only_side_is_never_written() -> None:
-    a, b = seeded(3)
+    a, _ = seeded(3)
     b_ro = MemoryStore(name="b", read_only=True)
     b_ro.put(C, sample(ItemKind.CONTACT, 100))
     e = engine(a, b_ro)
@@ -150,7 +155,6 @@ def test_state_survives_restart_and_newest_wins(tmp_path: Path) -> None:
     a_id, b_id = next(iter(a.records(C))), next(iter(b.records(C)))
     a.edit(C, a_id, nickname="old", last_modified=datetime(2020, 1, 1, tzinfo=UTC))
     b.edit(C, b_id, nickname="new", last_modified=datetime(2021, 1, 1, tzinfo=UTC))
-    report = engine(a, b, state=State(tmp_path / "s.sqlite"),
-                    policy=Policy.NEWEST_WINS).sync()
+    report = engine(a, b, state=State(tmp_path / "s.sqlite"), policy=Policy.NEWEST_WINS).sync()
     assert report.conflicts == 1
     assert a.records(C)[a_id].nickname == "new"

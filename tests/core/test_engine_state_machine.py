@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
-    invariant,
     precondition,
     rule,
 )
@@ -41,10 +40,18 @@ class TwoStores(RuleBasedStateMachine):
 
     @initialize(policy=st.sampled_from(POLICIES), delta_a=st.booleans(), delta_b=st.booleans())
     def setup(self, policy: object, delta_a: bool, delta_b: bool) -> None:
-        self.a = MemoryStore(name="a", delta=delta_a, batch_size=3,
-                             kinds=frozenset({k for k in FolderKind.CONTACTS.item_kinds}))
-        self.b = MemoryStore(name="b", delta=delta_b, batch_size=4,
-                             kinds=frozenset({k for k in FolderKind.CONTACTS.item_kinds}))
+        self.a = MemoryStore(
+            name="a",
+            delta=delta_a,
+            batch_size=3,
+            kinds=frozenset({k for k in FolderKind.CONTACTS.item_kinds}),
+        )
+        self.b = MemoryStore(
+            name="b",
+            delta=delta_b,
+            batch_size=4,
+            kinds=frozenset({k for k in FolderKind.CONTACTS.item_kinds}),
+        )
         self.b.faults.reject[REJECTED_UID] = FailureKind.PERMISSION
         self.sub_a = self.a.add_folder("Sub", FolderKind.CONTACTS).id
         self.state = State(":memory:")
@@ -56,8 +63,14 @@ class TwoStores(RuleBasedStateMachine):
         self.clean = True
 
     def engine(self) -> SyncEngine:
-        return SyncEngine(self.a, self.b, state=self.state, policy=self.policy,  # type: ignore[arg-type]
-                          sleep=lambda s: None, min_delete_brake=10_000)
+        return SyncEngine(
+            self.a,
+            self.b,
+            state=self.state,
+            policy=self.policy,  # type: ignore[arg-type]
+            sleep=lambda s: None,
+            min_delete_brake=10_000,
+        )
 
     def store(self, side: str) -> MemoryStore:
         return self.a if side == "a" else self.b
@@ -78,8 +91,12 @@ class TwoStores(RuleBasedStateMachine):
 
     @rule()
     def create_refused(self) -> None:
-        if any(r.uid == REJECTED_UID for side in "ab" for f in self.folders(side)
-               for r in self.store(side).records(f).values()):
+        if any(
+            r.uid == REJECTED_UID
+            for side in "ab"
+            for f in self.folders(side)
+            for r in self.store(side).records(f).values()
+        ):
             return
         self.a.put("contacts", Contact(uid=REJECTED_UID, last_name="refused"))
         self.wild.add(REJECTED_UID)
@@ -126,8 +143,11 @@ class TwoStores(RuleBasedStateMachine):
             self.store(side).touch(found[0], found[1])
 
     def _pick(self, side: str, pick: int) -> tuple[str, str, Contact] | None:
-        items = [(f, i, r) for f in self.folders(side)
-                 for i, r in sorted(self.store(side).records(f).items())]
+        items = [
+            (f, i, r)
+            for f in self.folders(side)
+            for i, r in sorted(self.store(side).records(f).items())
+        ]
         if not items:
             return None
         folder, item_id, record = items[pick % len(items)]
@@ -138,10 +158,15 @@ class TwoStores(RuleBasedStateMachine):
 
     @rule(rate=st.sampled_from([0.0, 0.05, 0.3]), flaky=st.booleans())
     def sync_with_faults(self, rate: float, flaky: bool) -> None:
-        self.a.faults = Faults(transient_rate=rate, seed=next(_uids), flaky_versions=flaky,
-                               reject={})
-        self.b.faults = Faults(transient_rate=rate, seed=next(_uids), flaky_versions=flaky,
-                               reject={REJECTED_UID: FailureKind.PERMISSION})
+        self.a.faults = Faults(
+            transient_rate=rate, seed=next(_uids), flaky_versions=flaky, reject={}
+        )
+        self.b.faults = Faults(
+            transient_rate=rate,
+            seed=next(_uids),
+            flaky_versions=flaky,
+            reject={REJECTED_UID: FailureKind.PERMISSION},
+        )
         try:
             report = self.engine().sync()
         finally:
@@ -155,8 +180,9 @@ class TwoStores(RuleBasedStateMachine):
     @rule(call=st.integers(1, 40), after=st.booleans(), side=st.sampled_from("ab"))
     def sync_and_crash(self, call: int, after: bool, side: str) -> None:
         store = self.store(side)
-        store.faults = attrs.evolve(store.faults, crash_at=store.calls + call,
-                                    crash_after_work=after)
+        store.faults = attrs.evolve(
+            store.faults, crash_at=store.calls + call, crash_after_work=after
+        )
         try:
             self.engine().sync()
         except StoreCrashed:
@@ -201,8 +227,11 @@ class TwoStores(RuleBasedStateMachine):
             b_items = {k: v for k, v in contents(self.b, fb).items() if k != REJECTED_UID}
             assert a_items == b_items or assert_converged(self.a, self.b, fa, fb)
             on_b = {r.uid for r in self.b.records(fb).values()}
-            refused = [i for i, r in self.a.records(fa).items()
-                       if r.uid == REJECTED_UID and REJECTED_UID not in on_b]
+            refused = [
+                i
+                for i, r in self.a.records(fa).items()
+                if r.uid == REJECTED_UID and REJECTED_UID not in on_b
+            ]
             ignored = {x.item_id for x in self.state.ignored()}
             for item_id in refused:
                 assert item_id in ignored, "a refused item must be on the ignored list"
@@ -225,7 +254,9 @@ class TwoStores(RuleBasedStateMachine):
             if "a" in sides and "b" in sides:
                 if self.policy is Policy.A_WINS and a_edit != "<deleted>" and b_edit != "<deleted>":
                     self._expect(final, uid, a_edit)
-                elif self.policy is Policy.B_WINS and a_edit != "<deleted>" and b_edit != "<deleted>":
+                elif (
+                    self.policy is Policy.B_WINS and a_edit != "<deleted>" and b_edit != "<deleted>"
+                ):
                     self._expect(final, uid, b_edit)
                 elif a_edit == b_edit == "<deleted>":
                     assert uid not in final

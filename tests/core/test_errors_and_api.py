@@ -8,8 +8,10 @@ from oxsync.adapters import adapter_names, load_adapter
 
 
 def test_redact_hides_credentials() -> None:
-    text = ("Authorization: Basic dXNlcjpwYXNz\nCookie: sessionid=abc123\n"
-            "https://bob:hunter2@ox.example/ password=s3cret&x=1")
+    text = (
+        "Authorization: Basic dXNlcjpwYXNz\nCookie: sessionid=abc123\n"
+        "https://bob:hunter2@ox.example/ password=s3cret&x=1"
+    )
     out = errors.redact(text, secrets=["pass"])
     for secret in ("dXNlcjpwYXNz", "abc123", "hunter2", "s3cret"):
         assert secret not in out

@@ -28,8 +28,11 @@ def pair() -> ItemPairRow:
 def plan(a: P.Seen | None, b: P.Seen | None, policy=Policy.A_WINS, paired=True):
     p = pair()
     delta = P.FolderDelta(
-        {a.id: a} if a else {}, {b.id: b} if b else {},
-        {"a1": p} if paired else {}, {"b1": p} if paired else {})
+        {a.id: a} if a else {},
+        {b.id: b} if b else {},
+        {"a1": p} if paired else {},
+        {"b1": p} if paired else {},
+    )
     return P.plan_folder(delta, policy)
 
 
@@ -65,8 +68,9 @@ def test_delete_against_modify_keeps_the_modification() -> None:
 
 
 def test_delete_wins_when_asked() -> None:
-    (action,) = plan(seen("a1", None), seen("b1", EDIT_B),
-                     policy=Policy.A_WINS.with_options(delete_wins=True))
+    (action,) = plan(
+        seen("a1", None), seen("b1", EDIT_B), policy=Policy.A_WINS.with_options(delete_wins=True)
+    )
     assert isinstance(action, P.Remove) and action.target == "b"
 
 
@@ -80,8 +84,9 @@ def test_version_only_change_is_a_refresh_not_a_write() -> None:
     assert isinstance(action, P.Refresh) and action.version == "v9"
 
 
-@pytest.mark.parametrize(("policy", "target", "winner"), [
-    (Policy.A_WINS, "b", EDIT_A), (Policy.B_WINS, "a", EDIT_B)])
+@pytest.mark.parametrize(
+    ("policy", "target", "winner"), [(Policy.A_WINS, "b", EDIT_A), (Policy.B_WINS, "a", EDIT_B)]
+)
 def test_conflict_follows_policy(policy, target, winner) -> None:
     (action,) = plan(seen("a1", EDIT_A, "va"), seen("b1", EDIT_B, "vb"), policy=policy)
     assert isinstance(action, P.Overwrite) and action.conflict
@@ -128,8 +133,11 @@ def test_new_on_both_without_uid_matches_by_fingerprint() -> None:
 
 
 def test_new_on_both_same_uid_different_content_is_a_conflict() -> None:
-    actions = plan(seen("a9", Contact(uid="n1", last_name="X")),
-                   seen("b9", Contact(uid="n1", last_name="Y")), paired=False)
+    actions = plan(
+        seen("a9", Contact(uid="n1", last_name="X")),
+        seen("b9", Contact(uid="n1", last_name="Y")),
+        paired=False,
+    )
     assert len(actions) == 1 and isinstance(actions[0], P.Overwrite)
     assert actions[0].target == "b" and actions[0].record.last_name == "X"
 
@@ -147,8 +155,8 @@ def test_unchanged_ignored_item_is_skipped_and_changed_one_retried() -> None:
 
 
 def test_unsupported_fields_are_kept_from_the_base() -> None:
-    from oxsync.core.store import Capabilities
     from oxsync.core.records import ItemKind
+    from oxsync.core.store import Capabilities
 
     base = Contact(uid="u1", last_name="Base", hobby="chess")
     blob, fp = canonical(base)

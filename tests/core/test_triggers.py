@@ -31,8 +31,7 @@ def test_burst_of_a_thousand_notifications_causes_one_or_two_syncs() -> None:
 
     sender = threading.Thread(target=burst)
     sender.start()
-    syncs = run_triggered(engine, queue, stop, poll_interval=5, settle=0.05,
-                          on_report=on_report)
+    syncs = run_triggered(engine, queue, stop, poll_interval=5, settle=0.05, on_report=on_report)
     sender.join()
     leftover = queue.wait(timeout=0)
     assert syncs == 1
@@ -49,7 +48,6 @@ def test_poll_interval_syncs_everything_when_push_is_silent() -> None:
     a.put("tasks", Task(summary="Polled"))
     queue = TriggerQueue()
     stop = threading.Event()
-    syncs = run_triggered(engine, queue, stop, poll_interval=0.01,
-                          on_report=lambda r: stop.set())
+    syncs = run_triggered(engine, queue, stop, poll_interval=0.01, on_report=lambda r: stop.set())
     assert syncs == 1
     assert [r.summary for r in b.records("tasks").values()] == ["Polled"]

@@ -1,8 +1,8 @@
 """Store adapters, found by name through the ``oxsync.adapters`` entry-point group.
 
-    >>> from oxsync.adapters import load_adapter
-    >>> load_adapter("memory").__name__
-    'MemoryStore'
+>>> from oxsync.adapters import load_adapter
+>>> load_adapter("memory").__name__
+'MemoryStore'
 """
 
 from __future__ import annotations

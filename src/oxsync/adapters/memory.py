@@ -230,8 +230,9 @@ class MemoryStore(BaseStore):
         self._enter_call()
         if parent_id is not None:
             self._folder(parent_id)
-        meta = Folder(id=f"{self.name}-f{next(self._ids)}", name=name, kind=kind,
-                      parent_id=parent_id)
+        meta = Folder(
+            id=f"{self.name}-f{next(self._ids)}", name=name, kind=kind, parent_id=parent_id
+        )
         self._folders[meta.id] = _Folder(meta)
         self._leave_call()
         return meta
@@ -298,7 +299,7 @@ class MemoryStore(BaseStore):
     def move_item(self, item_id: str, from_folder: str, to_folder: str) -> None:
         """Move an item between folders as another client would (the id is kept)."""
         source = self._folder(from_folder)
-        version, record = source.items[item_id]
+        record = source.items[item_id][1]
         self._drop(source, item_id)
         self._write(self._folder(to_folder), item_id, record)
 
@@ -317,8 +318,9 @@ class MemoryStore(BaseStore):
 
     def add_folder(self, name: str, kind: FolderKind, parent_id: str | None = None) -> Folder:
         """Create a folder as another client would (no fault counting)."""
-        meta = Folder(id=f"{self.name}-f{next(self._ids)}", name=name, kind=kind,
-                      parent_id=parent_id)
+        meta = Folder(
+            id=f"{self.name}-f{next(self._ids)}", name=name, kind=kind, parent_id=parent_id
+        )
         self._folders[meta.id] = _Folder(meta)
         return meta
 

@@ -101,7 +101,8 @@ class SyncReport:
     @property
     def changed(self) -> int:
         """Total writes on both sides."""
-        return sum(attrs.astuple(self.a)) + sum(attrs.astuple(self.b))
+        a, b = self.a, self.b
+        return a.created + a.updated + a.deleted + b.created + b.updated + b.deleted
 
 
 @frozen
@@ -239,10 +240,19 @@ class SyncEngine:
         """Per folder pair: counts, cursors, pending journal entries, last sync time."""
         out = []
         for row in self.state.folder_pairs(self.pair):
-            out.append(FolderPairStatus(
-                row.a_folder, row.b_folder, row.kind, self.state.count_pairs(row.id),
-                len(self.state.ignored(row.id)), len(self.state.journal(row.id)),
-                row.last_sync, row.a_cursor, row.b_cursor))
+            out.append(
+                FolderPairStatus(
+                    row.a_folder,
+                    row.b_folder,
+                    row.kind,
+                    self.state.count_pairs(row.id),
+                    len(self.state.ignored(row.id)),
+                    len(self.state.journal(row.id)),
+                    row.last_sync,
+                    row.a_cursor,
+                    row.b_cursor,
+                )
+            )
         return out
 
     # ------------------------------------------------------------------ the run
@@ -316,8 +326,7 @@ class SyncEngine:
                 # Most refs of a delta are echoes of our own writes: compare versions with a
                 # light query first, load full pair rows only for real candidates.
                 known = self.state.versions_of(row.id, side, [*candidates, *ch.deleted])
-                wanted = [i for i, v in candidates.items()
-                          if known.get(i) != v or i in retry]
+                wanted = [i for i, v in candidates.items() if known.get(i) != v or i in retry]
                 deleted = [i for i in ch.deleted if i in known or i in ignored[side]]
                 side_pairs = self.state.pairs_by_id(row.id, side, [*wanted, *deleted])
             found = self._fetch(store, folder, wanted, row, side)
@@ -325,14 +334,27 @@ class SyncEngine:
             side_seen.update(found)
             seen[side] = side_seen
             pairs[side] = side_pairs
-        pending = {e.uid: e.source_id for e in self.state.journal(row.id)
-                   if e.op == "create" and e.uid and e.source_id}
-        delta = P.FolderDelta(seen["a"], seen["b"], pairs["a"], pairs["b"], ignored["a"],
-                              ignored["b"], pending, self.a.capabilities, self.b.capabilities)
+        pending = {
+            e.uid: e.source_id
+            for e in self.state.journal(row.id)
+            if e.op == "create" and e.uid and e.source_id
+        }
+        delta = P.FolderDelta(
+            seen["a"],
+            seen["b"],
+            pairs["a"],
+            pairs["b"],
+            ignored["a"],
+            ignored["b"],
+            pending,
+            self.a.capabilities,
+            self.b.capabilities,
+        )
         return delta, changes["a"], changes["b"]
 
-    def _fetch(self, store: Store, folder: Folder, ids: Sequence[str], row: FolderPairRow,
-               side: str) -> dict[str, P.Seen]:
+    def _fetch(
+        self, store: Store, folder: Folder, ids: Sequence[str], row: FolderPairRow, side: str
+    ) -> dict[str, P.Seen]:
         out: dict[str, P.Seen] = {}
         size = max(1, store.capabilities.batch_size)
         bad: list[IgnoredItem] = []
@@ -347,9 +369,18 @@ class SyncEngine:
                 elif item is None or item.kind is FailureKind.NOT_FOUND:
                     out[item_id] = P.Seen(item_id, "")  # vanished: a deletion
                 elif item.kind.lasting:
-                    bad.append(IgnoredItem(row.id, side, item_id, item.kind.value,
-                                           f"cannot read: {item.message}", "", time.time(),
-                                           False))
+                    bad.append(
+                        IgnoredItem(
+                            row.id,
+                            side,
+                            item_id,
+                            item.kind.value,
+                            f"cannot read: {item.message}",
+                            "",
+                            time.time(),
+                            False,
+                        )
+                    )
                 else:
                     raise TransientError(f"cannot read item {item_id}: {item.message}")
         if bad:
@@ -361,9 +392,11 @@ class SyncEngine:
     # ------------------------------------------------------------------ plan guards
 
     def _drop_read_only(self, fp: _Pair, actions: list[P.Action]) -> list[P.Action]:
-        blocked = {side for side, store, folder in (("a", self.a, fp.a_folder),
-                                                     ("b", self.b, fp.b_folder))
-                   if store.capabilities.read_only or folder.read_only}
+        blocked = {
+            side
+            for side, store, folder in (("a", self.a, fp.a_folder), ("b", self.b, fp.b_folder))
+            if store.capabilities.read_only or folder.read_only
+        }
         if not blocked:
             return actions
         kept: list[P.Action] = []
@@ -381,8 +414,9 @@ class SyncEngine:
         for side in ("a", "b"):
             count = sum(1 for x in actions if isinstance(x, P.Remove) and x.target == side)
             if count >= self.min_delete_brake and count > self.max_delete_ratio * total:
-                raise MassDeleteError(fp.a_folder.name, side.upper(), count, total,
-                                      self.max_delete_ratio)
+                raise MassDeleteError(
+                    fp.a_folder.name, side.upper(), count, total, self.max_delete_ratio
+                )
 
     # ------------------------------------------------------------------ execute
 
@@ -425,12 +459,26 @@ class SyncEngine:
         if isinstance(action, P.Link):
             a, b = action.a, action.b
             assert a.record is not None
-            self.state.put_pairs([ItemPairRow(row.id, a.id, b.id, a.version, b.version, a.fp,
-                                              b.fp, item_kind_of(a.record).value,
-                                              a.record.uid, a.blob)])
+            self.state.put_pairs(
+                [
+                    ItemPairRow(
+                        row.id,
+                        a.id,
+                        b.id,
+                        a.version,
+                        b.version,
+                        a.fp,
+                        b.fp,
+                        item_kind_of(a.record).value,
+                        a.record.uid,
+                        a.blob,
+                    )
+                ]
+            )
         elif isinstance(action, P.Refresh):
-            self.state.set_versions(row.id, action.side,
-                                    [(action.pair.side_id(action.side), action.version)])
+            self.state.set_versions(
+                row.id, action.side, [(action.pair.side_id(action.side), action.version)]
+            )
         elif isinstance(action, P.Forget):
             self.state.delete_pairs(row.id, [action.pair.a_id])
         elif isinstance(action, P.Unignore):
@@ -438,32 +486,44 @@ class SyncEngine:
 
     def _ops_for(self, fp: _Pair, action: P.Action) -> dict[str, Op]:
         if isinstance(action, P.CopyNew):
-            record = action.record if action.record.uid else attrs.evolve(
-                action.record, uid=uuid.uuid4().hex)
+            record = (
+                action.record
+                if action.record.uid
+                else attrs.evolve(action.record, uid=uuid.uuid4().hex)
+            )
             return {action.target: Create(record)}
         if isinstance(action, P.Overwrite):
             pair = action.pair
             record = _with_uid(action.record, pair.uid)
-            return {action.target: Update(pair.side_id(action.target), record,
-                                          pair.side_version(action.target))}
+            return {
+                action.target: Update(
+                    pair.side_id(action.target), record, pair.side_version(action.target)
+                )
+            }
         if isinstance(action, P.DualWrite):
             pair = action.pair
             record = _with_uid(action.record, pair.uid)
-            return {"a": Update(pair.a_id, record, pair.a_version),
-                    "b": Update(pair.b_id, record, pair.b_version)}
+            return {
+                "a": Update(pair.a_id, record, pair.a_version),
+                "b": Update(pair.b_id, record, pair.b_version),
+            }
         if isinstance(action, P.CreateBoth):
             return {"a": Create(action.record), "b": Create(action.record)}
         if isinstance(action, P.Remove):
             pair = action.pair
-            return {action.target: Delete(pair.side_id(action.target),
-                                          pair.side_version(action.target))}
+            return {
+                action.target: Delete(pair.side_id(action.target), pair.side_version(action.target))
+            }
         return {}
 
     def _apply_with_retry(self, store: Store, folder_id: str, ops: list[Op]) -> list[OpResult]:
         results = list(self._call(store.apply, folder_id, ops))
         for attempt in range(self.retries):
-            again = [i for i, r in enumerate(results)
-                     if isinstance(r, Failure) and r.kind is FailureKind.TRANSIENT]
+            again = [
+                i
+                for i, r in enumerate(results)
+                if isinstance(r, Failure) and r.kind is FailureKind.TRANSIENT
+            ]
             if not again:
                 break
             self._sleep(self.backoff * 2**attempt)
@@ -497,8 +557,9 @@ class SyncEngine:
             self.state.journal_done(self._done_journal)
             self._done_journal = []
 
-    def _fail(self, row: FolderPairRow, work: _Work, side: str, failure: Failure,
-              report: SyncReport) -> bool:
+    def _fail(
+        self, row: FolderPairRow, work: _Work, side: str, failure: Failure, report: SyncReport
+    ) -> bool:
         work.ops = {s: op for s, op in work.ops.items() if s in work.results}  # skip the rest
         if not failure.kind.lasting:
             # Conflict, vanished target or transient: keep the journal and the cursors, so
@@ -509,16 +570,39 @@ class SyncEngine:
         action = work.action
         if isinstance(action, P.CopyNew | P.Overwrite):
             source = P.other(action.target)
-            entry = IgnoredItem(row.id, source, _source_id(action) or "", failure.kind.value,
-                                failure.message, action.source_fp, time.time(), False)
+            entry = IgnoredItem(
+                row.id,
+                source,
+                _source_id(action) or "",
+                failure.kind.value,
+                failure.message,
+                action.source_fp,
+                time.time(),
+                False,
+            )
         elif isinstance(action, P.Remove):
-            entry = IgnoredItem(row.id, action.target, action.pair.side_id(action.target),
-                                failure.kind.value, failure.message,
-                                action.pair.side_fp(action.target), time.time(), False)
+            entry = IgnoredItem(
+                row.id,
+                action.target,
+                action.pair.side_id(action.target),
+                failure.kind.value,
+                failure.message,
+                action.pair.side_fp(action.target),
+                time.time(),
+                False,
+            )
             self.state.delete_pairs(row.id, [action.pair.a_id])
         elif isinstance(action, P.DualWrite):
-            entry = IgnoredItem(row.id, P.other(side), action.pair.side_id(P.other(side)),
-                                failure.kind.value, failure.message, "", time.time(), False)
+            entry = IgnoredItem(
+                row.id,
+                P.other(side),
+                action.pair.side_id(P.other(side)),
+                failure.kind.value,
+                failure.message,
+                "",
+                time.time(),
+                False,
+            )
         else:
             report.errors.append(f"{action}: {failure.message}")
             return True
@@ -529,15 +613,16 @@ class SyncEngine:
 
     def _record(self, row: FolderPairRow, work: _Work, report: SyncReport) -> None:
         action = work.action
-        record = work.record
-        assert record is not None or isinstance(action, P.Remove)
         if isinstance(action, P.Remove):
             self.state.delete_pairs(row.id, [action.pair.a_id])
             report.side(action.target).deleted += 1
             return
-        assert record is not None
-        blob = getattr(action, "blob", b"")
-        if not blob or record is not getattr(action, "record", None):
+        record = work.record
+        if record is None:
+            raise AssertionError(f"no record written for {action}")
+        planned: object = getattr(action, "record", None)
+        blob: bytes = getattr(action, "blob", b"")
+        if not blob or planned is not record:  # the uid was filled in: serialise again
             blob = canonical(record)[0]
         fp = fingerprint_of(type(record), blob)
         kind = item_kind_of(record).value
@@ -570,9 +655,20 @@ class SyncEngine:
             fps = {"a": fp, "b": fp}
             report.a.created += 1
             report.b.created += 1
-        self._new_rows.append(ItemPairRow(row.id, ids["a"], ids["b"], versions["a"],
-                                          versions["b"], fps["a"], fps["b"], kind, record.uid,
-                                          blob))
+        self._new_rows.append(
+            ItemPairRow(
+                row.id,
+                ids["a"],
+                ids["b"],
+                versions["a"],
+                versions["b"],
+                fps["a"],
+                fps["b"],
+                kind,
+                record.uid,
+                blob,
+            )
+        )
 
     # ------------------------------------------------------------------ folders
 
@@ -616,8 +712,11 @@ class SyncEngine:
                     if not (_writable(dst_store) and dst_store.capabilities.folder_ops):
                         continue
                     if dry_run:
-                        planned.append(PlannedAction(
-                            folder.name, f"create folder on {P.other(src_side).upper()}"))
+                        planned.append(
+                            PlannedAction(
+                                folder.name, f"create folder on {P.other(src_side).upper()}"
+                            )
+                        )
                         continue
                     parent = mapping.get(folder.parent_id) if folder.parent_id else None
                     match = self._call(dst_store.create_folder, folder.name, folder.kind, parent)
@@ -706,8 +805,9 @@ def _writable(store: Store) -> bool:
     return not store.capabilities.read_only
 
 
-def _match_folder(folder: Folder, candidates: Mapping[str, Folder], taken: set[str],
-                  mapping: Mapping[str, str]) -> Folder | None:
+def _match_folder(
+    folder: Folder, candidates: Mapping[str, Folder], taken: set[str], mapping: Mapping[str, str]
+) -> Folder | None:
     free = [c for c in candidates.values() if c.id not in taken and c.kind is folder.kind]
     if folder.is_default:
         for c in free:
@@ -718,4 +818,3 @@ def _match_folder(folder: Folder, candidates: Mapping[str, Folder], taken: set[s
         if c.name == folder.name and c.parent_id == parent and not c.is_default:
             return c
     return None
-

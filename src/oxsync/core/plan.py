@@ -124,7 +124,8 @@ class Overwrite:
 
     def __str__(self) -> str:
         what = "resolve conflict, update" if self.conflict else "update"
-        return f"{what} on {self.target.upper()}: {_label(self.record)} ({self.pair.side_id(self.target)})"
+        item = self.pair.side_id(self.target)
+        return f"{what} on {self.target.upper()}: {_label(self.record)} ({item})"
 
 
 @frozen
@@ -227,8 +228,10 @@ def plan_folder(delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
     paired: dict[tuple[str, str], tuple[ItemPairRow, Seen | None, Seen | None]] = {}
     new_a: list[Seen] = []
     new_b: list[Seen] = []
-    for side, seen_map, pairs, new in (("a", delta.a, delta.pairs_a, new_a),
-                                       ("b", delta.b, delta.pairs_b, new_b)):
+    for side, seen_map, pairs, new in (
+        ("a", delta.a, delta.pairs_a, new_a),
+        ("b", delta.b, delta.pairs_b, new_b),
+    ):
         ignored = delta.ignored_a if side == "a" else delta.ignored_b
         for item_id, seen in seen_map.items():
             entry = ignored.get(item_id)
@@ -252,8 +255,9 @@ def plan_folder(delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
     return actions
 
 
-def _plan_pair(pair: ItemPairRow, sa: Seen | None, sb: Seen | None, delta: FolderDelta,
-               policy: ConflictPolicy) -> list[Action]:
+def _plan_pair(
+    pair: ItemPairRow, sa: Seen | None, sb: Seen | None, delta: FolderDelta, policy: ConflictPolicy
+) -> list[Action]:
     # A change that only moved the version (same content) is no change; remember the
     # version so later writes expect the right one.
     refreshed: list[Action] = []
@@ -272,8 +276,9 @@ def _plan_pair(pair: ItemPairRow, sa: Seen | None, sb: Seen | None, delta: Folde
     return _plan_changed_pair(pair, sa, sb, delta, policy)
 
 
-def _plan_changed_pair(pair: ItemPairRow, sa: Seen | None, sb: Seen | None,
-                       delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
+def _plan_changed_pair(
+    pair: ItemPairRow, sa: Seen | None, sb: Seen | None, delta: FolderDelta, policy: ConflictPolicy
+) -> list[Action]:
     if sb is None:
         assert sa is not None
         return [_propagate(pair, sa, "b", delta)]
@@ -287,8 +292,17 @@ def _plan_changed_pair(pair: ItemPairRow, sa: Seen | None, sb: Seen | None,
             return [Remove(side, pair)]
         assert survivor.record is not None
         # The modification wins: recreate it where it was deleted, as a new pair.
-        return [Forget(pair), CopyNew(other(side), survivor.id, survivor.version, survivor.fp,
-                                      survivor.record, survivor.blob)]
+        return [
+            Forget(pair),
+            CopyNew(
+                other(side),
+                survivor.id,
+                survivor.version,
+                survivor.fp,
+                survivor.record,
+                survivor.blob,
+            ),
+        ]
     if sa.fp == sb.fp:
         return [Link(sa, sb)]
     assert sa.record is not None and sb.record is not None
@@ -305,8 +319,14 @@ def _propagate(pair: ItemPairRow, seen: Seen, target: str, delta: FolderDelta) -
     return Overwrite(target, pair, seen.version, seen.fp, record, blob)
 
 
-def _resolve(pair: ItemPairRow | None, sa: Seen, sb: Seen, base: Record | None,
-             delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
+def _resolve(
+    pair: ItemPairRow | None,
+    sa: Seen,
+    sb: Seen,
+    base: Record | None,
+    delta: FolderDelta,
+    policy: ConflictPolicy,
+) -> list[Action]:
     assert sa.record is not None and sb.record is not None
     resolution = policy.resolve(base, sa.record, sb.record)
     merged = resolution.merged
@@ -315,7 +335,9 @@ def _resolve(pair: ItemPairRow | None, sa: Seen, sb: Seen, base: Record | None,
     if pair is None:
         # New on both sides with the same uid but different content.
         if fp == sa.fp:
-            actions.append(Link(sa, sb) if sa.fp == sb.fp else _overwrite_new(sa, sb, "b", merged, blob))
+            actions.append(
+                Link(sa, sb) if sa.fp == sb.fp else _overwrite_new(sa, sb, "b", merged, blob)
+            )
         elif fp == sb.fp:
             actions.append(_overwrite_new(sb, sa, "a", merged, blob))
         else:
@@ -334,19 +356,22 @@ def _resolve(pair: ItemPairRow | None, sa: Seen, sb: Seen, base: Record | None,
 
 
 def _pair_from_link(link: Link) -> ItemPairRow:
-    return ItemPairRow(0, link.a.id, link.b.id, link.a.version, link.b.version, link.a.fp,
-                       link.b.fp, "", None, b"")
+    return ItemPairRow(
+        0, link.a.id, link.b.id, link.a.version, link.b.version, link.a.fp, link.b.fp, "", None, b""
+    )
 
 
-def _overwrite_new(source: Seen, target_seen: Seen, target: str, record: Record,
-                   blob: bytes) -> Overwrite:
+def _overwrite_new(
+    source: Seen, target_seen: Seen, target: str, record: Record, blob: bytes
+) -> Overwrite:
     a, b = (source, target_seen) if target == "b" else (target_seen, source)
     pair = _pair_from_link(Link(a, b))
     return Overwrite(target, pair, source.version, source.fp, record, blob, conflict=True)
 
 
-def _plan_new(new_a: Sequence[Seen], new_b: Sequence[Seen], delta: FolderDelta,
-              policy: ConflictPolicy) -> list[Action]:
+def _plan_new(
+    new_a: Sequence[Seen], new_b: Sequence[Seen], delta: FolderDelta, policy: ConflictPolicy
+) -> list[Action]:
     actions: list[Action] = []
     by_uid: dict[str, Seen] = {}
     by_fp: dict[str, Seen] = {}
@@ -405,8 +430,9 @@ def _base_record(pair: ItemPairRow) -> Record | None:
     return from_data(ItemKind(pair.kind), json.loads(pair.base))
 
 
-def _restore_unsupported(record: Record, blob: bytes, pair: ItemPairRow, source: str,
-                         delta: FolderDelta) -> tuple[Record, bytes]:
+def _restore_unsupported(
+    record: Record, blob: bytes, pair: ItemPairRow, source: str, delta: FolderDelta
+) -> tuple[Record, bytes]:
     """Fill fields the source side cannot hold from the base, so they are never erased."""
     caps = delta.caps_a if source == "a" else delta.caps_b
     from oxsync.core.records import item_kind_of

@@ -100,8 +100,13 @@ class Policy:
     @staticmethod
     def from_name(name: str) -> ConflictPolicy:
         """The built-in policy called ``name`` (``a-wins``, ``merge``…)."""
-        for policy in (Policy.A_WINS, Policy.B_WINS, Policy.NEWEST_WINS, Policy.MERGE,
-                       Policy.KEEP_BOTH):
+        for policy in (
+            Policy.A_WINS,
+            Policy.B_WINS,
+            Policy.NEWEST_WINS,
+            Policy.MERGE,
+            Policy.KEEP_BOTH,
+        ):
             if policy.name == name.replace("_", "-").lower():
                 return policy
         raise ValueError(
@@ -125,8 +130,9 @@ def merge_records(base: Record | None, a: Record, b: Record, *, prefer_a: bool =
     return from_data(item_kind_of(a), merged)
 
 
-def _merge_dicts(base: dict[str, Any], a: dict[str, Any], b: dict[str, Any],
-                 prefer_a: bool) -> dict[str, Any]:
+def _merge_dicts(
+    base: dict[str, Any], a: dict[str, Any], b: dict[str, Any], prefer_a: bool
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in a.keys() | b.keys() | base.keys():
         va, vb, vbase = a.get(key, _MISSING), b.get(key, _MISSING), base.get(key, _MISSING)

@@ -32,6 +32,7 @@ import attrs
 from attrs import field, frozen
 
 __all__ = [
+    "VOLATILE",
     "Address",
     "Alarm",
     "Attachment",
@@ -61,7 +62,6 @@ __all__ = [
     "Sensitivity",
     "Task",
     "TaskStatus",
-    "VOLATILE",
     "Weekday",
     "item_kind_of",
     "record_class",
@@ -579,7 +579,7 @@ def item_kind_of(record: Record) -> ItemKind:
 
 def record_class(kind: ItemKind) -> type[Record]:
     """The record class for an :class:`ItemKind`."""
-    return _CLASS_OF[kind]  # type: ignore[return-value]
+    return _CLASS_OF[kind]
 
 
 def field_names(cls: type[Record]) -> tuple[str, ...]:

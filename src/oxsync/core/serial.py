@@ -22,15 +22,15 @@ from typing import Any, TypeAlias
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from oxsync.core import records as r
 from oxsync.errors import FieldError, MappingError
 
 __all__ = [
     "Fingerprint",
-    "converter",
     "canonical",
+    "converter",
     "dumps",
     "fingerprint",
     "fingerprint_of",
@@ -79,12 +79,7 @@ def _make_converter() -> cattrs.Converter:
         )
         conv.register_structure_hook(
             cls,
-            make_dict_structure_fn(
-                cls,
-                conv,
-                _cattrs_forbid_extra_keys=True,
-                **{a.name: override(omit=False) for a in attrs.fields(cls)},
-            ),
+            make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True),
         )
     return conv
 

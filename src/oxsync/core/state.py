@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 from attrs import frozen
 
@@ -211,13 +212,12 @@ class State:
         if not has_meta:
             # executescript commits first, so the whole creation is one script/transaction.
             db.executescript(
-                "BEGIN IMMEDIATE;" + _SCHEMA
+                "BEGIN IMMEDIATE;"
+                + _SCHEMA
                 + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
             )
             return
-        version = int(db.execute(
-            "SELECT value FROM meta WHERE key='schema_version'"
-        ).fetchone()[0])
+        version = int(db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
         if version > SCHEMA_VERSION:
             raise SchemaVersionError(
                 f"state {self.path!r} has schema {version}, newer than this oxsync "
@@ -230,9 +230,7 @@ class State:
                     if statement.strip():
                         db.execute(statement)
                 version += 1
-                db.execute(
-                    "UPDATE meta SET value=? WHERE key='schema_version'", (str(version),)
-                )
+                db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(version),))
                 db.execute("COMMIT")
             except Exception:
                 db.execute("ROLLBACK")
@@ -318,10 +316,12 @@ class State:
     def versions(self, folder_pair: int, side: str) -> dict[str, str]:
         """``{id: version}`` of every paired item on ``side`` (for full-listing diffs)."""
         col_id, col_v = ("a_id", "a_version") if side == "a" else ("b_id", "b_version")
-        return dict(self._db.execute(
-            f"SELECT {col_id}, {col_v} FROM item_pairs WHERE folder_pair=?",  # noqa: S608
-            (folder_pair,),
-        ).fetchall())
+        return dict(
+            self._db.execute(
+                f"SELECT {col_id}, {col_v} FROM item_pairs WHERE folder_pair=?",
+                (folder_pair,),
+            ).fetchall()
+        )
 
     def versions_of(self, folder_pair: int, side: str, ids: Iterable[str]) -> dict[str, str]:
         """``{id: version}`` on ``side`` for those of ``ids`` that are paired (cheap lookup)."""
@@ -331,14 +331,18 @@ class State:
         for i in range(0, len(id_list), _CHUNK):
             chunk = id_list[i : i + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            out.update(self._db.execute(
-                f"SELECT {col_id}, {col_v} FROM item_pairs "  # noqa: S608
-                f"WHERE folder_pair=? AND {col_id} IN ({marks})",
-                (folder_pair, *chunk),
-            ).fetchall())
+            out.update(
+                self._db.execute(
+                    f"SELECT {col_id}, {col_v} FROM item_pairs "
+                    f"WHERE folder_pair=? AND {col_id} IN ({marks})",
+                    (folder_pair, *chunk),
+                ).fetchall()
+            )
         return out
 
-    def pairs_by_id(self, folder_pair: int, side: str, ids: Iterable[str]) -> dict[str, ItemPairRow]:
+    def pairs_by_id(
+        self, folder_pair: int, side: str, ids: Iterable[str]
+    ) -> dict[str, ItemPairRow]:
         """Item pairs whose id on ``side`` is in ``ids``, keyed by that id."""
         col = "a_id" if side == "a" else "b_id"
         out: dict[str, ItemPairRow] = {}
@@ -348,7 +352,7 @@ class State:
             marks = ",".join("?" * len(chunk))
             for row in self._db.execute(
                 "SELECT folder_pair, a_id, b_id, a_version, b_version, a_fp, b_fp, kind, uid, "
-                f"base FROM item_pairs WHERE folder_pair=? AND {col} IN ({marks})",  # noqa: S608
+                f"base FROM item_pairs WHERE folder_pair=? AND {col} IN ({marks})",
                 (folder_pair, *chunk),
             ):
                 pair = ItemPairRow(*row)
@@ -357,9 +361,14 @@ class State:
 
     def all_pairs(self, folder_pair: int) -> list[ItemPairRow]:
         """Every item pair of a folder pair."""
-        return [ItemPairRow(*row) for row in self._db.execute(
-            "SELECT folder_pair, a_id, b_id, a_version, b_version, a_fp, b_fp, kind, uid, base "
-            "FROM item_pairs WHERE folder_pair=?", (folder_pair,))]
+        return [
+            ItemPairRow(*row)
+            for row in self._db.execute(
+                "SELECT folder_pair, a_id, b_id, a_version, b_version, a_fp, b_fp, kind, uid, base "
+                "FROM item_pairs WHERE folder_pair=?",
+                (folder_pair,),
+            )
+        ]
 
     def count_pairs(self, folder_pair: int) -> int:
         """Number of item pairs in a folder pair."""
@@ -377,8 +386,21 @@ class State:
             )
             self._db.executemany(
                 "INSERT OR REPLACE INTO item_pairs VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(r.folder_pair, r.a_id, r.b_id, r.a_version, r.b_version, r.a_fp, r.b_fp,
-                  r.kind, r.uid, r.base) for r in rows],
+                [
+                    (
+                        r.folder_pair,
+                        r.a_id,
+                        r.b_id,
+                        r.a_version,
+                        r.b_version,
+                        r.a_fp,
+                        r.b_fp,
+                        r.kind,
+                        r.uid,
+                        r.base,
+                    )
+                    for r in rows
+                ],
             )
 
     def delete_pairs(self, folder_pair: int, a_ids: Iterable[str]) -> None:
@@ -389,12 +411,14 @@ class State:
                 [(folder_pair, a_id) for a_id in a_ids],
             )
 
-    def set_versions(self, folder_pair: int, side: str, versions: Iterable[tuple[str, str]]) -> None:
+    def set_versions(
+        self, folder_pair: int, side: str, versions: Iterable[tuple[str, str]]
+    ) -> None:
         """Update the version of paired items on ``side``: ``(id, version)`` pairs."""
         col_id, col_v = ("a_id", "a_version") if side == "a" else ("b_id", "b_version")
         with self.transaction():
             self._db.executemany(
-                f"UPDATE item_pairs SET {col_v}=? WHERE folder_pair=? AND {col_id}=?",  # noqa: S608
+                f"UPDATE item_pairs SET {col_v}=? WHERE folder_pair=? AND {col_id}=?",
                 [(v, folder_pair, i) for i, v in versions],
             )
 
@@ -405,8 +429,19 @@ class State:
         with self.transaction():
             self._db.executemany(
                 "INSERT OR REPLACE INTO ignored VALUES (?,?,?,?,?,?,?,?)",
-                [(i.folder_pair, i.side, i.item_id, i.failure, i.reason, i.fingerprint,
-                  i.since, int(i.retry)) for i in items],
+                [
+                    (
+                        i.folder_pair,
+                        i.side,
+                        i.item_id,
+                        i.failure,
+                        i.reason,
+                        i.fingerprint,
+                        i.since,
+                        int(i.retry),
+                    )
+                    for i in items
+                ],
             )
 
     def unignore(self, folder_pair: int, side: str, ids: Iterable[str]) -> None:
@@ -435,7 +470,7 @@ class State:
         """Flag ignored items to be tried again at the next sync; returns how many."""
         with self.transaction():
             if ids is None:
-                sql, args = "UPDATE ignored SET retry=1", ()
+                sql, args = "UPDATE ignored SET retry=1", cast(tuple[object, ...], ())
                 if folder_pair is not None:
                     sql, args = sql + " WHERE folder_pair=?", (folder_pair,)
                 return self._db.execute(sql, args).rowcount
@@ -451,7 +486,9 @@ class State:
     # ------------------------------------------------------------------ journal
 
     def journal_add(
-        self, folder_pair: int, entries: Sequence[tuple[str, str, str | None, str | None, str | None]]
+        self,
+        folder_pair: int,
+        entries: Sequence[tuple[str, str, str | None, str | None, str | None]],
     ) -> list[int]:
         """Record intended writes ``(target, op, source_id, target_id, uid)``; returns ids."""
         now = time.time()

@@ -334,7 +334,7 @@ class BaseStore(abc.ABC):
 
         raise PermissionDeniedError(f"store {self.name!r} has no folder permissions")
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, empty on purpose
         """Release resources (nothing by default)."""
 
     def __enter__(self) -> BaseStore:

@@ -96,5 +96,3 @@ def run_triggered(
         if on_report is not None:
             on_report(report)
     return syncs
-
-

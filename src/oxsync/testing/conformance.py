@@ -63,7 +63,8 @@ def _folder_for(store: Any, kind: ItemKind) -> Folder:
     if not candidates:
         pytest.skip(f"store has no writable {wanted.value} folder")
     defaults = [f for f in candidates if f.is_default]
-    return (defaults or candidates)[0]
+    chosen: Folder = (defaults or candidates)[0]
+    return chosen
 
 
 def _create(store: Any, folder: Folder, record: Record) -> Applied:
@@ -118,8 +119,10 @@ class StoreContract:
     def test_parents_are_listed_before_children(self, store: Any) -> None:
         seen: set[str] = set()
         for folder in store.folders():
-            assert folder.parent_id is None or folder.parent_id in seen or all(
-                f.id != folder.parent_id for f in store.folders()
+            assert (
+                folder.parent_id is None
+                or folder.parent_id in seen
+                or all(f.id != folder.parent_id for f in store.folders())
             )
             seen.add(folder.id)
 
@@ -168,9 +171,7 @@ class StoreContract:
         assert isinstance(result, Applied), result
         assert result.version != applied.version
         got = _fetch_one(store, folder, result.id)
-        assert comparable(got.record, store.capabilities) == comparable(
-            edited, store.capabilities
-        )
+        assert comparable(got.record, store.capabilities) == comparable(edited, store.capabilities)
 
     def test_update_with_stale_version_is_a_conflict(self, writable: Any, kind: ItemKind) -> None:
         store = writable
@@ -207,8 +208,11 @@ class StoreContract:
         store.apply(folder.id, [Delete(first.id, None)])
         results = store.apply(
             folder.id,
-            [Create(sample(kind, 8)), Update(first.id, sample(kind, 7), None),
-             Create(sample(kind, 9))],
+            [
+                Create(sample(kind, 8)),
+                Update(first.id, sample(kind, 7), None),
+                Create(sample(kind, 9)),
+            ],
         )
         assert len(results) == 3
         assert isinstance(results[0], Applied) and isinstance(results[2], Applied)
@@ -237,8 +241,10 @@ class StoreContract:
         doomed = _create(store, folder, sample(kind, 11))
         untouched = _create(store, folder, sample(kind, 12))
         cursor = store.changes(folder.id, None).cursor
-        (upd,) = store.apply(folder.id, [Update(keep.id, attrs.evolve(
-            sample(kind, 10), **_EDITS[kind]), keep.version)])
+        (upd,) = store.apply(
+            folder.id,
+            [Update(keep.id, attrs.evolve(sample(kind, 10), **_EDITS[kind]), keep.version)],
+        )
         assert isinstance(upd, Applied)
         store.apply(folder.id, [Delete(doomed.id, doomed.version)])
         added = _create(store, folder, sample(kind, 13))

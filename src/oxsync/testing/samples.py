@@ -36,8 +36,9 @@ def sample(kind: ItemKind, i: int) -> r.Record:
             job_title="Mathématicienne",
             emails=r.Emails(email1=f"ada{i}@example.org"),
             phones=r.Phones(business=f"+44 20 7946 {i % 10000:04d}", mobile="+44 7700 900123"),
-            business_address=r.Address(street="12 St James's Sq", city="London",
-                                       postal_code="SW1Y 4JH", country="UK"),
+            business_address=r.Address(
+                street="12 St James's Sq", city="London", postal_code="SW1Y 4JH", country="UK"
+            ),
             birthday=date(1815, 12, 10),
             note=f"Note {i} — ünïcødé ✓",
             categories=("Work", "VIP"),
