@@ -39,6 +39,7 @@ import binascii
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -849,13 +850,24 @@ _PLANS: dict[ItemKind, tuple[Any, ...]] = {
 }
 
 
+def _write_plan(table: tuple[Part, ...]) -> tuple[tuple[Any, ...], ...]:
+    """Per row: (True, getter, dump, qualified tag, path) for a field, else
+    (None, part, ((path, getter), …))."""
+    plan: list[tuple[Any, ...]] = []
+    for part in table:
+        if isinstance(part, Field):
+            plan.append(
+                (True, attrgetter(part.path), part.codec.dump, _Q + part.element, part.path)
+            )
+        else:
+            plan.append((None, part, tuple((p, attrgetter(p)) for p in part.paths)))
+    return tuple(plan)
+
+
+_WRITE_PLANS = {kind: _write_plan(table) for kind, table in TABLES.items()}
+
+
 # --------------------------------------------------------------------------- API
-
-
-def _get(record: Any, path: str) -> Any:
-    head, _, tail = path.partition(".")
-    value = getattr(record, head)
-    return getattr(value, tail) if tail else value
 
 
 def encode(
@@ -873,18 +885,28 @@ def encode(
     error ``prop`` may hold a partial write and should be discarded.
     """
     kind = r.item_kind_of(record)
-    ctx = _Ctx(contact_ref=contact_ref)
+    ctx = _Ctx(contact_ref=contact_ref) if contact_ref else _NO_CTX
     errors: list[FieldError] = []
-    for part in TABLES[kind]:
+    sub = etree.SubElement
+    for entry in _WRITE_PLANS[kind]:
         try:
-            values = {path: _get(record, path) for path in part.paths}
-            part.write(values, prop, full, ctx)
+            if entry[0] is None:  # a structured part
+                part, getters = entry[1], entry[2]
+                part.write({path: get(record) for path, get in getters}, prop, full, ctx)
+                continue
+            _, get, dump, qname, _path = entry
+            text = dump(get(record))
+            if text is not None:
+                sub(prop, qname).text = text
+            elif full:
+                sub(prop, qname)
         except FieldError as exc:
             errors.append(exc)
         except MappingError as exc:
             errors.extend(exc.errors)
         except (TypeError, ValueError, AttributeError) as exc:
-            errors.append(FieldError(part.paths[0] if part.paths else "$", str(exc)))
+            path = entry[4] if entry[0] is not None else (entry[1].paths or ("$",))[0]
+            errors.append(FieldError(path, str(exc)))
     if errors:
         raise MappingError(f"cannot write {type(record).__name__} as OX XML", errors)
 
