@@ -32,15 +32,17 @@ def app(backend: OXBackend) -> OXApp:
 
 def http(app: OXApp, user: str = "alice", password: str = CANARY) -> httpx.Client:
     """A raw httpx client talking to the app in-process with Basic auth."""
-    return httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://ox.test",
-                        auth=(user, password))
+    return httpx.Client(
+        transport=httpx.WSGITransport(app=app), base_url="http://ox.test", auth=(user, password)
+    )
 
 
 @pytest.fixture
 def store(app: OXApp) -> Iterator[OXStore]:
     """alice's OXStore over the in-process transport, capturing traffic."""
-    s = OXStore("http://ox.test", "alice", CANARY,
-                transport=httpx.WSGITransport(app=app), capture=True)
+    s = OXStore(
+        "http://ox.test", "alice", CANARY, transport=httpx.WSGITransport(app=app), capture=True
+    )
     yield s
     s.close()
 

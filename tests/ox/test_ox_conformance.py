@@ -18,8 +18,9 @@ class TestOXStoreInProcess(StoreContract):
     def store(self) -> Iterator[OXStore]:
         backend = OXBackend()
         backend.add_user("alice", CANARY)
-        s = OXStore("http://ox.test", "alice", CANARY,
-                    transport=httpx.WSGITransport(app=OXApp(backend)))
+        s = OXStore(
+            "http://ox.test", "alice", CANARY, transport=httpx.WSGITransport(app=OXApp(backend))
+        )
         yield s
         s.close()
 
