@@ -1,0 +1,147 @@
+"""What the commands share: logging with redaction, opening pairs, output helpers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+import attrs
+from attrs import define
+
+from oxsync.config import Config, PairConfig, StoreConfig, load_config
+from oxsync.core.engine import SyncEngine, SyncEvent
+from oxsync.core.state import State
+from oxsync.errors import redact
+
+__all__ = [
+    "PairRuntime",
+    "Redactor",
+    "emit_json",
+    "load",
+    "open_pair",
+    "open_store",
+    "setup_logging",
+]
+
+LOG_NAME = "oxsync.log"
+
+
+class Redactor(logging.Filter):
+    """A logging filter that removes secrets from every record (passwords, auth, cookies)."""
+
+    secrets: ClassVar[set[str]] = set()  # shared: every handler redacts every known secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage(), sorted(self.secrets))
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = redact(
+                logging.Formatter().formatException(record.exc_info), sorted(self.secrets)
+            )
+            record.exc_info = None
+        return True
+
+
+def setup_logging(verbosity: int, log_dir: Path | None) -> Path | None:
+    """Log to stderr by verbosity, and at INFO to a rotating file in ``log_dir``."""
+    root = logging.getLogger("oxsync")
+    root.handlers.clear()
+    root.setLevel(logging.DEBUG)
+    root.propagate = False
+    redactor = Redactor()
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setLevel(
+        {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    )
+    stderr.addFilter(redactor)
+    stderr.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(stderr)
+    if log_dir is None:
+        return None
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        path = log_dir / LOG_NAME
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
+        )
+    except OSError:
+        return None
+    handler.setLevel(logging.INFO)
+    handler.addFilter(redactor)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    return path
+
+
+@define
+class PairRuntime:
+    """An opened pair: both stores, its state and an engine."""
+
+    config: PairConfig
+    a: Any
+    b: Any
+    state: State
+    engine: SyncEngine
+
+    def close(self) -> None:
+        """Close stores and state."""
+        for store in (self.a, self.b):
+            close = getattr(store, "close", None)
+            if close is not None:
+                close()
+        self.state.close()
+
+
+def load(config_path: str | None) -> Config:
+    """Load the configuration (ConfigError names key and line)."""
+    return load_config(config_path)
+
+
+@contextmanager
+def open_pair(
+    config: Config, name: str, observers: Sequence[Callable[[SyncEvent], None]] = ()
+) -> Iterator[PairRuntime]:
+    """Open the stores of pair ``name`` and build its engine; closes everything after."""
+    pair = config.pair(name)
+    a = open_store(config.store(pair.a))
+    try:
+        b = open_store(config.store(pair.b))
+    except BaseException:
+        getattr(a, "close", lambda: None)()
+        raise
+    state = State(pair.state_path)
+    engine = SyncEngine(
+        a,
+        b,
+        state=state,
+        policy=pair.policy,
+        pair=name,
+        max_delete_ratio=pair.max_delete_ratio,
+        folder_kinds=pair.modules,
+        observers=list(observers),
+    )
+    runtime = PairRuntime(pair, a, b, state, engine)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def open_store(store: StoreConfig) -> Any:
+    """Open a store, registering its password with the log redactor first."""
+    if store.password is not None:
+        secret = store.password.resolve()
+        Redactor.secrets.add(secret)
+        store = attrs.evolve(store, password=None, options={**store.options, "password": secret})
+    return store.open()
+
+
+def emit_json(data: Any) -> None:
+    """Print ``data`` as JSON on stdout."""
+    print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
