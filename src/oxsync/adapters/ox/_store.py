@@ -180,6 +180,7 @@ class OXStore(BaseStore):
         self._uid_of: dict[tuple[str, str], str] = {}
         self._ref_of: dict[str, tuple[str, str]] = {}
         self._groupuser: GroupUser | None = None
+        self._suspect: set[str] = set()
 
     # ------------------------------------------------------------------ basics
 
@@ -402,12 +403,44 @@ class OXStore(BaseStore):
     def _apply(self, folder_id: str, ops: Sequence[Op]) -> Sequence[OpResult]:
         folder = self._folder(folder_id)
         results: list[OpResult | None] = [None] * len(ops)
-        for start in range(0, len(ops), self.batch_size):
-            chunk = list(enumerate(ops[start : start + self.batch_size], start))
-            self._apply_batch(folder, chunk, results, ignore_conflicts=False)
+        if folder_id in self._suspect:
+            self._recover(folder, ops, results)
+        pending = [(i, op) for i, op in enumerate(ops) if results[i] is None]
+        for start in range(0, len(pending), self.batch_size):
+            chunk = pending[start : start + self.batch_size]
+            try:
+                self._apply_batch(folder, chunk, results, ignore_conflicts=False)
+            except TransientError as exc:
+                # The batch may or may not have been applied (answer lost). Report the rest
+                # as transient; a retry first looks for creates that did land (by uid).
+                if any(isinstance(op, Create) for _, op in pending[start:]):
+                    self._suspect.add(folder_id)
+                for index, _ in pending[start:]:
+                    if results[index] is None:
+                        results[index] = Failure(FailureKind.TRANSIENT, str(exc))
+                break
         return [
             r if r is not None else Failure(FailureKind.TRANSIENT, "no answer") for r in results
         ]
+
+    def _recover(self, folder: Folder, ops: Sequence[Op], results: list[OpResult | None]) -> None:
+        """After a lost answer: creates whose uid is already in the folder are done."""
+        wanted = {
+            op.record.uid: i for i, op in enumerate(ops) if isinstance(op, Create) and op.record.uid
+        }
+        if wanted:
+            responses = self.client.propfind(
+                SERVLET_OF[folder.kind],
+                {"folder_id": folder.id, "lastsync": "0", "objectmode": "NEW_AND_MODIFIED"},
+            )
+            for resp in responses:
+                uid = resp.text("uid")
+                if resp.ok and uid in wanted and results[wanted[uid]] is None:
+                    object_id = resp.text("object_id") or resp.href
+                    results[wanted[uid]] = Applied(object_id, resp.text("last_modified") or "")
+                    self._known.get(folder.id, set()).add(object_id)
+                    log.info("create of %s had reached OX before the answer was lost", uid)
+        self._suspect.discard(folder.id)
 
     def _apply_batch(
         self,

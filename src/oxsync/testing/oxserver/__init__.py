@@ -120,6 +120,8 @@ class _Server(socketserver.ThreadingMixIn, WSGIServer):
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         with self.connections_lock:
             self.connections.add(request)
+        with contextlib.suppress(OSError):  # no Nagle delay between headers and body
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             super().process_request_thread(request, client_address)
         finally:

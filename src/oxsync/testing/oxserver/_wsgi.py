@@ -72,6 +72,7 @@ class Fault:
     content_type: str = _XML
     truncate: bool = False
     path: str | None = None  # only requests whose path contains this
+    method: str | None = None  # only requests with this method (PROPFIND, PROPPATCH...)
 
 
 class Faults:
@@ -87,11 +88,13 @@ class Faults:
         with self._lock:
             self._queue.extend([fault] * count)
 
-    def take(self, path: str) -> Fault | None:
-        """The next fault for a request to ``path``, if any."""
+    def take(self, path: str, method: str = "GET") -> Fault | None:
+        """The next fault for a ``method`` request to ``path``, if any."""
         with self._lock:
             for fault in self._queue:
-                if fault.path is None or fault.path in path:
+                if (fault.path is None or fault.path in path) and (
+                    fault.method is None or fault.method == method
+                ):
                     self._queue.remove(fault)
                     return fault
             return None
@@ -124,7 +127,7 @@ class OXApp:
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         if self.faults.delay:
             time.sleep(min(self.faults.delay, 30.0))
-        fault = self.faults.take(path)
+        fault = self.faults.take(path, method)
         if fault is not None and not fault.truncate:
             if fault.body is None:
                 return _plain(start_response, fault.status, "Injected fault")
@@ -518,7 +521,11 @@ def _plain(
 def _truncated(result: Iterable[bytes]) -> Iterator[bytes]:
     body = b"".join(result)
     yield body[: max(1, len(body) // 2)]
-    raise ConnectionAbortedError("injected: connection dropped mid-response")
+    raise InjectedDrop("injected: connection dropped mid-response")
+
+
+class InjectedDrop(OSError):
+    """Raised by the app to cut a response short (the server closes the connection)."""
 
 
 def _dav(parent: Element, name: str) -> Element:

@@ -1,0 +1,309 @@
+"""Two-way sync OX <-> memory through the engine, over the OX test server."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import attrs
+import httpx
+import pytest
+
+from oxsync import Policy, State, SyncEngine
+from oxsync.adapters.memory import MemoryStore
+from oxsync.adapters.ox import OXStore
+from oxsync.core.records import Contact, Event, FolderKind, Record
+from oxsync.core.triggers import TriggerQueue
+from oxsync.testing.oxserver import Fault, OXApp, OXBackend, OXPermission, OXTestServer
+from tests.ox.conftest import CANARY
+
+OWNER = (128, 128, 128, 128, True)
+
+
+def _engine(ox: OXStore, mem: MemoryStore, **kw: object) -> SyncEngine:
+    return SyncEngine(
+        ox, mem, state=State(":memory:"), policy=Policy.NEWEST_WINS, backoff=0.0, **kw
+    )  # type: ignore[arg-type]
+
+
+def ox_records(store: OXStore, folder: str) -> dict[str, Record]:
+    """uid -> record of an OX folder, read through a fresh full listing."""
+    ids = [ref.id for ref in store.changes(folder, None).changed]
+    items = store.fetch(folder, ids)
+    out = {}
+    for item in items.values():
+        assert not hasattr(item, "kind"), item
+        out[item.record.uid] = item.record  # type: ignore[union-attr]
+    return out
+
+
+def mem_records(mem: MemoryStore, name: str) -> dict[str | None, Record]:
+    """uid -> record of the memory folder called ``name``."""
+    folder = next(f for f in mem.folders() if f.name == name)
+    return {r.uid: r for r in mem.records(folder.id).values()}
+
+
+@pytest.fixture
+def pair(backend: OXBackend, app: OXApp) -> Iterator[tuple[OXStore, MemoryStore]]:
+    ox = OXStore("http://ox.test", "alice", CANARY, transport=httpx.WSGITransport(app=app))
+    yield ox, MemoryStore()
+    ox.close()
+
+
+def test_edits_on_both_sides_converge(
+    backend: OXBackend, pair: tuple[OXStore, MemoryStore]
+) -> None:
+    ox, mem = pair
+    contacts = backend.default_folder("alice", "contact")
+    calendar = backend.default_folder("alice", "calendar")
+    server_side = backend.save("alice", contacts, {"uid": "u-ox", "last_name": "FromOX"})
+    mem.put("contacts", Contact(uid="u-mem", last_name="FromMemory"))
+    mem.put(
+        "calendar",
+        Event(
+            uid="ev-1",
+            summary="Lunch",
+            start=datetime(2026, 5, 1, 12, tzinfo=UTC),
+            end=datetime(2026, 5, 1, 13, tzinfo=UTC),
+        ),
+    )
+    engine = _engine(ox, mem)
+    report = engine.sync()
+    assert not report.errors
+    assert set(ox_records(ox, str(contacts))) == {"u-ox", "u-mem"}
+    assert set(mem_records(mem, "Contacts")) >= {"u-ox", "u-mem"}
+    assert ox_records(ox, str(calendar))["ev-1"].summary == "Lunch"  # type: ignore[union-attr]
+
+    backend.save("alice", contacts, {"first_name": "Edited"}, object_id=server_side.id)
+    mem_id = next(i for i, r in mem.records("contacts").items() if r.uid == "u-mem")
+    mem.edit("contacts", mem_id, nickname="Memo")
+    report = engine.sync()
+    assert not report.errors and report.a.updated == 1 and report.b.updated == 1
+    assert mem_records(mem, "Contacts")["u-ox"].first_name == "Edited"  # type: ignore[union-attr]
+    assert ox_records(ox, str(contacts))["u-mem"].nickname == "Memo"  # type: ignore[union-attr]
+    assert engine.sync().changed == 0  # converged: a noop
+
+    backend.delete("alice", server_side.id)
+    engine.sync()
+    assert "u-ox" not in mem_records(mem, "Contacts")
+
+
+def test_server_edit_racing_a_client_edit_is_a_conflict_resolved_later(
+    backend: OXBackend, pair: tuple[OXStore, MemoryStore]
+) -> None:
+    ox, mem = pair
+    contacts = backend.default_folder("alice", "contact")
+    obj = backend.save("alice", contacts, {"uid": "race", "last_name": "Base"})
+    engine = _engine(ox, mem)
+    engine.sync()
+    mem_id = next(i for i, r in mem.records("contacts").items() if r.uid == "race")
+    mem.edit("contacts", mem_id, last_name="Client")
+    real_apply = ox._apply
+
+    def racing(folder_id: str, ops):  # type: ignore[no-untyped-def]
+        # bob-the-server edits the item between the engine's detect and its write
+        backend.save("alice", contacts, {"note": "server wins the race"}, object_id=obj.id)
+        ox._apply = real_apply  # type: ignore[method-assign]
+        return real_apply(folder_id, ops)
+
+    ox._apply = racing  # type: ignore[method-assign]
+    first = engine.sync()
+    assert first.errors or first.incomplete or first.conflicts  # the stale write was refused
+    engine.sync()
+    engine.sync()
+    on_ox = ox_records(ox, str(contacts))
+    on_mem = mem_records(mem, "Contacts")
+    assert len([u for u in on_ox if u == "race"]) == 1
+    assert on_ox["race"] == attrs.evolve(
+        on_mem["race"], created=on_ox["race"].created, last_modified=on_ox["race"].last_modified
+    )
+    assert on_ox["race"].note == "server wins the race"  # type: ignore[union-attr]
+
+
+def test_permission_denied_item_goes_to_the_ignored_list(
+    backend: OXBackend, pair: tuple[OXStore, MemoryStore]
+) -> None:
+    ox, mem = pair
+    shared = backend.add_folder("bob", "Team", "contact")
+    backend.share(
+        shared.id, [OXPermission(3, False, *OWNER), OXPermission(2, False, 4, 4, 2, 2, False)]
+    )  # author
+    bobs = backend.save("bob", shared.id, {"uid": "bobs", "last_name": "Bob's"})
+    engine = _engine(ox, mem)
+    engine.sync()
+    team = next(f for f in mem.folders() if f.name == "Bob Brown – Team")
+    mem_id = next(i for i, r in mem.records(team.id).items() if r.uid == "bobs")
+    mem.edit(team.id, mem_id, last_name="Not allowed")
+    mem.put(team.id, Contact(uid="alices", last_name="Mine"))
+    report = engine.sync()
+    assert report.ignored == 1
+    (ignored,) = engine.ignored()
+    assert ignored.failure == "permission" and "[1002]" in ignored.reason
+    assert backend.objects[bobs.id].text("last_name") == "Bob's"
+    assert "alices" in ox_records(ox, str(shared.id))  # the rest of the folder went on
+
+
+def test_private_items_of_others_are_never_visible(
+    backend: OXBackend, pair: tuple[OXStore, MemoryStore]
+) -> None:
+    ox, mem = pair
+    cal = backend.default_folder("bob", "calendar")
+    backend.share(cal, [OXPermission(3, False, *OWNER), OXPermission(2, False, 2, 4, 0, 0, False)])
+    times = {"start_date": 1_780_000_000_000, "end_date": 1_780_003_600_000}
+    backend.save("bob", cal, {"uid": "secret", "title": "Doctor", "private_flag": "true", **times})
+    public = backend.save("bob", cal, {"uid": "open", "title": "Standup", **times})
+    engine = _engine(ox, mem)
+    engine.sync()
+    name = "Bob Brown – Calendar"
+    assert set(mem_records(mem, name)) == {"open"}
+    backend.save("bob", cal, {"private_flag": "true"}, object_id=public.id)
+    engine.sync()
+    assert mem_records(mem, name) == {}
+
+
+def test_folder_create_and_delete_follow(
+    backend: OXBackend, pair: tuple[OXStore, MemoryStore]
+) -> None:
+    ox, mem = pair
+    engine = _engine(ox, mem)
+    engine.sync()
+    made = mem.add_folder("Projects", FolderKind.CONTACTS)
+    mem.put(made.id, Contact(uid="p1", last_name="Project"))
+    engine.sync()
+    ox_folder = next(f for f in ox.folders() if f.name == "Projects")
+    assert set(ox_records(ox, ox_folder.id)) == {"p1"}
+    ox.delete_folder(ox_folder.id)
+    engine.sync()
+    assert all(f.name != "Projects" for f in mem.folders())
+
+
+def test_server_restart_between_batches_loses_and_duplicates_nothing(backend: OXBackend) -> None:
+    with OXTestServer(backend) as server:
+        ox = OXStore(server.url, "alice", CANARY, timeout=5.0, batch_size=10)
+        mem = MemoryStore()
+        for i in range(35):
+            mem.put("contacts", Contact(uid=f"r{i}", last_name=f"R{i}"))
+        calls = {"n": 0}
+        real = ox.client.proppatch
+
+        def restarting(servlet, props):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            if calls["n"] == 2:
+                server.restart()
+            return real(servlet, props)
+
+        ox.client.proppatch = restarting  # type: ignore[method-assign]
+        engine = _engine(ox, mem, folder_kinds={FolderKind.CONTACTS})
+        engine.sync()
+        engine.sync()
+        folder = str(backend.default_folder("alice", "contact"))
+        uids = [o.text("uid") for o in backend.objects_in(int(folder))]
+        assert sorted(uids) == sorted(f"r{i}" for i in range(35))
+        assert len(mem.records("contacts")) == 35
+        ox.close()
+
+
+def test_connection_dropped_mid_response_does_not_duplicate(
+    backend: OXBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    with OXTestServer(backend) as server:
+        ox = OXStore(server.url, "alice", CANARY, timeout=5.0)
+        mem = MemoryStore()
+        for i in range(5):
+            mem.put("contacts", Contact(uid=f"d{i}", last_name=f"D{i}"))
+        engine = _engine(ox, mem, folder_kinds={FolderKind.CONTACTS})
+        engine.sync()  # pairs folders; creates go over
+        for i in range(5, 10):
+            mem.put("contacts", Contact(uid=f"d{i}", last_name=f"D{i}"))
+        # the server applies the batch, then the answer is cut halfway
+        server.faults.add(Fault(truncate=True, path="contacts", method="PROPPATCH"), count=2)
+        with caplog.at_level(logging.INFO, logger="oxsync.adapters.ox"):
+            engine.sync()
+        assert "had reached OX before the answer was lost" in caplog.text
+        engine.sync()
+        folder = backend.default_folder("alice", "contact")
+        uids = sorted(o.text("uid") or "" for o in backend.objects_in(folder))
+        assert uids == sorted(f"d{i}" for i in range(10))
+        assert sorted(r.uid or "" for r in mem.records("contacts").values()) == uids
+        ox.close()
+
+
+def test_hostile_listing_writes_nothing(
+    backend: OXBackend, app: OXApp, pair: tuple[OXStore, MemoryStore]
+) -> None:
+    ox, mem = pair
+    contacts = backend.default_folder("alice", "contact")
+    engine = _engine(ox, mem, folder_kinds={FolderKind.CONTACTS})
+    engine.sync()
+    backend.save("alice", contacts, {"uid": "evil", "last_name": "x"})
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa">]>'
+        b'<D:multistatus xmlns:D="DAV:"/>'
+    )
+    app.faults.add(Fault(status=207, body=bomb, path="contacts"), count=10)
+    before = dict(mem.records("contacts"))
+    report = engine.sync()
+    assert report.errors
+    assert mem.records("contacts") == before
+    app.faults.clear()
+    engine.sync()
+    assert "evil" in mem_records(mem, "Contacts")
+
+
+def test_push_triggers_a_delta_sync_of_that_folder_within_a_second(backend: OXBackend) -> None:
+    with OXTestServer(backend, push_delay=0.0) as server:
+        ox = OXStore(server.url, "alice", CANARY, timeout=5.0)
+        mem = MemoryStore()
+        engine = _engine(ox, mem, folder_kinds={FolderKind.CONTACTS})
+        engine.sync()
+        queue = TriggerQueue()
+        folder = backend.default_folder("alice", "contact")
+        listener = ox.push_listener(
+            queue.notify, host="127.0.0.1", port=server.push_address[1], bind=("127.0.0.1", 0)
+        )
+        with listener:
+            assert listener.registered.wait(2.0)
+            edited = time.monotonic()
+            backend.save("alice", folder, {"uid": "pushed", "last_name": "Push"})
+            got = queue.wait(timeout=2.0)
+            assert got == frozenset({str(folder)})
+            engine.sync(folders=got)
+            assert time.monotonic() - edited < 1.0
+        assert "pushed" in mem_records(mem, "Contacts")
+        ox.close()
+
+
+def test_push_listener_reregisters_and_survives_a_bad_callback(backend: OXBackend) -> None:
+    with OXTestServer(backend, push_delay=0.0) as server:
+        ox = OXStore(server.url, "alice", CANARY, timeout=5.0)
+        seen: list[str] = []
+        done = threading.Event()
+
+        def callback(folder: str) -> None:
+            seen.append(folder)
+            if len(seen) == 1:
+                raise RuntimeError("boom")
+            done.set()
+
+        folder = backend.default_folder("alice", "contact")
+        with ox.push_listener(
+            callback,
+            host="127.0.0.1",
+            port=server.push_address[1],
+            bind=("127.0.0.1", 0),
+            reregister_every=0.1,
+        ) as listener:
+            assert listener.registered.wait(2.0)
+            server.push.registrations.clear()  # the server forgot us
+            deadline = time.monotonic() + 2.0
+            while 2 not in server.push.registrations and time.monotonic() < deadline:
+                time.sleep(0.02)
+            backend.save("alice", folder, {"last_name": "one"})
+            time.sleep(0.1)
+            backend.save("alice", folder, {"last_name": "two"})
+            assert done.wait(2.0)
+        assert seen == [str(folder), str(folder)]
+        ox.close()
