@@ -71,3 +71,46 @@ def one_change(items: int) -> Callable[[], object]:
         return engine.sync()
 
     return run
+
+
+# ----------------------------------------------------------------------------- file formats
+# The vdir store's codecs (oxsync.mappings.ical / .vcard) on their own: one document of
+# N items parsed to canonical records.
+
+
+@scenario("mapping.vcard_parse", repeat=3)
+def vcard_parse(items: int) -> Callable[[], object]:
+    from oxsync.mappings.vcard import contact_to_vcard, vcard_to_records
+
+    data = b"".join(contact_to_vcard(sample(ItemKind.CONTACT, i)) for i in range(items))
+
+    def run() -> object:
+        records = vcard_to_records(data)
+        assert len(records) == items
+        return records
+
+    return run
+
+
+@scenario("mapping.ical_parse", repeat=3)
+def ical_parse(items: int) -> Callable[[], object]:
+    from oxsync.mappings.ical import event_to_ical, ical_to_records
+
+    # one VCALENDAR: the VTIMEZONE once, then N events
+    head, _, first = event_to_ical(sample(ItemKind.EVENT, 0)).partition(b"BEGIN:VEVENT")
+    bodies = [b"BEGIN:VEVENT" + first.removesuffix(b"END:VCALENDAR\r\n")]
+    for i in range(1, items):
+        bodies.append(
+            b"BEGIN:VEVENT"
+            + event_to_ical(sample(ItemKind.EVENT, i))
+            .partition(b"BEGIN:VEVENT")[2]
+            .removesuffix(b"END:VCALENDAR\r\n")
+        )
+    data = head + b"".join(bodies) + b"END:VCALENDAR\r\n"
+
+    def run() -> object:
+        records = ical_to_records(data)
+        assert len(records) == items
+        return records
+
+    return run

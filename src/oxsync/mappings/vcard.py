@@ -34,12 +34,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import quopri
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-from vobject.base import ContentLine, parseLine
+from vobject.base import parseLine
 
 from oxsync.core import records as r
 from oxsync.errors import FieldError, MappingError
@@ -112,6 +113,11 @@ _ALIASES = {  # other producers' names for the same fields (read only)
     "assistant_name": ("X-ASSISTANT", "X-EVOLUTION-ASSISTANT"),
     "spouse_name": ("X-SPOUSE", "X-EVOLUTION-SPOUSE"),
 }
+_TEXT_X_READ = {
+    **{alias: name for name, aliases in _ALIASES.items() for alias in aliases},
+    **{prop: name for name, prop in _TEXT_X.items()},
+}
+_TEXT_X_PRIMARY = frozenset(_TEXT_X.values())
 X_PROPERTIES: dict[str, str] = {
     **{prop: name for name, prop in _TEXT_X.items()},
     "X-OXSYNC-GENERATED (FN parameter)": "FN was generated: display_name is None",
@@ -149,6 +155,8 @@ _IM_PROPS = (
 _IGNORED_TYPES = {"pref", "internet", "voice", "x400", "postal", "parcel", "dom", "intl"}
 _NO_MAIL = "invalid:nomail"
 _NEEDS_QUOTES = re.compile(r"[:;,]")
+_USERFIELD = re.compile(r"X-OX-USERFIELD-(\d{1,2})")
+_SPLIT_COMMA = re.compile(r"(?<!\\)((?:\\\\)*),")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _ESCAPE = re.compile(r"([\\;,])")
 _SPLIT = re.compile(r"(?<!\\)((?:\\\\)*);")
@@ -488,18 +496,48 @@ def _parse(chunk: str) -> list[Any]:
     for number, text in enumerate(unfolded.split("\n"), 1):
         if not text.strip():
             continue
-        name, params, value, group = parseLine(text, number)
+        name, params, value, _group = parseLine(text, number)
         upper = name.upper()
         if upper in ("BEGIN", "END"):
             depth += 1 if upper == "BEGIN" else -1
             continue
         if depth != 1:
             continue  # a nested vCard (AGENT) belongs to its own property
-        qp = any("QUOTED-PRINTABLE" in (p.upper() for p in param) for param in params)
-        lines.append(ContentLine(name, params, value, group, encoded=not qp))
+        lines.append(_Line(upper, params, value))
     if depth != 0:
         raise MappingError("unterminated vCard", [FieldError("$", "BEGIN:VCARD without END")])
     return lines
+
+
+class _Line:
+    """One content line as vobject's ``parseLine`` splits it (its ContentLine objects cost
+    more than the whole mapping); quoted-printable values are decoded here."""
+
+    __slots__ = ("encoded", "name", "params", "singletonparams", "types", "value")
+
+    def __init__(self, name: str, params: list[list[str]], value: str) -> None:
+        self.name = name
+        self.params: dict[str, list[str]] = {}
+        self.singletonparams: list[str] = []
+        for param in params:
+            if len(param) == 1:
+                self.singletonparams.append(param[0])
+            else:
+                self.params.setdefault(param[0].upper(), []).extend(param[1:])
+        qp = "QUOTED-PRINTABLE" in (p.upper() for p in self.params.get("ENCODING", [])) or (
+            "QUOTED-PRINTABLE" in (p.upper() for p in self.singletonparams)
+        )
+        self.encoded = not qp  # backslash escapes still in the value
+        self.types: set[str] | None = None  # TYPE values, computed when first asked
+        self.value = value
+        if qp:
+            charset = (self.params.get("CHARSET") or ["utf-8"])[0]
+            try:
+                self.value = quopri.decodestring(value.encode("utf-8")).decode(charset)
+            except (LookupError, UnicodeDecodeError) as exc:
+                raise MappingError(
+                    "bad quoted-printable value", [FieldError(name, f"cannot decode: {exc}")]
+                ) from None
 
 
 class _Reader:
@@ -626,12 +664,13 @@ class _Reader:
                 ";".join(o for o in org[1:] if o), self.errs, "department"
             )
         emails: dict[str, Any] = {}
-        for name, prop in _TEXT_X.items():
-            target = emails if name.startswith("email") else fields
-            found = self.text(prop, name)
-            for alias in _ALIASES.get(name, ()):
-                found = found or self.text(alias, name)
-            target[name] = found
+        for prop, lines in self.lines.items():  # only the properties the card has
+            wanted = _TEXT_X_READ.get(prop)
+            if wanted is None:
+                continue
+            target = emails if wanted.startswith("email") else fields
+            if prop in _TEXT_X_PRIMARY or not target.get(wanted):
+                target[wanted] = self.text(prop, wanted, lines[0]) or target.get(wanted)
         fields["birthday"] = self.date("BDAY", "birthday")
         fields["anniversary"] = (
             self.date("ANNIVERSARY", "anniversary")
@@ -809,7 +848,7 @@ class _Reader:
     def user_fields(self) -> tuple[str | None, ...]:
         values: dict[int, str | None] = {}
         for name, lines in self.lines.items():
-            match = re.fullmatch(r"X-OX-USERFIELD-(\d{1,2})", name)
+            match = _USERFIELD.fullmatch(name) if name.startswith("X-OX-USERFIELD-") else None
             if match and 1 <= int(match.group(1)) <= 20:
                 index = int(match.group(1)) - 1
                 values[index] = self.text("", f"user_fields[{index}]", lines[0])
@@ -907,11 +946,15 @@ def _address_slot(types: set[str], taken: set[str]) -> str | None:
 
 
 def _raw_types(line: Any) -> set[str]:
+    cached: set[str] | None = getattr(line, "types", None)
+    if cached is not None:
+        return cached
     found: set[str] = set()
     for value in [*line.params.get("TYPE", []), *line.singletonparams]:
         found.update(t.strip().strip('"').lower() for t in str(value).split(","))
     if line.params.get("PREF"):
         found.add("pref")
+    line.types = found
     return found
 
 
@@ -926,9 +969,13 @@ def _tel(value: str) -> str:
 def _value(line: Any) -> str:
     """A text value: unescaped unless quoted-printable decoding already produced it."""
     text = str(line.value)
-    if line.encoded:
-        text = _UNESCAPE.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), text)
-    return text.replace("\r\n", "\n")
+    if line.encoded and "\\" in text:
+        text = _UNESCAPE.sub(_unescaped, text)
+    return text.replace("\r\n", "\n") if "\r" in text else text
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    return "\n" if match.group(1) in "nN" else match.group(1)
 
 
 def _split(line: Any, sep: str) -> list[str]:
@@ -936,9 +983,11 @@ def _split(line: Any, sep: str) -> list[str]:
     text = str(line.value)
     if not line.encoded:
         return text.replace("\r\n", "\n").split(sep)
-    pattern = _SPLIT if sep == ";" else re.compile(r"(?<!\\)((?:\\\\)*),")
+    if "\\" not in text:
+        return text.split(sep)
+    pattern = _SPLIT if sep == ";" else _SPLIT_COMMA
     parts = pattern.sub(lambda m: m.group(1) + "\x00", text).split("\x00")
-    return [_UNESCAPE.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), p) for p in parts]
+    return [_UNESCAPE.sub(_unescaped, p) for p in parts]
 
 
 def _escape(text: str) -> str:
