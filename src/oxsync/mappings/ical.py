@@ -12,7 +12,7 @@ Built on the ``icalendar`` library. Writing::
     >>> ical_to_records(event_to_ical(ev)) == [ev]
     True
 
-Conventions (see ``docs/mappings/ical.md`` for the whole table):
+Conventions (the whole table is in ``docs/adapters/vdir.md``, "File formats"):
 
 - Timed values are written as wall-clock times in the event's ``timezone`` (``TZID``,
   with a ``VTIMEZONE``) and read back as aware **UTC** datetimes with ``timezone`` set to
@@ -70,7 +70,7 @@ X_PROPERTIES: dict[str, str] = {
     "X-ALT-DESC;FMTTYPE=text/html": "note_html (Outlook's HTML body)",
     "X-OXSYNC-SENSITIVITY": "sensitivity PERSONAL (CLASS cannot say it; CLASS:PRIVATE is written)",
     "X-OXSYNC-COLOR-LABEL": "color_label 0-10 (COLOR carries the CSS name of 1-10)",
-    "X-OXSYNC-TIMEZONE": "timezone of an all-day event (dates carry no TZID)",
+    "X-OXSYNC-TIMEZONE": "timezone when no TZID can say it (all-day events, UTC)",
     "X-OXSYNC-TASK-STATUS": "task status WAITING (STATUS says NEEDS-ACTION)",
     "X-OXSYNC-TOTAL-WORK": "task total_work, minutes",
     "X-OXSYNC-ACTUAL-WORK": "task actual_work, minutes",

@@ -13,7 +13,7 @@ and cannot quote parameters with double quotes (RFC 6868 is done here).
     >>> vcard_to_records(contact_to_vcard(c, version="4.0")) == [c]
     True
 
-Mapping notes (the full table is in ``docs/mappings/vcard.md``):
+Mapping notes (the whole table is in ``docs/adapters/vdir.md``, "File formats"):
 
 - Each telephone slot of Annex B has a fixed TYPE set (:data:`PHONE_TYPES`); on reading,
   an exact TYPE match wins, then the closest free slot, so Google's or Apple's numbers
