@@ -29,7 +29,16 @@ from oxsync.testing.oxserver._model import (
     OXUser,
     Tombstone,
 )
-from oxsync.testing.oxserver._xml import OX, Element, bool_of, children, int_of, local, text_of
+from oxsync.testing.oxserver._xml import (
+    OX,
+    Element,
+    bool_of,
+    children,
+    int_of,
+    local,
+    render_fields,
+    text_of,
+)
 
 __all__ = ["CODES", "Conflict", "LastModifiedCache", "OXBackend", "OXFault"]
 
@@ -189,6 +198,7 @@ class OXBackend:
 
     def _touched(self, obj: OXObject) -> None:
         obj.fragment = None
+        obj.body = render_fields(obj.fields.values())
         self._push(obj.folder, self.readers(self.folders[obj.folder]))
 
     # ------------------------------------------------------------------ admin API
@@ -376,6 +386,7 @@ class OXBackend:
         self, folder: int, module: str, fields: dict[str, Element], user: int, now: int
     ) -> OXObject:
         obj = OXObject(self._next("object"), folder, module, fields, user, user, now, now)
+        obj.body = render_fields(fields.values())
         self.objects[obj.id] = obj
         self.by_folder.setdefault(folder, {})[obj.id] = obj
         return obj

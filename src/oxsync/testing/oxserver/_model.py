@@ -171,6 +171,7 @@ class OXObject:
     creation_time: int
     last_modified: int
     fragment: bytes | None = None  # cached serialised D:response, dropped on change
+    body: bytes = b""  # the serialised field elements (ox prefix), kept current by the backend
 
     def text(self, name: str) -> str | None:
         """Stripped text of field ``name`` or ``None``."""

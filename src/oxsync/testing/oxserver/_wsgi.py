@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import collections
-import copy
 import re
 import secrets
 import threading
@@ -28,6 +27,7 @@ from oxsync.testing.oxserver._model import FOLDER_MODULES, OXFolder, OXObject, O
 from oxsync.testing.oxserver._xml import (
     MAX_REQUEST_BYTES,
     OX,
+    OX_NS,
     BadXML,
     D,
     Element,
@@ -60,6 +60,10 @@ _SERVLETS = (
     "vcard",
 )
 _CLIENT_ID = re.compile(rb"client_id[^>]*>([^<]{0,200})<")
+_FRAGMENT_TAIL = (
+    b"</D:prop><D:status>200</D:status><D:responsedescription>OK</D:responsedescription>"
+    b"</D:propstat></D:response>"
+)
 _FBTYPE = {3: "BUSY", 1: "BUSY-TENTATIVE", 2: "BUSY-UNAVAILABLE", 4: "FREE"}
 
 
@@ -279,25 +283,22 @@ class OXApp:
         with self.backend.lock:
             if obj.fragment is not None:
                 return obj.fragment
-            resp, prop = response(obj.id, 200, "OK")
-            sub(prop, "object_status", "CREATE")
-            for name in (
-                "object_id",
-                "folder_id",
-                "created_by",
-                "modified_by",
-                "creation_time",
-                "last_modified",
-            ):
-                key = "id" if name == "object_id" else "folder" if name == "folder_id" else name
-                sub(prop, name, getattr(obj, key))
+            extra = ""
             if obj.module in ("calendar", "task"):
-                sub(prop, "alarm_flag", "true" if "alarm" in obj.fields else "false")
+                flag = "true" if "alarm" in obj.fields else "false"
+                extra = f"<ox:alarm_flag>{flag}</ox:alarm_flag>"
                 if "recurrence_type" in obj.fields:
-                    sub(prop, "recurrence_id", obj.id)
-            for el in obj.fields.values():
-                prop.append(copy.deepcopy(el))
-            obj.fragment = serialise(resp)
+                    extra += f"<ox:recurrence_id>{obj.id}</ox:recurrence_id>"
+            head = (
+                f'<D:response xmlns:D="DAV:" xmlns:ox="{OX_NS}"><D:href>{obj.id}</D:href>'
+                f"<D:propstat><D:prop><ox:object_status>CREATE</ox:object_status>"
+                f"<ox:object_id>{obj.id}</ox:object_id><ox:folder_id>{obj.folder}</ox:folder_id>"
+                f"<ox:created_by>{obj.created_by}</ox:created_by>"
+                f"<ox:modified_by>{obj.modified_by}</ox:modified_by>"
+                f"<ox:creation_time>{obj.creation_time}</ox:creation_time>"
+                f"<ox:last_modified>{obj.last_modified}</ox:last_modified>{extra}"
+            )
+            obj.fragment = head.encode() + obj.body + _FRAGMENT_TAIL
             return obj.fragment
 
     def _proppatch(self, user: OXUser, servlet: str, body: bytes) -> bytes:

@@ -137,3 +137,18 @@ def multistatus(fragments: Iterable[bytes], version: str) -> bytes:
 def serialise(el: Element) -> bytes:
     """UTF-8 bytes of an element, without XML declaration."""
     return bytes(etree.tostring(el, encoding="UTF-8", xml_declaration=False))
+
+
+def render_fields(fields: Iterable[Element]) -> bytes:
+    """Serialise elements as a run of ``ox:`` children (for a ``D:prop`` declaring ox).
+
+    The elements are moved under one holder declaring ``D`` and ``ox``, so that none of
+    them repeats the namespace declarations; the holder's own tags are cut off.
+    """
+    holder = etree.Element(OX + "fields", nsmap=NSMAP)
+    for el in fields:
+        holder.append(el)
+    if len(holder) == 0:
+        return b""
+    data = bytes(etree.tostring(holder, encoding="UTF-8", xml_declaration=False))
+    return data[data.index(b">") + 1 : -len(b"</ox:fields>")]
