@@ -95,17 +95,16 @@ def local(el: Element) -> str:
 
 
 def children(el: Element, name: str) -> list[Element]:
-    """Element children of ``el`` with local name ``name``."""
-    return [c for c in el if local(c) == name]
+    """Element children of ``el`` with local name ``name`` (any namespace)."""
+    return list(el.iterchildren("{*}" + name))
 
 
 def child_text(el: Element, name: str) -> str | None:
     """Stripped text of the first child named ``name``; ``None`` when absent or empty."""
-    for child in el:
-        if local(child) == name:
-            text = (child.text or "").strip()
-            return text or None
-    return None
+    text = el.findtext("{*}" + name)
+    if not text:
+        return None
+    return text.strip() or None
 
 
 @frozen
@@ -148,21 +147,21 @@ def parse_multistatus(root: Element) -> list[OXResponse]:
     if local(root) != "multistatus":
         raise ProtocolError(f"expected a multistatus document, got <{local(root)}>")
     out = []
-    for resp in children(root, "response"):
-        href = child_text(resp, "href") or "0"
-        stats = children(resp, "propstat")
-        if not stats:
+    for resp in root.iterchildren("{*}response"):
+        href = (resp.findtext("{*}href") or "0").strip() or "0"
+        stat = resp.find("{*}propstat")
+        if stat is None:
             raise ProtocolError("D:response without D:propstat")
-        stat = stats[0]
-        props = children(stat, "prop")
-        prop = props[0] if props else etree.Element(_D + "prop")
-        status = _status(child_text(stat, "status") or "")
-        description = child_text(stat, "responsedescription") or ""
+        prop = stat.find("{*}prop")
+        if prop is None:
+            prop = etree.Element(_D + "prop")
+        status = _status(stat.findtext("{*}status") or "")
+        description = (stat.findtext("{*}responsedescription") or "").strip()
         match = _CODE.match(description)
         conflicts: list[ConflictItem] = []
-        for holder in children(stat, "conflictitems") + children(resp, "conflictitems"):
-            for item in children(holder, "conflictitem"):
-                conflicts.append(_conflict(item))
+        if status >= 300:  # only an error carries conflict items
+            for holder in children(stat, "conflictitems") + children(resp, "conflictitems"):
+                conflicts.extend(_conflict(item) for item in children(holder, "conflictitem"))
         out.append(
             OXResponse(
                 href,

@@ -154,8 +154,13 @@ class OXStore(BaseStore):
         max_bytes: int = DEFAULT_MAX_BYTES,
         read_only: bool = False,
         name: str | None = None,
+        push_host: str | None = None,
+        push_port: int = DEFAULT_PUSH_PORT,
     ) -> None:
         super().__init__(read_only=read_only, name=name)
+        # Where push registrations go (the server's host and UDP port 44335 by default).
+        self.push_host = push_host
+        self.push_port = push_port
         self.capture = (
             capture
             if isinstance(capture, TrafficCapture)
@@ -566,10 +571,15 @@ class OXStore(BaseStore):
         on_change: Callable[[str], None],
         *,
         host: str | None = None,
-        port: int = DEFAULT_PUSH_PORT,
+        port: int | None = None,
         **kwargs: Any,
     ) -> PushListener:
-        """A (not yet started) UDP push listener for this account's user."""
+        """A (not yet started) UDP push listener for this account's user.
+
+        ``host``/``port`` default to the store's ``push_host``/``push_port``.
+        """
+        host = host or self.push_host
+        port = port or self.push_port
         me = self.directory().me
         if me is None or me.context_id is None:
             raise ProtocolError("webdav.groupuser did not name the user (myidentity)")
