@@ -55,6 +55,7 @@ from oxsync.core.records import (
     Folder,
     FolderKind,
     ItemKind,
+    ParticipationStatus,
     Permission,
 )
 from oxsync.core.store import (
@@ -102,6 +103,12 @@ _FAILURE_OF_CODE = {
     1100: FailureKind.INVALID,
     1400: FailureKind.INVALID,
     1500: FailureKind.TRANSIENT,
+}
+_CONFIRM = {
+    ParticipationStatus.ACCEPTED: "accept",
+    ParticipationStatus.DECLINED: "decline",
+    ParticipationStatus.TENTATIVE: "tentative",
+    ParticipationStatus.NONE: "none",
 }
 _ERROR_OF_KIND: dict[FailureKind, type[Exception]] = {
     FailureKind.CONFLICT: ConflictError,
@@ -563,6 +570,26 @@ class OXStore(BaseStore):
         if len(responses) != count:
             raise ProtocolError(f"OX answered {len(responses)} responses to {count} operations")
         return responses
+
+    def confirm(
+        self, folder_id: str, item_id: str, status: ParticipationStatus, message: str | None = None
+    ) -> OpResult:
+        """Answer an invitation (appointment) or a delegated task as this user."""
+        folder = self._folder(folder_id)
+        if folder.kind is FolderKind.CONTACTS:
+            raise InvalidDataError("only appointments and tasks can be confirmed")
+        self._check_writable("confirm an invitation")
+        prop = new_prop()
+        add(prop, "object_id", item_id)
+        add(prop, "folder_id", folder_id)
+        add(prop, "method", "CONFIRM")
+        add(prop, "confirm", _CONFIRM[status])
+        if message:
+            add(prop, "confirm_message", message)
+        (resp,) = self._expect(self.client.proppatch(SERVLET_OF[folder.kind], [prop]), 1)
+        if not resp.ok:
+            return failure_of(resp)
+        return Applied(resp.text("object_id") or item_id, resp.text("last_modified") or "")
 
     # ------------------------------------------------------------------ extras
 
