@@ -289,7 +289,7 @@ class SyncEngine:
         self._emit("folder", f"syncing {fp.a_folder.name}", fp.a_folder.name)
         delta, a_changes, b_changes = self._detect(fp, deep=deep)
         actions = P.plan_folder(delta, self.policy)
-        actions = self._drop_read_only(fp, actions)
+        actions = self._drop_read_only(fp, actions, report)
         self._check_brake(fp, actions, force)
         complete = self._execute(fp, actions, report)
         if complete:
@@ -391,20 +391,62 @@ class SyncEngine:
 
     # ------------------------------------------------------------------ plan guards
 
-    def _drop_read_only(self, fp: _Pair, actions: list[P.Action]) -> list[P.Action]:
-        blocked = {
-            side
-            for side, store, folder in (("a", self.a, fp.a_folder), ("b", self.b, fp.b_folder))
-            if store.capabilities.read_only or folder.read_only
-        }
+    def _drop_read_only(
+        self, fp: _Pair, actions: list[P.Action], report: SyncReport | None = None
+    ) -> list[P.Action]:
+        """Drop writes to read-only stores or folders; changes refused so are ignored items.
+
+        Whole read-only stores are sources only: nothing is recorded. A read-only folder
+        (say, a shared folder with read rights) refuses the other side's edits as the
+        server would, so those go on the ignored list with the reason.
+        """
+        stores_ro = {s for s, st in (("a", self.a), ("b", self.b)) if st.capabilities.read_only}
+        folders_ro = {s for s, f in (("a", fp.a_folder), ("b", fp.b_folder)) if f.read_only}
+        blocked = stores_ro | folders_ro
         if not blocked:
             return actions
         kept: list[P.Action] = []
+        refused: list[IgnoredItem] = []
+        now = time.time()
         for action in actions:
-            if _targets(action) & blocked:
-                self._emit("ignored", f"read-only side, not applied: {action}", fp.a_folder.name)
+            targets = _targets(action) & blocked
+            if not targets:
+                kept.append(action)
                 continue
-            kept.append(action)
+            self._emit("ignored", f"read-only, not applied: {action}", fp.a_folder.name)
+            if report is None or targets <= stores_ro:
+                continue
+            reason = f"folder {fp.a_folder.name!r} is read-only for this account"
+            if isinstance(action, P.CopyNew | P.Overwrite):
+                refused.append(
+                    IgnoredItem(
+                        fp.row.id,
+                        P.other(action.target),
+                        _source_id(action) or "",
+                        "permission",
+                        reason,
+                        action.source_fp,
+                        now,
+                        False,
+                    )
+                )
+            elif isinstance(action, P.Remove):
+                side = P.other(action.target)
+                refused.append(
+                    IgnoredItem(
+                        fp.row.id,
+                        side,
+                        action.pair.side_id(side),
+                        "permission",
+                        f"cannot delete: {reason}",
+                        "",
+                        now,
+                        False,
+                    )
+                )
+        if refused:
+            self.state.ignore(refused)
+            report.ignored += len(refused)  # type: ignore[union-attr]
         return kept
 
     def _check_brake(self, fp: _Pair, actions: Sequence[P.Action], force: bool) -> None:
@@ -712,9 +754,13 @@ class SyncEngine:
                     if not (_writable(dst_store) and dst_store.capabilities.folder_ops):
                         continue
                     if dry_run:
+                        src_store = self.a if src_side == "a" else self.b
+                        count = len(self._call(src_store.changes, folder.id, None).changed)
+                        target = P.other(src_side).upper()
                         planned.append(
                             PlannedAction(
-                                folder.name, f"create folder on {P.other(src_side).upper()}"
+                                folder.name,
+                                f"create folder on {target} and copy {count} item(s) into it",
                             )
                         )
                         continue
@@ -724,9 +770,13 @@ class SyncEngine:
                 taken_src.add(folder.id)
                 taken_dst.add(match.id)
                 mapping[folder.id] = match.id
-                if dry_run:
-                    continue
                 fa, fb = (folder, match) if src_side == "a" else (match, folder)
+                if dry_run:  # an unsaved pair (no state rows): everything in it is new
+                    row = FolderPairRow(
+                        -1, self.pair, fa.id, fb.id, fa.kind.value, None, None, None
+                    )
+                    pairs.append(_Pair(row, fa, fb))
+                    continue
                 row = self.state.add_folder_pair(self.pair, fa.id, fb.id, fa.kind.value)
                 pairs.append(_Pair(row, fa, fb))
         return pairs, planned

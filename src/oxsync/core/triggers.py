@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from oxsync.core.engine import SyncEngine, SyncReport
@@ -77,7 +78,7 @@ def run_triggered(
     syncs = 0
     backoff = 0.0
     while not stop.is_set():
-        folders = queue.wait(timeout=backoff or poll_interval)
+        folders = _wait(queue, stop, backoff or poll_interval)
         if stop.is_set():
             break
         if folders is not None and settle:
@@ -96,3 +97,16 @@ def run_triggered(
         if on_report is not None:
             on_report(report)
     return syncs
+
+
+def _wait(queue: TriggerQueue, stop: threading.Event, timeout: float) -> frozenset[str] | None:
+    """Wait for notifications, in short slices so that ``stop`` is honoured promptly."""
+    deadline = time.monotonic() + timeout
+    while not stop.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        folders = queue.wait(timeout=min(left, 0.25))
+        if folders is not None:
+            return folders
+    return None

@@ -1,0 +1,5 @@
+"""``python -m oxsync.cli``: the same as the ``oxsync`` command."""
+
+from oxsync.cli import main
+
+main()
