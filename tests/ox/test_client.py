@@ -23,6 +23,7 @@ from oxsync.core.records import BusyStatus, Contact, Permission
 from oxsync.core.store import Create
 from oxsync.errors import (
     AuthenticationError,
+    ConfigError,
     ConflictError,
     HostileInputError,
     NotFoundError,
@@ -295,3 +296,11 @@ def test_every_outlook_role_maps_to_ox_levels_and_back() -> None:
         entity="1", folder_level=8, read_level=4, write_level=4, delete_level=4, admin=True
     )
     assert role_of(owner_small) is OutlookRole.OWNER
+
+
+def test_credentials_in_the_url_are_refused_without_echoing_them() -> None:
+    with pytest.raises(ConfigError) as info:
+        OXStore(f"https://alice:{CANARY}@ox.example.org", "alice", CANARY)
+    assert CANARY not in str(info.value)
+    with pytest.raises(ConfigError):
+        OXStore("ox.example.org", "alice", CANARY)

@@ -600,3 +600,36 @@ def test_multistatus_wrapped_propertyupdate_is_accepted(backend: OXBackend, app:
     resp = http(app).request("PROPPATCH", "/servlet/webdav.contacts", content=body)
     (only,) = parse_multistatus(parse_document(resp.content))
     assert only.code == 1200
+
+
+def test_list_entry_without_emailfield_and_unknown_participant_are_1100(
+    backend: OXBackend, app: OXApp
+) -> None:
+    contacts, calendar = _contacts(backend), _calendar(backend)
+    got = responses(
+        proppatch(
+            http(app),
+            "contacts",
+            {
+                "folder_id": contacts,
+                "distributionlist_flag": "true",
+                "distributionlist": '<ox:email ox:displayname="x">a@b.c</ox:email>',
+            },
+        )
+    )
+    assert [r.code for r in got] == [1100]
+    got = responses(
+        proppatch(
+            http(app),
+            "calendar",
+            {
+                "folder_id": calendar,
+                "title": "t",
+                "start_date": 0,
+                "end_date": 1,
+                "participants": "<ox:robot>1</ox:robot>",
+            },
+        )
+    )
+    assert [r.code for r in got] == [1100]
+    assert backend.objects_in(contacts) == [] and backend.objects_in(calendar) == []

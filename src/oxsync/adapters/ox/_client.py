@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from datetime import date
+from urllib.parse import urlsplit
 
 import httpx
 from attrs import frozen
@@ -35,6 +36,7 @@ from oxsync.adapters.ox._codec import (
 from oxsync.adapters.ox._freebusy import BusyInterval, parse_vfreebusy
 from oxsync.errors import (
     AuthenticationError,
+    ConfigError,
     ConflictError,
     HostileInputError,
     NotFoundError,
@@ -116,6 +118,13 @@ class OXClient:
         capture: TrafficCapture | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"OX base URL must be http(s)://host[:port]: {redact(base_url)!r}")
+        if parts.username or parts.password:
+            raise ConfigError(
+                "put the OX credentials in username/password, not in the URL", key="base_url"
+            )
         self.base_url = base_url.rstrip("/")
         self.username = username
         self._password = password

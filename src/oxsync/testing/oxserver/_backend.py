@@ -815,10 +815,25 @@ def _free_or_full(fields: Mapping[str, Element]) -> bool:
     )
 
 
+def _validate(fields: Mapping[str, Element]) -> None:
+    """What OX's parsers refuse: unknown participant kinds, list entries without emailfield."""
+    parts = fields.get("participants")
+    for p in parts if parts is not None else ():
+        if local(p) not in ("user", "group", "resource"):
+            raise OXFault(1100)
+    members = fields.get("distributionlist")
+    for entry in members if members is not None else ():
+        try:
+            int(entry.get(OX + "emailfield") or "")
+        except ValueError:
+            raise OXFault(1100) from None
+
+
 def _sanitise(
     module: str, req: dict[str, Element], fields: dict[str, Element], *, create: bool
 ) -> None:
     """OX calendar/task save rules (reference §2.3)."""
+    _validate(fields)
     if module == "contact":
         return
     if not bool_of(req, "alarm_flag"):
