@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 from hypothesis import strategies as st
 
 from oxsync.core import records as r
 from oxsync.core.records import ItemKind
+from oxsync.mappings.recurrence import occurrences
 
 __all__ = [
     "alarms",
@@ -96,8 +98,12 @@ def attendees() -> st.SearchStrategy[r.Attendee]:
     )
 
 
-def recurrences(task: bool = False) -> st.SearchStrategy[r.Recurrence]:
-    """Rules of every shape: daily, weekly masks, monthly/yearly by day or nth weekday."""
+def recurrences(task: bool = False, deleted: bool = True) -> st.SearchStrategy[r.Recurrence]:
+    """Rules of every shape: daily, weekly masks, monthly/yearly by day or nth weekday.
+
+    ``deleted`` adds arbitrary deleted dates (not necessarily occurrences); events get
+    real ones from :func:`events` instead.
+    """
     masks = st.integers(1, 127)
     ends = st.sampled_from(["none", "until", "count"])
 
@@ -120,7 +126,8 @@ def recurrences(task: bool = False) -> st.SearchStrategy[r.Recurrence]:
             values["until"] = draw(_dates())
         elif end == "count":
             values["count"] = draw(st.integers(1, 500))
-        values["deleted"] = tuple(sorted(set(draw(st.lists(_dates(), max_size=3)))))
+        if deleted:
+            values["deleted"] = tuple(sorted(set(draw(st.lists(_dates(), max_size=3)))))
         if task:
             values["regenerate"] = draw(st.booleans())
         return r.Recurrence(**values)
@@ -246,6 +253,65 @@ def distribution_lists() -> st.SearchStrategy[r.DistributionList]:
     )
 
 
+def _anchor_series(
+    draw: Any, start: Any, end: Any, zone: str | None, rule: r.Recurrence
+) -> tuple[Any, Any, r.Recurrence, tuple[r.EventException, ...]]:
+    """Make a series realistic: it starts on its first occurrence (as Outlook and RFC 5545
+    readers expect), its deleted dates and changed occurrences are real occurrences."""
+    tz = ZoneInfo(zone or "UTC")
+    local = start.astimezone(tz) if isinstance(start, datetime) else start
+    found = occurrences(local, attrs.evolve(rule, until=None, count=12))
+    if not found:
+        return start, end, rule, ()
+    first = found[0]
+    shift = first - local
+    start, end = (
+        (first.astimezone(UTC), end + shift)
+        if isinstance(first, datetime)
+        else (
+            first,
+            end + shift,
+        )
+    )
+
+    def day(moment: Any) -> date:
+        return moment.date() if isinstance(moment, datetime) else moment
+
+    if rule.count is not None:
+        found = found[: rule.count]
+    if rule.until is not None:
+        if rule.until < day(first):
+            rule = attrs.evolve(rule, until=day(found[min(2, len(found) - 1)]))
+        found = [o for o in found if day(o) <= rule.until]  # type: ignore[operator]
+    later = found[1:]
+    gone = draw(st.lists(st.sampled_from(later), max_size=3, unique=True)) if later else []
+    rule = attrs.evolve(rule, deleted=tuple(sorted({day(o) for o in gone})))
+    kept = [o for o in later if o not in gone]
+    moved = draw(st.lists(st.sampled_from(kept), max_size=2, unique=True)) if kept else []
+    length = end - start
+    exceptions = []
+    for original in moved:
+        original = original.astimezone(UTC) if isinstance(original, datetime) else original
+        offset = (
+            timedelta(hours=draw(st.integers(-3, 3)))
+            if isinstance(original, datetime)
+            else (timedelta(days=draw(st.integers(-1, 1))))
+        )
+        moved_start = draw(st.none() | st.just(original + offset))
+        exceptions.append(
+            r.EventException(
+                original_start=original,
+                summary=draw(texts(20)),
+                location=draw(texts(20)),
+                start=moved_start,
+                end=None if moved_start is None else moved_start + length,
+                note=draw(texts(20)),
+                busy_status=draw(st.none() | st.sampled_from(r.BusyStatus)),
+            )
+        )
+    return start, end, rule, tuple(exceptions)
+
+
 @st.composite
 def events(draw: Any) -> r.Event:
     """Timed events in several zones and all-day events, recurring or not."""
@@ -259,21 +325,10 @@ def events(draw: Any) -> r.Event:
         start = draw(instants())
         end = start + timedelta(minutes=draw(st.integers(0, 60 * 48)))
         zone = draw(st.sampled_from(ZONES))
-    rule = draw(st.none() | recurrences())
+    rule = draw(st.none() | recurrences(deleted=False))
     exceptions: tuple[r.EventException, ...] = ()
     if rule is not None:
-        shift = st.integers(-3, 3).map(lambda d: timedelta(days=d))
-        changes = st.builds(
-            r.EventException,
-            original_start=shift.map(lambda d: start + d),
-            summary=texts(20),
-            location=texts(20),
-            start=st.none() | shift.map(lambda d: start + d),
-            end=st.none() | shift.map(lambda d: end + d),
-            note=texts(20),
-            busy_status=st.none() | st.sampled_from(r.BusyStatus),
-        )
-        exceptions = tuple(draw(st.lists(changes, max_size=2)))
+        start, end, rule, exceptions = _anchor_series(draw, start, end, zone, rule)
     return r.Event(
         uid=draw(st.none() | st.uuids().map(str)),
         summary=draw(texts()),
@@ -328,7 +383,7 @@ def tasks() -> st.SearchStrategy[r.Task]:
         actual_costs=st.none() | st.decimals(0, 10**6, places=2).map(str),
         target_costs=st.none() | st.decimals(0, 10**6, places=2).map(str),
         currency=st.none() | st.sampled_from(["EUR", "USD", "CHF"]),
-        recurrence=st.none() | recurrences(task=True),
+        recurrence=st.none() | recurrences(task=True, deleted=False),
         owner=texts(),
         delegation_state=st.sampled_from(r.DelegationState),
         attendees=st.lists(attendees(), max_size=3).map(tuple),
