@@ -598,19 +598,20 @@ class OXStore(BaseStore):
         on_change: Callable[[str], None],
         *,
         host: str | None = None,
-        port: int | None = None,
+        port: int = DEFAULT_PUSH_PORT,
         **kwargs: Any,
     ) -> PushListener:
         """A (not yet started) UDP push listener for this account's user.
 
-        ``host``/``port`` default to the store's ``push_host``/``push_port``.
+        ``host`` defaults to the server's host name; the socket binds to 127.0.0.1 when
+        the server is on loopback, else to all interfaces (pass ``bind`` to choose).
         """
-        host = host or self.push_host
-        port = port or self.push_port
         me = self.directory().me
         if me is None or me.context_id is None:
             raise ProtocolError("webdav.groupuser did not name the user (myidentity)")
         server_host = host or urlsplit(self.client.base_url).hostname or "127.0.0.1"
+        if "bind" not in kwargs and server_host in ("127.0.0.1", "localhost", "::1"):
+            kwargs["bind"] = ("127.0.0.1", 0)
         return PushListener((server_host, port), me.uid, me.context_id, on_change, **kwargs)
 
     def free_busy(self, email: str, start: date, end: date) -> list[BusyInterval]:
