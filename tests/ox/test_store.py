@@ -269,3 +269,20 @@ def test_directory_and_groups_as_distribution_lists(store: OXStore, backend: OXB
     (sales,) = store.group_lists()
     assert sales.display_name == "Sales"
     assert [m.email for m in sales.members] == ["alice@example.org", "carol@example.org"]
+
+
+def test_list_member_points_at_a_contact_created_earlier_in_the_same_apply(
+    store: OXStore, backend: OXBackend
+) -> None:
+    contacts = _default(store, "Contacts")
+    person = Contact(uid="ada", last_name="Lovelace", emails=Emails(email1="ada@x.org"))
+    group = DistributionList(
+        uid="g",
+        display_name="G",
+        members=(DistributionListMember(email="ada@x.org", contact_uid="ada", email_slot=1),),
+    )
+    store.batch_size = 1  # the contact's answer is in before the list is written
+    first, second = store.apply(contacts, [Create(person), Create(group)])
+    assert isinstance(first, Applied) and isinstance(second, Applied)
+    (entry,) = backend.objects[int(second.id)].fields["distributionlist"]
+    assert entry.get("{http://www.open-xchange.org}id") == first.id

@@ -50,6 +50,7 @@ from oxsync.adapters.ox._folders import (
 from oxsync.adapters.ox._freebusy import BusyInterval
 from oxsync.adapters.ox._push import DEFAULT_PUSH_PORT, PushListener
 from oxsync.core.records import (
+    Contact,
     DistributionList,
     DistributionListMember,
     Folder,
@@ -561,6 +562,8 @@ class OXStore(BaseStore):
             self._known.get(op.to_folder, set()).add(object_id)
         elif known is not None:
             known.add(object_id)
+        if isinstance(op, Create | Update) and isinstance(op.record, Contact) and op.record.uid:
+            self._remember(op.record.uid, object_id, folder.id)  # lists may point at it
         return Applied(object_id, version)
 
     @staticmethod
