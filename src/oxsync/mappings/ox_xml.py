@@ -60,6 +60,7 @@ __all__ = [
     "Codec",
     "Field",
     "Part",
+    "Row",
     "decode",
     "encode",
     "kind_of",
@@ -274,16 +275,9 @@ class Field:
         """The one element."""
         return (self.element,)
 
-    def write(self, values: Mapping[str, Any], prop: Element, full: bool, ctx: _Ctx) -> None:
-        """Append the element (empty when unset and ``full``)."""
-        text = self.codec.dump(values[self.path])
-        if text is not None or full:
-            _add(prop, self.element, text)
 
-    def read(self, found: Mapping[str, Element], ctx: _Ctx) -> dict[str, Any]:
-        """The value of the element, if present and not empty."""
-        text = found[self.element].text
-        return {} if not text else {self.path: self.codec.load(text)}
+Row: TypeAlias = "Field | Part"
+"""A table entry: a simple :class:`Field` or a structured :class:`Part`."""
 
 
 class _Constant:
@@ -679,9 +673,9 @@ class _UserFields:
 # --------------------------------------------------------------------------- tables
 
 
-def _fields(codec: Codec[Any], pairs: str) -> list[Part]:
+def _fields(codec: Codec[Any], pairs: str) -> list[Row]:
     """Rows sharing one codec from ``"path=element path2=element2"`` text."""
-    rows: list[Part] = []
+    rows: list[Row] = []
     for pair in pairs.split():
         path, _, element = pair.partition("=")
         rows.append(Field(path, element or path, codec))
@@ -695,7 +689,7 @@ def _address(path: str, prefix: str) -> str:
     )
 
 
-_COMMON: list[Part] = [
+_COMMON: list[Row] = [
     *_fields(_TEXT, "uid"),
     *_fields(_NOTE, "note"),
     Field("categories", "categories", _CATEGORIES),
@@ -705,7 +699,7 @@ _COMMON: list[Part] = [
     _ReadOnly("last_modified", "last_modified", _TIMESTAMP),
 ]
 
-_CONTACT: list[Part] = [
+_CONTACT: list[Row] = [
     *_COMMON,
     *_fields(
         _TEXT,
@@ -738,14 +732,14 @@ _CONTACT: list[Part] = [
     _Constant("distributionlist_flag", "false"),
 ]
 
-_DISTRIBUTION_LIST: list[Part] = [
+_DISTRIBUTION_LIST: list[Row] = [
     *_COMMON,
     Field("display_name", "displayname", _TEXT),
     _Members(),
     _Constant("distributionlist_flag", "true"),
 ]
 
-_EVENT: list[Part] = [
+_EVENT: list[Row] = [
     *_COMMON,
     *_fields(_TEXT, "summary=title location"),
     _EventTiming(),
@@ -755,7 +749,7 @@ _EVENT: list[Part] = [
     _Recurrence(),
 ]
 
-_TASK: list[Part] = [
+_TASK: list[Row] = [
     *_COMMON,
     *_fields(
         _TEXT,
@@ -772,7 +766,7 @@ _TASK: list[Part] = [
     _Recurrence(),
 ]
 
-TABLES: dict[ItemKind, tuple[Part, ...]] = {
+TABLES: dict[ItemKind, tuple[Row, ...]] = {
     ItemKind.CONTACT: tuple(_CONTACT),
     ItemKind.DISTRIBUTION_LIST: tuple(_DISTRIBUTION_LIST),
     ItemKind.EVENT: tuple(_EVENT),
@@ -850,7 +844,7 @@ _PLANS: dict[ItemKind, tuple[Any, ...]] = {
 }
 
 
-def _write_plan(table: tuple[Part, ...]) -> tuple[tuple[Any, ...], ...]:
+def _write_plan(table: tuple[Row, ...]) -> tuple[tuple[Any, ...], ...]:
     """Per row: (True, getter, dump, qualified tag, path) for a field, else
     (None, part, ((path, getter), …))."""
     plan: list[tuple[Any, ...]] = []
