@@ -158,7 +158,6 @@ _NEEDS_QUOTES = re.compile(r"[:;,]")
 _USERFIELD = re.compile(r"X-OX-USERFIELD-(\d{1,2})")
 _SPLIT_COMMA = re.compile(r"(?<!\\)((?:\\\\)*),")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_ESCAPE = re.compile(r"([\\;,])")
 _SPLIT = re.compile(r"(?<!\\)((?:\\\\)*);")
 _UNESCAPE = re.compile(r"\\(.)", re.S)
 _PHOTO_TYPES = {"JPEG": "image/jpeg", "JPG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif"}
@@ -231,7 +230,7 @@ class _Writer:
 
 def _fold(line: str) -> str:
     """The line folded at 75 octets (RFC 6350 3.2), never inside a UTF-8 sequence."""
-    if len(line) <= 75 and line.isascii():
+    if len(line) <= 75 and (line.isascii() or len(line.encode("utf-8")) <= 75):
         return line + "\r\n"
     parts: list[str] = []
     current: list[str] = []
@@ -496,7 +495,7 @@ def _parse(chunk: str) -> list[Any]:
     for number, text in enumerate(unfolded.split("\n"), 1):
         if not text.strip():
             continue
-        name, params, value, _group = parseLine(text, number)
+        name, params, value = _split_line(text, number)
         upper = name.upper()
         if upper in ("BEGIN", "END"):
             depth += 1 if upper == "BEGIN" else -1
@@ -507,6 +506,22 @@ def _parse(chunk: str) -> list[Any]:
     if depth != 0:
         raise MappingError("unterminated vCard", [FieldError("$", "BEGIN:VCARD without END")])
     return lines
+
+
+def _split_line(text: str, number: int) -> tuple[str, list[list[str]], str]:
+    """Name, parameters and value of a content line. The common case (no quoted parameter)
+    is split here; anything else goes through vobject's full parser."""
+    colon = text.find(":")
+    head = text[:colon]
+    if colon <= 0 or '"' in head:
+        name, params, value, _group = parseLine(text, number)
+        return name, params, value
+    name, *raw_params = head.split(";")
+    params = []
+    for raw in raw_params:
+        key, sep, values = raw.partition("=")
+        params.append([key.strip(), *values.split(",")] if sep else [raw.strip()])
+    return name.rpartition(".")[2].strip(), params, text[colon + 1 :]
 
 
 class _Line:
@@ -991,7 +1006,7 @@ def _split(line: Any, sep: str) -> list[str]:
 
 
 def _escape(text: str) -> str:
-    return _ESCAPE.sub(r"\\\1", text).replace("\n", "\\n")
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def _param(text: str) -> str:
@@ -1029,7 +1044,7 @@ class _Errors:
 
 
 def _limit(path: str) -> int:
-    return MAX_NOTE_CHARS if path.rsplit(".", 1)[-1] in ("note", "note_html") else MAX_TEXT_CHARS
+    return MAX_NOTE_CHARS if path in ("note", "note_html") else MAX_TEXT_CHARS
 
 
 def _check_out(value: str | None, errs: _Errors, path: str) -> str | None:
@@ -1038,10 +1053,10 @@ def _check_out(value: str | None, errs: _Errors, path: str) -> str | None:
     if not isinstance(value, str):
         errs.add(path, f"expected text, got {type(value).__name__}")
         return None
-    if len(value) > _limit(path):
+    if len(value) > MAX_TEXT_CHARS and len(value) > _limit(path):
         errs.add(path, f"{len(value)} characters, more than {_limit(path)}")
         return None
-    if _CONTROL.search(value) or "\r" in value:
+    if not value.isprintable() and (_CONTROL.search(value) or "\r" in value):
         errs.add(path, "contains a control character")
         return None
     return value
@@ -1050,7 +1065,7 @@ def _check_out(value: str | None, errs: _Errors, path: str) -> str | None:
 def _check_in(value: str | None, errs: _Errors, path: str) -> str | None:
     if not value:
         return None
-    if len(value) > _limit(path):
+    if len(value) > MAX_TEXT_CHARS and len(value) > _limit(path):
         errs.add(path, f"{len(value)} characters, more than {_limit(path)}")
         return None
     return value
