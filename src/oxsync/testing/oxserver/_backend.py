@@ -425,10 +425,11 @@ class OXBackend:
             dels: list[tuple[int, int]] = []
             creates: list[OXObject] = []
             ids: list[int] = []
+            read_all = rights.read >= 4
             for obj in present.values():
-                if not rights.may(rights.read, obj.created_by == user.id):
+                if not read_all and not rights.may(rights.read, obj.created_by == user.id):
                     continue
-                if self.hidden_from(user, obj):
+                if module == "calendar" and self.hidden_from(user, obj):
                     if deleted and obj.last_modified > lastsync:
                         dels.append((obj.id, obj.last_modified))
                     continue

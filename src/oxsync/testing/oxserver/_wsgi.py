@@ -271,12 +271,13 @@ class OXApp:
         parts = [_delete_fragment(i, lm, module) for i, lm in dels]
         parts += [self._object_fragment(obj) for obj in creates]
         if ids is not None:
-            resp, prop = response(0, 200, "OK")
-            sub(prop, "object_status", "LIST")
-            holder = sub(prop, "object_list")
-            for i in ids:
-                sub(holder, "id", i)
-            parts.append(serialise(resp))
+            listed = "".join([f"<ox:id>{i}</ox:id>" for i in ids])
+            parts.append(
+                f'<D:response xmlns:D="DAV:" xmlns:ox="{OX_NS}"><D:href>0</D:href><D:propstat>'
+                f"<D:prop><ox:object_status>LIST</ox:object_status><ox:object_list>{listed}"
+                f"</ox:object_list></D:prop><D:status>200</D:status>"
+                f"<D:responsedescription>OK</D:responsedescription></D:propstat></D:response>".encode()
+            )
         return multistatus(parts, self.backend.version)
 
     def _object_fragment(self, obj: OXObject) -> bytes:
