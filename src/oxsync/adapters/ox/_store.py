@@ -601,14 +601,17 @@ class OXStore(BaseStore):
         on_change: Callable[[str], None],
         *,
         host: str | None = None,
-        port: int = DEFAULT_PUSH_PORT,
+        port: int | None = None,
         **kwargs: Any,
     ) -> PushListener:
         """A (not yet started) UDP push listener for this account's user.
 
-        ``host`` defaults to the server's host name; the socket binds to 127.0.0.1 when
+        ``host`` defaults to the store's ``push_host``, else the server's host name;
+        ``port`` to the store's ``push_port`` (44335). The socket binds to 127.0.0.1 when
         the server is on loopback, else to all interfaces (pass ``bind`` to choose).
         """
+        host = host or self.push_host
+        port = port or self.push_port
         me = self.directory().me
         if me is None or me.context_id is None:
             raise ProtocolError("webdav.groupuser did not name the user (myidentity)")
