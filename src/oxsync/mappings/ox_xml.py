@@ -809,11 +809,15 @@ datetimes at exactly UTC midnight (read as dates).
 # Decoding plan per kind, for one pass over the children: element -> simple field,
 # element -> structured part, and the structured parts to finish with.
 _FIELDS_BY_ELEMENT: dict[ItemKind, dict[str, tuple[Callable[[str], Any], str, str, str]]] = {
-    kind: {p.element: (p.codec.load, p.path, p.head, p.tail) for p in table if isinstance(p, Field)}
+    kind: {
+        _Q + p.element: (p.codec.load, p.path, p.head, p.tail)
+        for p in table
+        if isinstance(p, Field)
+    }
     for kind, table in TABLES.items()
 }
 _PARTS_BY_ELEMENT: dict[ItemKind, dict[str, Part]] = {
-    kind: {e: p for p in table if not isinstance(p, Field) for e in p.elements}
+    kind: {_Q + e: p for p in table if not isinstance(p, Field) for e in p.elements}
     for kind, table in TABLES.items()
 }
 _PARTS: dict[ItemKind, tuple[tuple[Part, bool], ...]] = {
@@ -923,8 +927,8 @@ def decode(
     errors: list[FieldError] = []
     found: dict[Part, dict[str, Element]] = {}
     for child in prop.iterchildren(_ANY_OX):
-        name = child.tag[_QLEN:]
-        field = fields.get(name)
+        tag = child.tag
+        field = fields.get(tag)
         if field is not None:
             text = child.text
             if not text:
@@ -942,8 +946,9 @@ def decode(
             else:
                 nested[head] = {tail: value}
             continue
-        part = parts.get(name)
+        part = parts.get(tag)
         if part is not None:
+            name = tag[_QLEN:]
             if part in found:
                 found[part][name] = child
             else:

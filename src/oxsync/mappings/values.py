@@ -371,7 +371,8 @@ def datetime_to_ox(value: datetime) -> int:
 
 def datetime_from_ox(value: int | str) -> datetime:
     """Aware UTC datetime from OX milliseconds (int or decimal text)."""
-    ms = _ms(value)
+    # fast path for the common case: plain digits
+    ms = int(value) if type(value) is str and value.isdigit() else _ms(value)
     try:
         return _EPOCH + timedelta(milliseconds=ms)
     except OverflowError:
