@@ -160,7 +160,9 @@ def test_watch_receives_push_and_stops_cleanly_on_sigterm(
                 break
             time.sleep(0.2)
         else:
-            pytest.fail("the pushed change never reached the vdir")
+            proc.kill()
+            out, err = proc.communicate(timeout=10)
+            pytest.fail(f"the pushed change never reached the vdir:\n{out}\n{err}")
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     finally:
