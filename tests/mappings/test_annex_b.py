@@ -89,7 +89,7 @@ ROWS = [
     Row(C, "Page Web", "URL", {"WebPage": "https://example.fr/éloïse"}, "url"),
     Row(C, "Messagerie instantanée", "MI (professionnelle)", {"IMAddress": "xmpp:e@example.fr"},
         "instant_messenger"),
-    Row(C, "(champ de commentaires)", "Commentaires", {"Body": "Ligne 1\nLigne 2 — ✓"}, "note"),
+    Row(C, "(champ de commentaires)", "Commentaires", {"Body": "Ligne 1\r\nLigne 2 — ✓"}, "note"),
     Row(C, "(fichiers insérés)", "Pièces jointes", {"_attachments": _ATTACH}, None),
     Row(C, "Catégories", "Marques", {"Categories": "Clients;VIP"}, "categories"),
     Row(C, "Privé", "Type", {"Sensitivity": 2}, "private_flag"),

@@ -216,3 +216,16 @@ def test_unsupported_sets_only_name_real_paths():
             assert head in fields, path
             if tail and head != "alarm":
                 assert tail in attrs.fields_dict(type(fields[head].default)), path
+
+
+def test_body_line_ends_are_crlf_in_outlook_and_lf_in_canonical():
+    props = outlook.to_outlook(r.Contact(note="a\nb"))
+    assert props["Body"] == "a\r\nb"
+    got = outlook.from_outlook(ItemKind.CONTACT, {"Body": "a\r\nb"}, tz=UTC)
+    assert got.note == "a\nb"
+
+
+def test_note_unchanged_lets_the_adapter_keep_rich_text():
+    assert outlook.note_unchanged("Agenda\r\n- item\r\n", "Agenda\n- item")
+    assert outlook.note_unchanged(None, None) and outlook.note_unchanged("", None)
+    assert not outlook.note_unchanged("Agenda\r\n- item", "Agenda\n- item 2")

@@ -48,7 +48,15 @@ from oxsync.errors import FieldError, MappingError
 from oxsync.mappings import recurrence as rec
 from oxsync.mappings import values as v
 
-__all__ = ["OUTLOOK_UNSUPPORTED", "TABLES", "Prop", "from_outlook", "to_outlook"]
+__all__ = [
+    "OUTLOOK_UNSUPPORTED",
+    "TABLES",
+    "UID_PROPERTY",
+    "Prop",
+    "from_outlook",
+    "note_unchanged",
+    "to_outlook",
+]
 
 UID_PROPERTY = "OxsyncUid"
 """Name of the user property holding the record's uid."""
@@ -144,7 +152,20 @@ def _instant_back(raw: Any, ctx: _Ctx) -> datetime | None:
 
 
 _TEXT = _text(v.MAX_TEXT_CHARS)
-_NOTE = _text(v.MAX_NOTE_CHARS)
+
+
+def _body_to(value: str | None, _: _Ctx) -> str:
+    text = v.check_text(value, limit=v.MAX_NOTE_CHARS) or ""
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+def _body_back(raw: Any, _: _Ctx) -> str | None:
+    text = v.check_text(raw, limit=v.MAX_NOTE_CHARS)
+    return None if text is None else text.replace("\r\n", "\n")
+
+
+# Outlook stores CRLF line ends in Body; canonical notes use "\n" (as OX and iCal do).
+_NOTE = _Codec(_body_to, _body_back)
 _DAY = _Codec(lambda value, _: v.outlook_date_value(value), _day_back)
 _LOCAL = _Codec(_local, _local_back)
 _CATEGORIES = _Codec(
@@ -761,3 +782,21 @@ def from_outlook(
         raise MappingError(
             f"cannot read Outlook {kind.value}", [FieldError("$", str(exc))]
         ) from exc
+
+
+def note_unchanged(current_body: str | None, note: str | None) -> bool:
+    r"""Whether writing ``note`` to an item whose ``Body`` is ``current_body`` changes nothing.
+
+    Writing ``Body`` discards Outlook's rich text (``RTFBody``); the Outlook adapter skips
+    the write when this is true, so a trip through a plain-text side (OX, vCard) keeps the
+    formatting as long as the text itself did not change. Line ends and trailing blanks,
+    which Outlook adds on its own, do not count.
+
+    >>> note_unchanged("Agenda\r\n- item\r\n", "Agenda\n- item")
+    True
+    """
+
+    def plain(text: str | None) -> str:
+        return (text or "").replace("\r\n", "\n").rstrip()
+
+    return plain(current_body) == plain(note)
