@@ -307,3 +307,12 @@ def test_unknown_pair_or_store_lookup_is_a_config_error(tmp_path: Path) -> None:
         config.pair("nope")
     with pytest.raises(ConfigError, match="no store 'nope'"):
         config.store("nope")
+
+
+def test_docstring_example_runs() -> None:
+    import doctest
+
+    from oxsync import config
+
+    result = doctest.testmod(config)
+    assert result.attempted > 0 and result.failed == 0

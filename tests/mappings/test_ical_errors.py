@@ -119,3 +119,12 @@ def test_dates_stay_dates_without_a_timezone_shift() -> None:
     data = event_to_ical(event)
     assert b"DTSTART;VALUE=DATE:20260329" in data and b"DTEND;VALUE=DATE:20260330" in data
     assert ical_to_records(data) == [event]
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    from oxsync.mappings import ical
+
+    result = doctest.testmod(ical)
+    assert result.attempted > 0 and result.failed == 0

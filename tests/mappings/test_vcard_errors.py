@@ -86,3 +86,12 @@ def test_bad_list_member_is_named() -> None:
     with pytest.raises(MappingError) as caught:
         vcard_to_records(card)
     assert _paths(caught) == {"members[0]"}
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    from oxsync.mappings import vcard
+
+    result = doctest.testmod(vcard)
+    assert result.attempted > 0 and result.failed == 0
