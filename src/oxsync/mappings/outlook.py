@@ -653,7 +653,13 @@ _TASK: list[Any] = [
     Prop("importance", "Importance", _enum(v.OUTLOOK_IMPORTANCE)),
     Prop("percent_complete", "PercentComplete", _ranged(0, 100)),
     *_props(_MINUTES, "total_work=TotalWork actual_work=ActualWork"),
-    Prop("delegation_state", "DelegationState", _enum(v.OUTLOOK_DELEGATION_STATE)),
+    # read-only in the object model: assignment answers come from the assignee
+    Prop(
+        "delegation_state",
+        "DelegationState",
+        _enum(v.OUTLOOK_DELEGATION_STATE),
+        read_only=True,
+    ),
     _Reminder(absolute=True),
     _Recipients(organizer=False),
     _Recurrence("start", exceptions=False),
@@ -682,7 +688,8 @@ OUTLOOK_UNSUPPORTED: dict[ItemKind, frozenset[str]] = {
     ItemKind.DISTRIBUTION_LIST: _names("color_label"),
     ItemKind.EVENT: _names("note_html sequence alarm.at"),
     ItemKind.TASK: _names(
-        "note_html color_label actual_costs target_costs currency alarm.minutes_before"
+        "note_html color_label actual_costs target_costs currency alarm.minutes_before "
+        "delegation_state"
     ),
 }
 """Canonical fields (dotted paths) Outlook cannot hold, per kind.
