@@ -70,7 +70,7 @@ __all__ = [
 OX_NS = "http://www.open-xchange.org"
 """Namespace of every OX data element (prefix ``ox``)."""
 
-DAV_NS = "DAV:"
+_DAV_NS = "DAV:"
 _Q = "{" + OX_NS + "}"
 _QLEN = len(_Q)
 T = TypeVar("T")
@@ -79,7 +79,7 @@ Element: TypeAlias = etree._Element
 
 def new_prop() -> Element:
     """An empty ``D:prop`` element with the ``D`` and ``ox`` prefixes declared."""
-    return etree.Element("{DAV:}prop", nsmap={"D": DAV_NS, "ox": OX_NS})
+    return etree.Element("{DAV:}prop", nsmap={"D": _DAV_NS, "ox": OX_NS})
 
 
 # --------------------------------------------------------------------------- codecs
@@ -200,7 +200,8 @@ def _day_or_instant(value: date | datetime | None) -> str | None:
 def _load_day_or_instant(text: str) -> date | datetime:
     moment = v.datetime_from_ox(text)
     # Lossy by nature of the wire: a UTC-midnight instant reads back as a date.
-    return moment.date() if moment.hour == moment.minute == moment.second == 0 else moment
+    midnight = moment.hour == moment.minute == moment.second == moment.microsecond == 0
+    return moment.date() if midnight else moment
 
 
 _TASK_DATE: Codec[date | datetime | None] = Codec(_day_or_instant, _load_day_or_instant)
