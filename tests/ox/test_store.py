@@ -204,9 +204,15 @@ def test_missed_deletion_is_found_through_the_list_entry(
     keep = _create(store, contacts, Contact(uid="keep", last_name="Keep"))
     doomed = _create(store, contacts, Contact(uid="doomed", last_name="Doomed"))
     cursor = store.changes(contacts, None).cursor
+    store.list_every = 3600.0
+    first = store.changes(contacts, cursor)  # LIST on the first delta: nothing missed
+    assert not first.changed and not first.deleted
     backend.delete("alice", int(doomed.id))
     backend.tombstones.clear()  # the server forgot its tombstones
-    changes = store.changes(contacts, cursor)
+    quiet = store.changes(contacts, first.cursor)  # no LIST this time: not seen yet
+    assert not quiet.deleted
+    store.list_every = 0.0
+    changes = store.changes(contacts, quiet.cursor)
     assert list(changes.deleted) == [doomed.id] and not changes.changed
     assert keep.id not in changes.deleted
 

@@ -48,6 +48,7 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _CODE = re.compile(r"^\s*\[(\d+)\]")
+_LIST_ID = re.compile(r"<(?:[\w.-]+:)?id(?:\s[^>]*)?>\s*([^<\s]+)\s*</")
 
 
 def _parser() -> etree.XMLParser:
@@ -236,4 +237,8 @@ def object_list(resp: OXResponse) -> Sequence[str]:
     holders = children(resp.prop, "object_list")
     if not holders:
         return []
-    return [(el.text or "").strip() for el in children(holders[0], "id")]
+    # One regex over the serialised list instead of 10,000 element proxies: with a large
+    # heap, creating the proxies triggers costly garbage collections.
+    data = etree.tostring(holders[0], encoding="unicode")
+    found: list[str] = _LIST_ID.findall(data)
+    return found

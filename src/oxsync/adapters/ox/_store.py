@@ -2,8 +2,10 @@
 
 - **changes**: ``lastsync`` + ``objectmode``. Without a cursor, a full listing
   (``NEW_AND_MODIFIED`` since 0); with one, ``NEW_AND_MODIFIED,DELETED,LIST`` since the
-  cursor. The LIST entry names every object of the folder, so an id this store saw before
-  that is no longer listed counts as deleted even if the server forgot its tombstone.
+  cursor, plus ``LIST`` on the first delta of a folder and then every ``list_every``
+  seconds: the LIST entry names every object of the folder, so an id this store saw
+  before that is no longer listed counts as deleted even if the server forgot its
+  tombstone.
   The cursor is the highest server timestamp seen (ms, as a string).
 - **fetch**: a listing already carries every field, so items listed by the last
   :meth:`changes` are decoded from it; others are fetched one by one by ``object_id``.
@@ -20,6 +22,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -143,7 +146,8 @@ class OXStore(BaseStore):
 
     ``transport`` replaces the network (``httpx.WSGITransport`` for an in-process test
     server); ``capture=True`` (or a :class:`TrafficCapture`) records the XML traffic,
-    redacted, in :attr:`capture`.
+    redacted, in :attr:`capture`. ``list_every`` is how often (seconds) a delta also asks
+    for the LIST of all ids to find deletions the server forgot (0: every delta).
     """
 
     name = "ox"
@@ -160,6 +164,7 @@ class OXStore(BaseStore):
         capture: TrafficCapture | bool = False,
         batch_size: int = 100,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        list_every: float = 300.0,
         read_only: bool = False,
         name: str | None = None,
         push_host: str | None = None,
@@ -194,6 +199,8 @@ class OXStore(BaseStore):
         self._ref_of: dict[str, tuple[str, str]] = {}
         self._groupuser: GroupUser | None = None
         self._suspect: set[str] = set()
+        self.list_every = list_every
+        self._listed_at: dict[str, float] = {}
 
     # ------------------------------------------------------------------ basics
 
@@ -308,10 +315,19 @@ class OXStore(BaseStore):
     def changes(self, folder_id: str, cursor: Cursor) -> Changes:
         """Delta (or full listing without cursor) of a folder; see the module docstring."""
         folder = self._folder(folder_id)
-        mode = "NEW_AND_MODIFIED" if cursor is None else "NEW_AND_MODIFIED,DELETED,LIST"
+        now = time.monotonic()
+        check = cursor is not None and (
+            folder_id not in self._known
+            or now - self._listed_at.get(folder_id, 0.0) >= self.list_every
+        )
+        mode = "NEW_AND_MODIFIED" if cursor is None else "NEW_AND_MODIFIED,DELETED"
         responses = self.client.propfind(
             SERVLET_OF[folder.kind],
-            {"folder_id": folder_id, "lastsync": cursor or "0", "objectmode": mode},
+            {
+                "folder_id": folder_id,
+                "lastsync": cursor or "0",
+                "objectmode": mode + (",LIST" if check else ""),
+            },
         )
         latest = _int(cursor)
         changed: list[ItemRef] = []
@@ -342,15 +358,20 @@ class OXStore(BaseStore):
         ids = {ref.id for ref in changed}
         if cursor is None:
             self._known[folder_id] = ids
+            self._listed_at[folder_id] = now
             return Changes(changed, (), str(latest), full=True)
+        known = self._known.get(folder_id)
         if current is not None:
-            known = self._known.get(folder_id)
             if known is not None:
-                missed = known - set(current) - ids - set(deleted)
-                deleted.extend(sorted(missed))
+                # ids this store saw that the server no longer lists: deleted, even if the
+                # server forgot the tombstone
+                deleted.extend(sorted(known - set(current) - ids - set(deleted)))
             self._known[folder_id] = set(current)
-        changed_ids = [ref.id for ref in changed]
-        deleted = [d for d in dict.fromkeys(deleted) if d not in changed_ids]
+            self._listed_at[folder_id] = now
+        elif known is not None:
+            known.difference_update(deleted)
+            known.update(ids)
+        deleted = [d for d in dict.fromkeys(deleted) if d not in ids]
         return Changes(changed, deleted, str(latest), full=False)
 
     def fetch(self, folder_id: str, ids: Sequence[str]) -> Mapping[str, Item | Failure]:
