@@ -101,11 +101,23 @@ def children(el: Element, name: str) -> list[Element]:
 
 
 def child_text(el: Element, name: str) -> str | None:
-    """Stripped text of the first child named ``name``; ``None`` when absent or empty."""
-    text = el.findtext("{*}" + name)
+    """Stripped text of the first child named ``name``; ``None`` when absent or empty.
+
+    The ox and DAV: namespaces are tried first (fast exact lookups), then any namespace.
+    """
+    text = el.findtext(_OX + name)
+    if text is None:
+        text = el.findtext(_D + name)
+        if text is None:
+            text = el.findtext("{*}" + name)
     if not text:
         return None
     return text.strip() or None
+
+
+def _child(el: Element, name: str) -> Element | None:
+    found = el.find(_D + name)
+    return found if found is not None else el.find("{*}" + name)
 
 
 @frozen
@@ -148,16 +160,16 @@ def parse_multistatus(root: Element) -> list[OXResponse]:
     if local(root) != "multistatus":
         raise ProtocolError(f"expected a multistatus document, got <{local(root)}>")
     out = []
-    for resp in root.iterchildren("{*}response"):
-        href = (resp.findtext("{*}href") or "0").strip() or "0"
-        stat = resp.find("{*}propstat")
+    for resp in root.iterchildren(_D + "response", "{*}response"):
+        href = child_text(resp, "href") or "0"
+        stat = _child(resp, "propstat")
         if stat is None:
             raise ProtocolError("D:response without D:propstat")
-        prop = stat.find("{*}prop")
+        prop = _child(stat, "prop")
         if prop is None:
             prop = etree.Element(_D + "prop")
-        status = _status(stat.findtext("{*}status") or "")
-        description = (stat.findtext("{*}responsedescription") or "").strip()
+        status = _status(child_text(stat, "status") or "")
+        description = child_text(stat, "responsedescription") or ""
         match = _CODE.match(description)
         conflicts: list[ConflictItem] = []
         if status >= 300:  # only an error carries conflict items
