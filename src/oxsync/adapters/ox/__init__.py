@@ -31,7 +31,8 @@ from oxsync.adapters.ox._codec import (
 from oxsync.adapters.ox._freebusy import BusyInterval, parse_vfreebusy
 from oxsync.adapters.ox._permissions import ROLE_LEVELS, OutlookRole, permission_for, role_of
 from oxsync.adapters.ox._push import DEFAULT_PUSH_PORT, PushListener, registration_packet
-from oxsync.adapters.ox._store import OXStore, failure_of
+from oxsync.adapters.ox._results import failure_of
+from oxsync.adapters.ox._store import OXStore
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

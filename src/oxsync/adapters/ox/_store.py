@@ -25,7 +25,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,6 +52,14 @@ from oxsync.adapters.ox._folders import (
 )
 from oxsync.adapters.ox._freebusy import BusyInterval
 from oxsync.adapters.ox._push import DEFAULT_PUSH_PORT, PushListener
+from oxsync.adapters.ox._results import (
+    CONFIRM,
+    ERROR_OF_KIND,
+    NO_CHECK,
+    describe,
+    failure_of,
+    timestamp,
+)
 from oxsync.core.records import (
     Contact,
     DistributionList,
@@ -80,7 +88,6 @@ from oxsync.core.store import (
     Update,
 )
 from oxsync.errors import (
-    ConflictError,
     InvalidDataError,
     MappingError,
     NotFoundError,
@@ -93,52 +100,6 @@ from oxsync.mappings import ox_xml
 __all__ = ["OXStore"]
 
 log = logging.getLogger("oxsync.adapters.ox")
-
-NO_CHECK = str(2**63 - 1)
-"""``last_modified`` sent when an op carries no version: newer than anything stored."""
-
-_FAILURE_OF_CODE = {
-    1000: FailureKind.CONFLICT,
-    1001: FailureKind.NOT_FOUND,
-    1002: FailureKind.PERMISSION,
-    1003: FailureKind.INVALID,
-    1004: FailureKind.INVALID,
-    1006: FailureKind.INVALID,
-    1100: FailureKind.INVALID,
-    1400: FailureKind.INVALID,
-    1500: FailureKind.TRANSIENT,
-}
-_CONFIRM = {
-    ParticipationStatus.ACCEPTED: "accept",
-    ParticipationStatus.DECLINED: "decline",
-    ParticipationStatus.TENTATIVE: "tentative",
-    ParticipationStatus.NONE: "none",
-}
-_ERROR_OF_KIND: dict[FailureKind, type[Exception]] = {
-    FailureKind.CONFLICT: ConflictError,
-    FailureKind.NOT_FOUND: NotFoundError,
-    FailureKind.PERMISSION: PermissionDeniedError,
-    FailureKind.INVALID: InvalidDataError,
-    FailureKind.TRANSIENT: TransientError,
-}
-
-
-def failure_of(resp: OXResponse) -> Failure:
-    """The :class:`Failure` of an unsuccessful ``D:response`` (server text kept)."""
-    kind = _FAILURE_OF_CODE.get(resp.code or 0)
-    if kind is None:  # NEW-style "[CON-0119] Conflict" or a bare HTTP-like status
-        text = resp.description.lower()
-        if resp.status >= 500:
-            kind = FailureKind.TRANSIENT
-        elif resp.status == 404:
-            kind = FailureKind.NOT_FOUND
-        elif resp.status == 403:
-            kind = FailureKind.PERMISSION
-        elif resp.status == 409 and ("modified" in text or text.endswith("conflict")):
-            kind = FailureKind.CONFLICT
-        else:
-            kind = FailureKind.INVALID
-    return Failure(kind, resp.description)
 
 
 class OXStore(BaseStore):
@@ -265,7 +226,7 @@ class OXStore(BaseStore):
         (resp,) = self._expect(self.client.proppatch("folders", [prop]), 1)
         if not resp.ok:
             failure = failure_of(resp)
-            raise _ERROR_OF_KIND[failure.kind](f"OX folder operation: {resp.description}")
+            raise ERROR_OF_KIND[failure.kind](f"OX folder operation: {resp.description}")
         return resp.text("object_id") or resp.href
 
     def _create_folder(self, name: str, kind: FolderKind, parent_id: str | None) -> Folder:
@@ -329,7 +290,7 @@ class OXStore(BaseStore):
                 "objectmode": mode + (",LIST" if check else ""),
             },
         )
-        latest = _int(cursor)
+        latest = timestamp(cursor)
         changed: list[ItemRef] = []
         deleted: list[str] = []
         listed: dict[str, tuple[str, Element]] = {}
@@ -346,7 +307,7 @@ class OXStore(BaseStore):
                 continue
             object_id = resp.text("object_id") or resp.href
             version = resp.text("last_modified") or ""
-            latest = max(latest, _int(version))
+            latest = max(latest, timestamp(version))
             if status == "DELETE":
                 deleted.append(object_id)
             elif status == "CREATE":
@@ -516,7 +477,7 @@ class OXStore(BaseStore):
                         failure,
                         message=failure.message
                         + ": "
-                        + ", ".join(_describe(c) for c in resp.conflicts),
+                        + ", ".join(describe(c) for c in resp.conflicts),
                     )
                 results[index] = failure
         if clashes:
@@ -525,7 +486,7 @@ class OXStore(BaseStore):
     def _warn_clash(self, op: Op, resp: OXResponse) -> None:
         what = getattr(getattr(op, "record", None), "summary", None) or getattr(op, "id", "")
         text = f"appointment {what!r} clashes with " + ", ".join(
-            _describe(c) for c in resp.conflicts
+            describe(c) for c in resp.conflicts
         )
         self.warnings.append(text)
         log.warning("%s", text)
@@ -607,7 +568,7 @@ class OXStore(BaseStore):
         add(prop, "object_id", item_id)
         add(prop, "folder_id", folder_id)
         add(prop, "method", "CONFIRM")
-        add(prop, "confirm", _CONFIRM[status])
+        add(prop, "confirm", CONFIRM[status])
         if message:
             add(prop, "confirm_message", message)
         (resp,) = self._expect(self.client.proppatch(SERVLET_OF[folder.kind], [prop]), 1)
@@ -668,16 +629,3 @@ class OXStore(BaseStore):
                 )
             )
         return out
-
-
-def _int(text: str | None) -> int:
-    try:
-        return int(text or 0)
-    except ValueError:
-        raise ProtocolError(f"unreadable OX timestamp {(text or '')[:30]!r}") from None
-
-
-def _describe(conflict: Any) -> str:
-    start = datetime.fromtimestamp(conflict.start_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
-    end = datetime.fromtimestamp(conflict.end_ms / 1000, UTC).strftime("%H:%M")
-    return f"{conflict.subject or 'a private appointment'!r} {start}–{end} UTC"
