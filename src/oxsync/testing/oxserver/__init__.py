@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import Any
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-from oxsync.testing.oxserver._backend import CODES, Conflict, OXBackend, OXFault
+from oxsync.testing.oxserver._backend import OXBackend
 from oxsync.testing.oxserver._model import (
     GAL_FOLDER,
     OXFolder,
@@ -42,6 +42,7 @@ from oxsync.testing.oxserver._model import (
     OXUser,
 )
 from oxsync.testing.oxserver._push import PushSender, parse_registration
+from oxsync.testing.oxserver._rules import CODES, Conflict, OXFault
 from oxsync.testing.oxserver._wsgi import Fault, Faults, OXApp
 
 __all__ = [

@@ -15,7 +15,6 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from attrs import define, field
 from lxml import etree  # type: ignore[import-untyped]
 
 from oxsync.testing.oxserver._model import (
@@ -29,6 +28,20 @@ from oxsync.testing.oxserver._model import (
     OXUser,
     Tombstone,
 )
+from oxsync.testing.oxserver._rules import (
+    OBJECT_LEVEL,
+    OWNER_RIGHTS,
+    Conflict,
+    LastModifiedCache,
+    OXFault,
+    element,
+    elements,
+    free_or_full,
+    int_field,
+    is_empty,
+    parse_permissions,
+    sanitise,
+)
 from oxsync.testing.oxserver._xml import (
     OX,
     Element,
@@ -40,94 +53,7 @@ from oxsync.testing.oxserver._xml import (
     text_of,
 )
 
-__all__ = ["CODES", "Conflict", "LastModifiedCache", "OXBackend", "OXFault"]
-
-CODES: dict[int, tuple[int, str]] = {
-    1000: (409, "This object was modified on the server"),
-    1001: (404, "Object not found"),
-    1002: (403, "No permission"),
-    1003: (409, "Conflict"),
-    1004: (409, "Missing field"),
-    1006: (409, "Appointments Conflicted"),
-    1100: (409, "invalid user input"),
-    1400: (400, "bad xml request"),
-    1500: (500, "Server Error"),
-}
-"""OLD numeric OX codes -> (D:status, description text)."""
-
-# Elements about the object, not its content: never stored as fields.
-_OBJECT_LEVEL = frozenset(
-    [
-        "object_id",
-        "folder_id",
-        "folder",
-        "last_modified",
-        "creation_time",
-        "created_by",
-        "modified_by",
-        "client_id",
-        "method",
-        "object_status",
-        "ignore_conflicts",
-        "confirm",
-        "confirm_message",
-        "alarm_flag",
-        "recurrence_id",
-        "lastsync",
-        "objectmode",
-    ]
-)
-_RECURRENCE = (
-    "recurrence_type",
-    "days",
-    "day_in_month",
-    "month",
-    "interval",
-    "until",
-    "occurrences",
-    "deleteexceptions",
-    "changeexceptions",
-)
-_OWNER_RIGHTS = (128, 128, 128, 128, True)
-
-
-@define(frozen=True)
-class Conflict:
-    """An appointment clashing with the one being saved."""
-
-    title: str
-    start: int
-    end: int
-    full_time: bool
-
-
-class OXFault(Exception):
-    """An OX error for one operation: ``code`` is a key of :data:`CODES`."""
-
-    def __init__(self, code: int, detail: str = "", conflicts: Iterable[Conflict] = ()):
-        self.code = code
-        self.status, text = CODES[code]
-        self.text = f"{text} - {detail}" if detail and code == 1500 else text
-        self.conflicts = tuple(conflicts)
-        super().__init__(f"[{code}] {self.text}")
-
-
-@define
-class LastModifiedCache:
-    """Per-request cache: object id -> (timestamp the client sent, timestamp it got)."""
-
-    entries: dict[int, tuple[int, int]] = field(factory=dict)
-
-    def effective(self, object_id: int, sent: int) -> int:
-        """The timestamp to check: the new one if ``sent`` is the batch's original one."""
-        entry = self.entries.get(object_id)
-        return entry[1] if entry is not None and entry[0] == sent else sent
-
-    def remember(self, object_id: int, sent: int, new: int) -> None:
-        """Record that an update sent with ``sent`` produced ``new``."""
-        original = self.entries.get(object_id, (sent, 0))[0]
-        self.entries[object_id] = (original, new)
-
+__all__ = ["OXBackend"]
 
 Notify = Callable[[int, set[int]], None]
 
@@ -233,7 +159,7 @@ class OXBackend:
                 "email1": user.email,
                 "distributionlist_flag": "false",
             }
-            contact = self._new_object(GAL_FOLDER, "contact", _elements(gal_fields), uid, now)
+            contact = self._new_object(GAL_FOLDER, "contact", elements(gal_fields), uid, now)
             user.contact_id = contact.id
             for module, title in (
                 ("contact", "Contacts"),
@@ -248,7 +174,7 @@ class OXBackend:
                         module,
                         owner=uid,
                         default=True,
-                        permissions=[OXPermission(uid, False, *_OWNER_RIGHTS)],
+                        permissions=[OXPermission(uid, False, *OWNER_RIGHTS)],
                         created_by=uid,
                         modified_by=uid,
                         creation_time=now,
@@ -303,7 +229,7 @@ class OXBackend:
             perms = (
                 list(permissions)
                 if permissions is not None
-                else [OXPermission(user.id, False, *_OWNER_RIGHTS)]
+                else [OXPermission(user.id, False, *OWNER_RIGHTS)]
             )
             folder = self._add_folder(
                 OXFolder(
@@ -348,15 +274,17 @@ class OXBackend:
         """
         with self.lock:
             folder = self.folders[folder_id]
-            req = _elements(fields)
-            req["folder_id"] = _el("folder_id", folder_id)
+            req = elements(fields)
+            req["folder_id"] = element("folder_id", folder_id)
             if object_id is not None:
-                req["object_id"] = _el("object_id", object_id)
-                req["last_modified"] = _el("last_modified", self.objects[object_id].last_modified)
+                req["object_id"] = element("object_id", object_id)
+                req["last_modified"] = element(
+                    "last_modified", self.objects[object_id].last_modified
+                )
             if ignore_conflicts:
-                req["ignore_conflicts"] = _el("ignore_conflicts", "true")
+                req["ignore_conflicts"] = element("ignore_conflicts", "true")
             if folder.module in ("calendar", "task") and "alarm_flag" not in req:
-                req["alarm_flag"] = _el("alarm_flag", "true" if "alarm" in req else "false")
+                req["alarm_flag"] = element("alarm_flag", "true" if "alarm" in req else "false")
             servlet = {"contact": "contacts", "calendar": "calendar", "task": "tasks"}
             return self.object_op(
                 self.user(login), servlet[folder.module], req, LastModifiedCache()
@@ -367,10 +295,10 @@ class OXBackend:
         with self.lock:
             obj = self.objects[object_id]
             req = {
-                "object_id": _el("object_id", object_id),
-                "folder_id": _el("folder_id", obj.folder),
-                "last_modified": _el("last_modified", obj.last_modified),
-                "method": _el("method", "DELETE"),
+                "object_id": element("object_id", object_id),
+                "folder_id": element("folder_id", obj.folder),
+                "last_modified": element("last_modified", obj.last_modified),
+                "method": element("method", "DELETE"),
             }
             servlet = {"contact": "contacts", "calendar": "calendar", "task": "tasks"}
             self.object_op(self.user(login), servlet[obj.module], req, LastModifiedCache())
@@ -506,9 +434,9 @@ class OXBackend:
         fields = {
             name: copy.deepcopy(el)
             for name, el in req.items()
-            if name not in _OBJECT_LEVEL and not _empty(el)
+            if name not in OBJECT_LEVEL and not is_empty(el)
         }
-        _sanitise(module, req, fields, create=True)
+        sanitise(module, req, fields, create=True)
         conflicts = self._conflicts(user, None, module, fields, req, user.id)
         now = self.clock.now()
         obj = self._new_object(folder.id, module, fields, user.id, now)
@@ -529,13 +457,13 @@ class OXBackend:
                 raise OXFault(1002)
         fields = dict(obj.fields)
         for name, el in req.items():
-            if name in _OBJECT_LEVEL:
+            if name in OBJECT_LEVEL:
                 continue
-            if _empty(el):
+            if is_empty(el):
                 fields.pop(name, None)
             else:
                 fields[name] = copy.deepcopy(el)
-        _sanitise(obj.module, req, fields, create=False)
+        sanitise(obj.module, req, fields, create=False)
         conflicts = self._conflicts(user, obj.id, obj.module, fields, req, obj.created_by)
         now = self.clock.now()
         obj.fields = fields
@@ -590,9 +518,9 @@ class OXBackend:
         creator: int,
     ) -> tuple[Conflict, ...]:
         """Resource clashes always, user clashes unless ``ignore_conflicts``: [1006]."""
-        if module != "calendar" or _free_or_full(fields):
+        if module != "calendar" or free_or_full(fields):
             return ()
-        start, end = _int_field(fields, "start_date"), _int_field(fields, "end_date")
+        start, end = int_field(fields, "start_date"), int_field(fields, "end_date")
         if start is None or end is None:
             raise OXFault(1004)
         if end < start:
@@ -601,7 +529,7 @@ class OXBackend:
         ignore = bool_of(req, "ignore_conflicts")
         found = []
         for other in self.objects.values():
-            if other.module != "calendar" or other.id == object_id or _free_or_full(other.fields):
+            if other.module != "calendar" or other.id == object_id or free_or_full(other.fields):
                 continue
             o_start, o_end = other.int("start_date"), other.int("end_date")
             if o_start is None or o_end is None or not (start < o_end and o_start < end):
@@ -691,7 +619,7 @@ class OXBackend:
                 folder.title = title
             if "permissions" in req:
                 before = self.readers(folder)
-                folder.permissions = _permissions(req["permissions"])
+                folder.permissions = parse_permissions(req["permissions"])
                 self._push(folder.parent, before)
             folder.last_modified, folder.modified_by = self.clock.now(), user.id
             self._push(folder.parent, self.readers(folder))
@@ -715,9 +643,9 @@ class OXBackend:
         elif parent == 1 and kind != "private":
             raise OXFault(1100)
         perms = (
-            _permissions(req["permissions"])
+            parse_permissions(req["permissions"])
             if "permissions" in req
-            else [OXPermission(user.id, False, *_OWNER_RIGHTS)]
+            else [OXPermission(user.id, False, *OWNER_RIGHTS)]
         )
         now = self.clock.now()
         folder = self._add_folder(
@@ -774,102 +702,3 @@ class OXBackend:
                 ):
                     busy.append((o_start, o_end, obj.int("shown_as") or 1))
             return (user or res).email, busy  # type: ignore[union-attr]
-
-
-# ---------------------------------------------------------------------- free helpers
-
-
-def _el(name: str, value: object) -> Element:
-    el = etree.Element(OX + name)
-    el.text = None if value is None else str(value)
-    return el
-
-
-def _elements(fields: Mapping[str, Any]) -> dict[str, Element]:
-    out = {}
-    for name, value in fields.items():
-        out[name] = (
-            copy.deepcopy(value)
-            if isinstance(value, etree._Element)
-            else _el(name, None if value in (None, "") else value)
-        )
-    return out
-
-
-def _empty(el: Element) -> bool:
-    return not (el.text or "").strip() and len(el) == 0 and not el.attrib
-
-
-def _int_field(fields: Mapping[str, Element], name: str) -> int | None:
-    el = fields.get(name)
-    try:
-        return None if el is None or not (el.text or "").strip() else int(el.text)
-    except ValueError:
-        raise OXFault(1100) from None
-
-
-def _free_or_full(fields: Mapping[str, Element]) -> bool:
-    shown = fields.get("shown_as")
-    full = fields.get("full_time")
-    return (shown is not None and (shown.text or "").strip() == "4") or (
-        full is not None and (full.text or "").strip().lower() == "true"
-    )
-
-
-def _validate(fields: Mapping[str, Element]) -> None:
-    """What OX's parsers refuse: unknown participant kinds, list entries without emailfield."""
-    parts = fields.get("participants")
-    for p in parts if parts is not None else ():
-        if local(p) not in ("user", "group", "resource"):
-            raise OXFault(1100)
-    members = fields.get("distributionlist")
-    for entry in members if members is not None else ():
-        try:
-            int(entry.get(OX + "emailfield") or "")
-        except ValueError:
-            raise OXFault(1100) from None
-
-
-def _sanitise(
-    module: str, req: dict[str, Element], fields: dict[str, Element], *, create: bool
-) -> None:
-    """OX calendar/task save rules (reference §2.3)."""
-    _validate(fields)
-    if module == "contact":
-        return
-    if not bool_of(req, "alarm_flag"):
-        fields.pop("alarm", None)
-    if module != "calendar":
-        return
-    rtype = (text_of(req, "recurrence_type") or "").lower()
-    if (not create and "recurrence_type" not in req) or rtype in ("", "none"):
-        for name in _RECURRENCE:
-            fields.pop(name, None)
-    elif "until" not in req and "occurrences" not in req:
-        fields.pop("until", None)
-        fields.pop("occurrences", None)
-
-
-def _permissions(el: Element) -> list[OXPermission]:
-    out = []
-    for entry in el:
-        kind = local(entry)
-        if kind not in ("user", "group"):
-            continue
-        try:
-            levels = [
-                int(entry.get(OX + name) or "")
-                for name in (
-                    "folderpermission",
-                    "objectreadpermission",
-                    "objectwritepermission",
-                    "objectdeletepermission",
-                )
-            ]
-            entity = int((entry.text or "").strip())
-        except ValueError:
-            raise OXFault(1100) from None
-        admin = (entry.get(OX + "admin_flag") or "").lower() == "true"
-        fp, rp, wp, dp = levels
-        out.append(OXPermission(entity, kind == "group", fp, rp, wp, dp, admin))
-    return out

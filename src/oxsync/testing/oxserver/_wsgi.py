@@ -22,8 +22,9 @@ from urllib.parse import parse_qs
 
 from attrs import define
 
-from oxsync.testing.oxserver._backend import LastModifiedCache, OXBackend, OXFault
+from oxsync.testing.oxserver._backend import OXBackend
 from oxsync.testing.oxserver._model import FOLDER_MODULES, OXFolder, OXObject, OXUser
+from oxsync.testing.oxserver._rules import LastModifiedCache, OXFault
 from oxsync.testing.oxserver._xml import (
     MAX_REQUEST_BYTES,
     OX,
