@@ -307,3 +307,88 @@ def test_push_listener_reregisters_and_survives_a_bad_callback(backend: OXBacken
             assert done.wait(2.0)
         assert seen == [str(folder), str(folder)]
         ox.close()
+
+
+def test_photos_lists_and_series_with_exceptions_survive_round_trips(
+    backend: OXBackend, pair: tuple[OXStore, MemoryStore]
+) -> None:
+    from datetime import timedelta
+
+    from oxsync.core.records import (
+        DistributionList,
+        DistributionListMember,
+        Emails,
+        EventException,
+        Frequency,
+        Photo,
+        Recurrence,
+    )
+
+    ox, mem = pair
+    start = datetime(2026, 4, 6, 9, tzinfo=UTC)
+    mem.put(
+        "contacts",
+        Contact(
+            uid="pic",
+            last_name="Pictured",
+            emails=Emails(email1="p@x.org"),
+            photo=Photo(data=b"\xff\xd8\xff jpeg", content_type="image/jpeg"),
+        ),
+    )
+    mem.put(
+        "contacts",
+        DistributionList(
+            uid="dl",
+            display_name="Friends",
+            members=(
+                DistributionListMember(email="p@x.org", contact_uid="pic", email_slot=1),
+                DistributionListMember(display_name="Solo", email="solo@x.org"),
+            ),
+        ),
+    )
+    moved = EventException(
+        original_start=start + timedelta(days=7),
+        summary="Moved standup",
+        start=start + timedelta(days=7, hours=2),
+        end=start + timedelta(days=7, hours=3),
+    )
+    mem.put(
+        "calendar",
+        Event(
+            uid="series",
+            summary="Standup",
+            start=start,
+            end=start + timedelta(hours=1),
+            recurrence=Recurrence(frequency=Frequency.WEEKLY, weekdays=2, count=10),
+            exceptions=(moved,),
+        ),
+    )
+    engine = _engine(ox, mem)
+    engine.sync()
+    contacts = str(backend.default_folder("alice", "contact"))
+    calendar = str(backend.default_folder("alice", "calendar"))
+    on_ox = ox_records(ox, contacts)
+    assert on_ox["pic"].photo == Photo(data=b"\xff\xd8\xff jpeg")  # type: ignore[union-attr]
+    assert [m.contact_uid for m in on_ox["dl"].members] == ["pic", None]  # type: ignore[union-attr]
+    series = ox_records(ox, calendar)["series"]
+    assert series.recurrence.count == 10  # type: ignore[union-attr]
+
+    # the server edits the series; OX cannot hold the exception, the memory copy keeps it
+    obj = next(o for o in backend.objects_in(int(calendar)) if o.text("uid") == "series")
+    backend.save(
+        "alice",
+        int(calendar),
+        {
+            "title": "Daily standup",
+            "recurrence_type": "weekly",
+            "days": 2,
+            "interval": 1,
+            "occurrences": 10,
+        },
+        object_id=obj.id,
+    )
+    engine.sync()
+    back = mem_records(mem, "Calendar")["series"]
+    assert back.summary == "Daily standup"  # type: ignore[union-attr]
+    assert back.exceptions == (moved,)  # type: ignore[union-attr]
+    assert back.recurrence.count == 10  # type: ignore[union-attr]

@@ -400,23 +400,59 @@ class OXStore(BaseStore):
         results: list[OpResult | None] = [None] * len(ops)
         if folder_id in self._suspect:
             self._recover(folder, ops, results)
-        pending = [(i, op) for i, op in enumerate(ops) if results[i] is None]
-        for start in range(0, len(pending), self.batch_size):
-            chunk = pending[start : start + self.batch_size]
-            try:
-                self._apply_batch(folder, chunk, results, ignore_conflicts=False)
-            except TransientError as exc:
-                # The batch may or may not have been applied (answer lost). Report the rest
-                # as transient; a retry first looks for creates that did land (by uid).
-                if any(isinstance(op, Create) for _, op in pending[start:]):
-                    self._suspect.add(folder_id)
-                for index, _ in pending[start:]:
-                    if results[index] is None:
-                        results[index] = Failure(FailureKind.TRANSIENT, str(exc))
+        todo = [(i, op) for i, op in enumerate(ops) if results[i] is None]
+        # Lists go last, so that members can point at contacts written in the same call.
+        lists = [(i, op) for i, op in todo if isinstance(_record_of(op), DistributionList)]
+        others = [(i, op) for i, op in todo if not isinstance(_record_of(op), DistributionList)]
+        for group in (others, lists):
+            if group is lists and lists:
+                self._resolve_members(folder, [op for _, op in lists])
+            if not self._apply_group(folder, group, results):
                 break
         return [
             r if r is not None else Failure(FailureKind.TRANSIENT, "no answer") for r in results
         ]
+
+    def _apply_group(
+        self, folder: Folder, pending: list[tuple[int, Op]], results: list[OpResult | None]
+    ) -> bool:
+        """Apply ops in batches; ``False`` if the server stopped answering."""
+        for start in range(0, len(pending), self.batch_size):
+            try:
+                self._apply_batch(
+                    folder,
+                    pending[start : start + self.batch_size],
+                    results,
+                    ignore_conflicts=False,
+                )
+            except TransientError as exc:
+                # The batch may or may not have been applied (answer lost). Report the rest
+                # as transient; a retry first looks for creates that did land (by uid).
+                if any(isinstance(op, Create) for _, op in pending[start:]):
+                    self._suspect.add(folder.id)
+                for index, _ in pending[start:]:
+                    if results[index] is None:
+                        results[index] = Failure(FailureKind.TRANSIENT, str(exc))
+                return False
+        return True
+
+    def _resolve_members(self, folder: Folder, ops: Sequence[Op]) -> None:
+        """Find the ids of contacts that list members point at but this store never saw."""
+        wanted = {
+            m.contact_uid
+            for op in ops
+            for m in getattr(_record_of(op), "members", ())
+            if m.contact_uid and m.email_slot and m.contact_uid not in self._ref_of
+        }
+        if not wanted:
+            return
+        responses = self.client.propfind(
+            "contacts", {"folder_id": folder.id, "lastsync": "0", "objectmode": "NEW_AND_MODIFIED"}
+        )
+        for resp in responses:
+            uid = resp.text("uid")
+            if resp.ok and uid is not None and uid in wanted:
+                self._remember(uid, resp.text("object_id") or resp.href, folder.id)
 
     def _recover(self, folder: Folder, ops: Sequence[Op], results: list[OpResult | None]) -> None:
         """After a lost answer: creates whose uid is already in the folder are done."""
@@ -629,3 +665,7 @@ class OXStore(BaseStore):
                 )
             )
         return out
+
+
+def _record_of(op: Op) -> object:
+    return getattr(op, "record", None)
