@@ -77,6 +77,9 @@ def test_khal_and_khard_folders_are_recognised_by_content_and_name(tmp_path: Pat
         "todo": (FolderKind.TASKS, "todo"),
         "work": (FolderKind.CALENDAR, "work"),
     }
+    # the only folder of its kind is the default one; two contacts folders: no default
+    defaults = {f.id for f in store.folders() if f.is_default}
+    assert defaults == {"todo", "work"}
     store.rename_folder("friends", "Friends")
     assert (tmp_path / "friends" / "color").read_text() == "#ff0000"  # untouched
 
@@ -197,6 +200,40 @@ def test_vcard_four_is_written_when_asked(tmp_path: Path) -> None:
     applied = _create(store, "contacts", sample(ItemKind.DISTRIBUTION_LIST, 1))
     data = (tmp_path / "contacts" / applied.id).read_bytes()
     assert b"VERSION:4.0" in data and b"KIND:group" in data
+
+
+@pytest.mark.parametrize("kind", list(ItemKind), ids=lambda k: k.value)
+def test_any_record_survives_a_trip_through_a_file(tmp_path: Path, kind: ItemKind) -> None:
+    from hypothesis import HealthCheck, given, settings
+
+    from oxsync.core.serial import to_data
+    from oxsync.testing.strategies import records
+
+    store = _store(tmp_path)
+    folder = {
+        ItemKind.CONTACT: "contacts",
+        ItemKind.DISTRIBUTION_LIST: "contacts",
+        ItemKind.EVENT: "calendar",
+        ItemKind.TASK: "tasks",
+    }[kind]
+
+    @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(records(kind))
+    def check(record: r.Record) -> None:
+        applied = _create(store, folder, record)
+        got = store.fetch(folder, [applied.id])[applied.id]
+        assert isinstance(got, Item) and got.version == applied.version
+        # the uid is kept (or made), the rest is what the file format keeps
+        assert got.record.uid == (record.uid or got.record.uid)
+        again = store.fetch(folder, [applied.id])[applied.id]
+        assert isinstance(again, Item) and to_data(again.record) == to_data(got.record)
+        (rewritten,) = store.apply(folder, [Update(applied.id, got.record, applied.version)])
+        assert isinstance(rewritten, Applied)
+        final = store.fetch(folder, [applied.id])[applied.id]
+        assert isinstance(final, Item) and to_data(final.record) == to_data(got.record)
+        store.apply(folder, [Delete(applied.id, None)])
+
+    check()
 
 
 @pytest.mark.slow

@@ -20,6 +20,8 @@ Terms, as :mod:`oxsync.core.store` defines them:
 - **kind** of a folder: its ``oxsync-kind`` file, else its content (``.vcf`` files:
   contacts; ``.ics``: calendar, or tasks if the first file holds a VTODO), else its name
   ("contacts", "addressbook", "tasks", "todo" …), else calendar.
+- **default folder** of a kind: the one named ``contacts``, ``calendar`` or ``tasks``,
+  else the only folder of that kind.
 
 Writes are atomic (a hidden temporary file in the same folder, then ``os.replace``), so
 khal, khard or a concurrent reader never see half a file. Updates and deletes check the
@@ -143,22 +145,31 @@ class VdirStore(BaseStore):
         )
 
     def folders(self) -> Sequence[Folder]:
-        """Every subfolder of the root (hidden ones excluded), sorted by id."""
-        out = []
+        """Every subfolder of the root (hidden ones excluded), sorted by id.
+
+        The default folder of a kind is the one named ``contacts``, ``calendar`` or
+        ``tasks``, else the only folder of that kind (a khard user's single address book
+        pairs with the server's default contacts folder).
+        """
         with os.scandir(self.root) as entries:
             dirs = sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
-        for dirname in dirs:
-            kind = self._kind(dirname)
-            out.append(
-                Folder(
-                    id=dirname,
-                    name=_read_meta(self.root / dirname / "displayname") or dirname,
-                    kind=kind,
-                    is_default=_DEFAULTS[kind] == dirname,
-                    read_only=self.capabilities.read_only,
-                )
+        kinds = {dirname: self._kind(dirname) for dirname in dirs}
+        defaults = {}
+        for kind, default_name in _DEFAULTS.items():
+            of_kind = [d for d, k in kinds.items() if k is kind]
+            if default_name in of_kind or len(of_kind) == 1:
+                defaults[kind] = default_name if default_name in of_kind else of_kind[0]
+        read_only = self.capabilities.read_only
+        return [
+            Folder(
+                id=dirname,
+                name=_read_meta(self.root / dirname / "displayname") or dirname,
+                kind=kind,
+                is_default=defaults.get(kind) == dirname,
+                read_only=read_only,
             )
-        return out
+            for dirname, kind in kinds.items()
+        ]
 
     def changes(self, folder_id: str, cursor: Cursor) -> Changes:
         """A full listing of the folder's item files (no file is opened)."""
@@ -305,7 +316,7 @@ class VdirStore(BaseStore):
 
     def _delete_folder(self, folder_id: str) -> None:
         folder = self._dir(folder_id)
-        if _DEFAULTS[self._kind(folder_id)] == folder_id:
+        if any(f.id == folder_id and f.is_default for f in self.folders()):
             raise PermissionDeniedError(f"folder {folder_id!r} is a default folder")
         shutil.rmtree(folder)
         self._kinds.pop(folder_id, None)
