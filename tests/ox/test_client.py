@@ -227,7 +227,7 @@ def test_capture_is_bounded() -> None:
 
 def test_server_errors_timeouts_and_drops_over_loopback(backend: OXBackend) -> None:
     with OXTestServer(backend) as server:
-        store = OXStore(server.url, "alice", CANARY, timeout=0.5)
+        store = OXStore(server.url, "alice", CANARY, timeout=1.0)
         folder = str(backend.default_folder("alice", "contact"))
         store.changes(folder, None)
         server.faults.add(Fault(status=502))
@@ -236,7 +236,7 @@ def test_server_errors_timeouts_and_drops_over_loopback(backend: OXBackend) -> N
         server.faults.add(Fault(truncate=True))
         with pytest.raises(TransientError):
             store.changes(folder, None)
-        server.faults.delay = 1.0
+        server.faults.delay = 3.0
         with pytest.raises(TransientError) as info:
             store.changes(folder, None)
         assert "timed out" in str(info.value)
