@@ -365,3 +365,23 @@ def test_time_helpers() -> None:
     with pytest.raises(ValueError):
         to_com(labelled)
     assert version_of(labelled) == "2026-03-02T10:00:00.000000+00:00"
+
+
+def test_rich_text_survives_an_update_that_keeps_the_note(
+    app: Application, store: OutlookStore
+) -> None:
+    folder = default(store, FolderKind.CONTACTS)
+    applied = create(store, folder, sample(ItemKind.CONTACT, 1))
+    item = app.Session.GetItemFromID(store._entries[folder][applied.id].entry_id)
+    assert item.RTFBody.startswith(b"{\\rtf1")
+    item.RTFBody = b"{\\rtf1 {\\b bold} note}"  # the user formats the note in Outlook
+    item.Save()
+    (ref,) = store.changes(folder, None).changed
+    same_note = attrs.evolve(sample(ItemKind.CONTACT, 1), nickname="Countess")
+    store.apply(folder, [Update(ref.id, same_note, ref.version)])
+    kept = app.Session.GetItemFromID(store._entries[folder][applied.id].entry_id)
+    assert kept.NickName == "Countess" and kept.RTFBody == b"{\\rtf1 {\\b bold} note}"
+    (ref,) = store.changes(folder, None).changed
+    store.apply(folder, [Update(ref.id, attrs.evolve(same_note, note="new text"), ref.version)])
+    changed = app.Session.GetItemFromID(store._entries[folder][applied.id].entry_id)
+    assert changed.Body == "new text" and b"bold" not in changed.RTFBody

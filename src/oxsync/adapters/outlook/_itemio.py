@@ -232,10 +232,14 @@ def read_item(item: Any, kind: ItemKind) -> dict[str, Any]:
     users = item.UserProperties
     props["_user_properties"] = {u.Name: from_com(u.Value) for u in users}
     if kind is ItemKind.DISTRIBUTION_LIST:
-        props["_members"] = [
-            {"Name": m.Name, "Address": m.Address}
-            for m in (item.GetMember(i) for i in range(1, item.MemberCount + 1))
-        ]
+        members = []
+        for i in range(1, item.MemberCount + 1):
+            member = item.GetMember(i)
+            name, address = member.Name, member.Address
+            # Outlook names a one-off member by its address when it was given no name
+            members.append({"Name": "" if name == address else name, "Address": address})
+            del member
+        props["_members"] = members
         return props
     if kind is ItemKind.CONTACT:
         props["_picture"] = None
@@ -254,15 +258,19 @@ def read_item(item: Any, kind: ItemKind) -> dict[str, Any]:
         )
     props["_attachments"] = attachments
     if kind in (ItemKind.EVENT, ItemKind.TASK):
-        props["_recipients"] = [
-            {
-                "Name": r.Name,
-                "Address": r.Address,
-                "Type": r.Type,
-                "MeetingResponseStatus": r.MeetingResponseStatus,
-            }
-            for r in item.Recipients
-        ]
+        recipients = []
+        for r in item.Recipients:
+            name, address = r.Name, r.Address
+            recipients.append(
+                {
+                    "Name": "" if name == address else name,
+                    "Address": address,
+                    "Type": r.Type,
+                    "MeetingResponseStatus": r.MeetingResponseStatus,
+                }
+            )
+            del r
+        props["_recipients"] = recipients
         if props.get("IsRecurring"):
             pattern = item.GetRecurrencePattern()
             props["_recurrence"] = {n: from_com(getattr(pattern, n)) for n in _PATTERN}
@@ -312,7 +320,9 @@ def write_item(item: Any, props: Mapping[str, Any], recipient: Any, *, new: bool
     ``new`` item, empty texts and dates are not written: a new item is blank already, and
     every skipped property is one cross-process COM call less.
     """
-    for name, value in props.items():
+    # Outlook couples a task's Status, Complete and PercentComplete: the status goes last
+    ordered = sorted(props.items(), key=lambda kv: kv[0] in ("Status", "Complete"))
+    for name, value in ordered:
         if name.startswith("_") or name in READ_ONLY:
             continue
         if new and (
@@ -329,7 +339,7 @@ def write_item(item: Any, props: Mapping[str, Any], recipient: Any, *, new: bool
             item.RemoveMember(item.GetMember(1))
         for member in props["_members"]:
             name, address = member.get("Name") or "", member.get("Address") or ""
-            text = f"{name} <{address}>" if name and address else (address or name)
+            text = f'"{name}" <{address}>' if name and address else (address or name)
             item.AddMember(recipient(text))
     if "_recipients" in props:
         recipients = item.Recipients
@@ -337,12 +347,15 @@ def write_item(item: Any, props: Mapping[str, Any], recipient: Any, *, new: bool
             recipients.Remove(i)
         for data in props["_recipients"]:
             name, address = data.get("Name") or "", data.get("Address") or ""
-            added = recipients.Add(f"{name} <{address}>" if name and address else (address or name))
+            added = recipients.Add(
+                f'"{name}" <{address}>' if name and address else (address or name)
+            )
             if data.get("Type") is not None:
                 added.Type = data["Type"]
             if data.get("MeetingResponseStatus") is not None:
                 added.MeetingResponseStatus = data["MeetingResponseStatus"]
-            added.Resolve()
+            if address:  # a bare name stays a name (Outlook resolves it when sending)
+                added.Resolve()
     if "_user_properties" in props:
         set_user_properties(item, props["_user_properties"], new=new)
     if "_picture" in props:
@@ -413,7 +426,12 @@ def write_after_save(item: Any, props: Mapping[str, Any]) -> bool:
     if exceptions and props.get("_recurrence"):
         pattern = item.GetRecurrencePattern()
         for data in exceptions:
-            occurrence = pattern.GetOccurrence(to_com(data["OriginalDate"]))
+            try:
+                occurrence = pattern.GetOccurrence(to_com(data["OriginalDate"]))
+            except Exception as exc:
+                if data.get("Deleted") and type(exc).__name__ == "com_error":
+                    continue  # deleting an occurrence the series does not have: nothing to do
+                raise
             if data.get("Deleted"):
                 occurrence.Delete()
             else:

@@ -48,7 +48,14 @@ from oxsync.adapters.outlook._itemio import (
     write_item,
 )
 from oxsync.adapters.outlook._time import WINDOWS_TO_IANA, from_com, version_of
-from oxsync.core.records import Folder, FolderKind, ItemKind, Record, item_kind_of
+from oxsync.core.records import (
+    DelegationState,
+    Folder,
+    FolderKind,
+    ItemKind,
+    Record,
+    item_kind_of,
+)
 from oxsync.core.store import (
     Applied,
     BaseStore,
@@ -79,6 +86,10 @@ KEY_PROPERTY = "OxsyncKey"
 """User property holding the stable oxsync key (the store's item id)."""
 UID_PROPERTY = "OxsyncUid"
 """User property holding the record's uid (shared with :mod:`oxsync.mappings.outlook`)."""
+ENDS_PROPERTY = "OxsyncEnds"
+"""User property of recurring items: ``"count"`` or ``"until"``, how the series ends."""
+ZONE_PROPERTY = "OxsyncZone"
+"""User property of events: ``"<IANA zone>|<Windows zone written>"``."""
 
 PS_PUBLIC_STRINGS = "{00020329-0000-0000-C000-000000000046}"
 _KEY_COLUMN = f"http://schemas.microsoft.com/mapi/string/{PS_PUBLIC_STRINGS}/{KEY_PROPERTY}"
@@ -418,15 +429,23 @@ class OutlookStore(BaseStore):
     def _read(self, item: Any, kind: ItemKind, key: str) -> tuple[Record, str]:
         props = read_item(item, kind)
         if kind is ItemKind.EVENT:
-            props["_timezone"] = WINDOWS_TO_IANA.get(str(item.StartTimeZone.ID))
+            props["_timezone"] = _zone_read(
+                str(item.StartTimeZone.ID),
+                str((props.get("_user_properties") or {}).get(ZONE_PROPERTY) or ""),
+                bool(props.get("AllDayEvent")),
+            )
             props["_appointment_color"] = _color(item)
         if props.get("_picture") is not None:
-            props["_picture"] = (props["_picture"], "image/jpeg")
+            props["_picture"] = (props["_picture"], _image_type(props["_picture"]))
         for att in props.get("_attachments", ()):
             att["ContentType"] = (
                 mimetypes.guess_type(att["FileName"])[0] or "application/octet-stream"
             )
         users = props.get("_user_properties") or {}
+        pattern = props.get("_recurrence")
+        if pattern and users.get(ENDS_PROPERTY) == "count" and pattern.get("Occurrences"):
+            # Outlook computes the end date of a counted series: drop it, keep the count
+            props["_recurrence"] = dict(pattern, PatternEndDate=None)
         record = self._mapping.from_outlook(
             kind, props, tz=self.zone, list_separator=self.list_separator
         )
@@ -524,14 +543,37 @@ class OutlookStore(BaseStore):
                 tz_obj = self._time_zone(item, windows)
                 item.StartTimeZone = tz_obj
                 item.EndTimeZone = tz_obj
+            else:
+                windows = str(item.StartTimeZone.ID)
+            # Several IANA zones share one Windows zone, and some have none: remember
+            # which one was written, for as long as Outlook's zone stays the one we set.
+            users[ZONE_PROPERTY] = f"{zone}|{windows}" if zone else ""
             if color or not new:
                 accessor = item.PropertyAccessor
                 accessor.SetProperty(_COLOR, int(color or 0))
                 del accessor
+        pattern = props.get("_recurrence") or {}
+        if kind in (ItemKind.EVENT, ItemKind.TASK):
+            # Outlook fills in both Occurrences and PatternEndDate of a bounded series;
+            # remember which one the record gave.
+            users[ENDS_PROPERTY] = (
+                "count"
+                if "Occurrences" in pattern
+                else "until"
+                if "PatternEndDate" in pattern
+                else ""
+            )
         if kind is ItemKind.TASK:
-            state = props.pop("DelegationState", 0)
-            if state and int(item.Ownership) != 1:
+            props.pop("DelegationState", None)  # read-only in the OOM
+            delegated = getattr(record, "delegation_state", DelegationState.NOT_DELEGATED)
+            if delegated is not DelegationState.NOT_DELEGATED and int(item.Ownership) != 1:
                 item.Assign()  # the only way the OOM makes a task delegated
+        if (
+            not new
+            and "Body" in props
+            and self._mapping.note_unchanged(item.Body, getattr(record, "note", None))
+        ):
+            del props["Body"]  # writing Body would discard the item's rich text (RTFBody)
         write_item(item, props, self.om.recipient, new=new)
         item.Save()
         write_after_save(item, props)
@@ -581,6 +623,17 @@ def _snapshot_for(snapshots: list[_Snapshot], token: str, cursor: Cursor) -> _Sn
 _KIND_CACHE: dict[str, ItemKind | None] = {}
 
 
+def _zone_read(windows: str, written: str, all_day: bool) -> str | None:
+    """The event's IANA zone: the one written while Outlook's zone is still ours, else
+    Outlook's own (all-day events have none unless one was written)."""
+    zone, _, windows_written = written.partition("|")
+    if zone and windows_written == windows:
+        return zone
+    if all_day:
+        return None
+    return WINDOWS_TO_IANA.get(windows)
+
+
 def _kind_of(message_class: str) -> ItemKind | None:
     cached = _KIND_CACHE.get(message_class, False)
     if cached is not False:
@@ -604,15 +657,36 @@ def _color(item: Any) -> int | None:
     return int(value) if value else None
 
 
+_IMAGE_MAGIC = (
+    (b"\x89PNG", "image/png"),
+    (b"GIF8", "image/gif"),
+    (b"\xff\xd8", "image/jpeg"),
+    (b"BM", "image/bmp"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+
+
+def _image_type(data: bytes) -> str:
+    """Content type of a picture from its first bytes (Outlook keeps no type; JPEG if unsure)."""
+    for magic, content_type in _IMAGE_MAGIC:
+        if data.startswith(magic):
+            return content_type
+    return "image/jpeg"
+
+
 @attrs.frozen
 class _Mapping:
     to_outlook: Callable[..., dict[str, Any]]
     from_outlook: Callable[..., Record]
     unsupported: Mapping[ItemKind, frozenset[str]]
     kinds: frozenset[ItemKind]
+    note_unchanged: Callable[[str | None, str | None], bool]
 
 
 def _load_mapping() -> _Mapping:
     from oxsync.mappings import outlook as m
 
-    return _Mapping(m.to_outlook, m.from_outlook, m.OUTLOOK_UNSUPPORTED, frozenset(ItemKind))
+    return _Mapping(
+        m.to_outlook, m.from_outlook, m.OUTLOOK_UNSUPPORTED, frozenset(ItemKind), m.note_unchanged
+    )

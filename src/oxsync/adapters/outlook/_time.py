@@ -53,6 +53,12 @@ WINDOWS_TO_IANA = {
     "China Standard Time": "Asia/Shanghai",
     "India Standard Time": "Asia/Kolkata",
     "AUS Eastern Standard Time": "Australia/Sydney",
+    "Fiji Standard Time": "Pacific/Fiji",
+    "New Zealand Standard Time": "Pacific/Auckland",
+    "SA Pacific Standard Time": "America/Bogota",
+    "E. South America Standard Time": "America/Sao_Paulo",
+    "Arabian Standard Time": "Asia/Dubai",
+    "Singapore Standard Time": "Asia/Singapore",
 }
 """Windows time-zone ids and their IANA names (the common ones; unknown ids fall back to UTC)."""
 

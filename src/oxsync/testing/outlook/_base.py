@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -401,13 +402,18 @@ def new_recipient_record(text: str) -> dict[str, Any]:
 def _resolve(record: dict[str, Any]) -> bool:
     text = record["Name"].strip()
     if "<" in text and text.endswith(">"):
-        name, _, addr = text[:-1].partition("<")
-        record.update(
-            Name=name.strip().strip('"') or addr.strip(), Address=addr.strip(), Resolved=True
-        )
-    elif "@" in text and " " not in text:
+        name, _, addr = text[:-1].rpartition("<")
+        name = name.strip()
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            name = name[1:-1]
+        if _ADDRESS.match(addr.strip()):
+            record.update(Name=name or addr.strip(), Address=addr.strip(), Resolved=True)
+    elif _ADDRESS.match(text):
         record.update(Name=text, Address=text, Resolved=True)
     return bool(record["Resolved"])
+
+
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 
 
 class Recipients(OomObject):

@@ -51,6 +51,12 @@ WINDOWS_ZONES = {
     "Tokyo Standard Time": "Asia/Tokyo",
     "India Standard Time": "Asia/Kolkata",
     "AUS Eastern Standard Time": "Australia/Sydney",
+    "Fiji Standard Time": "Pacific/Fiji",
+    "New Zealand Standard Time": "Pacific/Auckland",
+    "SA Pacific Standard Time": "America/Bogota",
+    "E. South America Standard Time": "America/Sao_Paulo",
+    "Arabian Standard Time": "Asia/Dubai",
+    "Singapore Standard Time": "Asia/Singapore",
 }
 """Windows time-zone ids the fake knows, with their IANA equivalents."""
 

@@ -121,6 +121,10 @@ class OutlookItem(OomObject):
 
     def _set(self, name: str, value: Any) -> None:
         super()._set(name, value)
+        if name == "Body":  # writing the plain text drops the rich text formatting
+            text = str(self._p["Body"]).replace("\\", "\\\\").replace("{", "\\{")
+            text = text.replace("}", "\\}").replace("\r\n", "\\par ").replace("\n", "\\par ")
+            self._p["RTFBody"] = ("{\\rtf1\\ansi " + text + "}").encode("utf-8")
         self._dirty = True
 
     def _check_alive(self) -> None:

@@ -104,8 +104,10 @@ class RecurrencePattern(OomObject):
             p[name] = datetime.combine(COM_TIME_BASE.date(), p[name].time())
         else:
             super()._set(name, value)
-        if name == "RecurrenceType" and p[name] not in _TYPES:
-            raise com_error(E_INVALIDARG, f"RecurrenceType {p[name]} does not exist")
+        if name == "RecurrenceType":
+            if p[name] not in _TYPES:
+                raise com_error(E_INVALIDARG, f"RecurrenceType {p[name]} does not exist")
+            _reset_for_type(p)
         if name == "Instance" and not 1 <= p[name] <= 5:
             raise com_error(E_INVALIDARG, "Instance must be within 1..5")
         if name == "Interval" and p[name] < 1:
@@ -169,6 +171,23 @@ class RecurrencePattern(OomObject):
         )
 
 
+def _reset_for_type(p: dict[str, Any]) -> None:
+    """What Outlook does when RecurrenceType is set: the other fields get the values of
+    that type for the pattern's start (irrelevant ones read 0)."""
+    start: date = p["PatternStartDate"].date()
+    weekday_bit = 1 << ((start.weekday() + 1) % 7)
+    kind = p["RecurrenceType"]
+    p.update(DayOfWeekMask=0, DayOfMonth=0, MonthOfYear=0, Instance=0)
+    if kind == constants.olRecursWeekly:
+        p["DayOfWeekMask"] = weekday_bit
+    elif kind in (constants.olRecursMonthly, constants.olRecursYearly):
+        p["DayOfMonth"] = start.day
+    elif kind in (constants.olRecursMonthNth, constants.olRecursYearNth):
+        p.update(DayOfWeekMask=weekday_bit, Instance=min(5, (start.day - 1) // 7 + 1))
+    if kind in (constants.olRecursYearly, constants.olRecursYearNth):
+        p["MonthOfYear"] = start.month
+
+
 def validate_pattern(p: dict[str, Any]) -> None:
     """Raise what Outlook raises at Save for an invalid pattern."""
     kind = p["RecurrenceType"]
@@ -216,8 +235,8 @@ def _raw_days(p: dict[str, Any]) -> Iterator[date]:
             month += step
             year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
     days = [_RR_DAYS[i] for i in range(7) if mask & (1 << i)]
-    if kind == constants.olRecursDaily:
-        rule = rrule.rrule(rrule.DAILY, interval=interval, dtstart=first)
+    if kind == constants.olRecursDaily:  # a mask here means "every weekday"
+        rule = rrule.rrule(rrule.DAILY, interval=interval, byweekday=days or None, dtstart=first)
     elif kind == constants.olRecursWeekly:
         rule = rrule.rrule(
             rrule.WEEKLY, interval=interval, byweekday=days or None, dtstart=first, wkst=rrule.SU
