@@ -175,6 +175,20 @@ def test_wrong_kind_for_folder_and_moves_across_kinds_are_refused(tmp_path: Path
     assert isinstance(moved, Failure) and moved.kind is FailureKind.INVALID
 
 
+def test_an_update_cannot_turn_a_contact_into_a_list(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    contact = _create(store, "contacts", sample(ItemKind.CONTACT, 1))
+    (result,) = store.apply(
+        "contacts", [Update(contact.id, sample(ItemKind.DISTRIBUTION_LIST, 1), None)]
+    )
+    assert isinstance(result, Failure) and result.kind is FailureKind.INVALID
+    group = _create(store, "contacts", sample(ItemKind.DISTRIBUTION_LIST, 2))
+    (ok,) = store.apply(
+        "contacts", [Update(group.id, sample(ItemKind.DISTRIBUTION_LIST, 3), group.version)]
+    )
+    assert isinstance(ok, Applied)
+
+
 def test_read_only_store_refuses_writes_and_missing_root(tmp_path: Path) -> None:
     _store(tmp_path)
     store = _store(tmp_path, read_only=True)

@@ -88,6 +88,7 @@ _NAME_HINTS = (
     (FolderKind.CONTACTS, ("contact", "addressbook", "address-book", "card")),
     (FolderKind.TASKS, ("task", "todo")),
 )
+_GROUP_LINE = re.compile(rb"(?m)^(?:[A-Z0-9-]+\.)?(?:X-ADDRESSBOOKSERVER-)?KIND:GROUP\r?$")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.@+=-]{1,150}$")
 
 
@@ -238,7 +239,10 @@ class VdirStore(BaseStore):
         if op.version is not None and op.version != current:
             return Failure(FailureKind.CONFLICT, f"item {op.id!r} changed (version {current})")
         if isinstance(op, Update):
-            if item_kind_of(op.record) not in kind.item_kinds:
+            if item_kind_of(op.record) not in kind.item_kinds or (
+                kind is FolderKind.CONTACTS
+                and _is_group(path) != (item_kind_of(op.record) is ItemKind.DISTRIBUTION_LIST)
+            ):
                 return Failure(FailureKind.INVALID, "an update cannot change the item kind")
             record = op.record
             if not record.uid:
@@ -378,6 +382,15 @@ def _new_item_id(folder: Path, uid: str, extension: str) -> str:
         candidate = uuid.uuid4().hex + extension
         if not (folder / candidate).exists():
             return candidate
+
+
+def _is_group(path: Path) -> bool:
+    """Whether a .vcf file holds a distribution list (KIND:group, Apple's X- form)."""
+    try:
+        data = path.read_bytes().upper()
+    except OSError:
+        return False
+    return _GROUP_LINE.search(data) is not None
 
 
 def _detect_kind(folder: Path) -> FolderKind:
