@@ -28,6 +28,9 @@ Mapping notes (the whole table is in ``docs/adapters/vdir.md``, "File formats"):
   is kept as a ``text/uri-list`` photo and written back as the link.
 - Fields with no standard property use ``X-OXSYNC-*`` names listed in :data:`X_PROPERTIES`
   (plus Microsoft's ``X-MS-*`` for manager / assistant / spouse / anniversary).
+
+This module is longer than most because it holds the whole vCard table, both versions and
+both directions in one place; splitting it would scatter one mapping over files.
 """
 
 from __future__ import annotations
