@@ -92,6 +92,14 @@ def noop(items: int) -> Callable[[], object]:
     return _synced(_loopback(items)[4]).sync
 
 
+@scenario("ox.noop_with_list", repeat=7)
+def noop_with_list(items: int) -> Callable[[], object]:
+    """A no-op sync whose delta also asks for the LIST of all 10,000 ids."""
+    _, _, ox, _, engine = _loopback(items)
+    ox.list_every = 0.0
+    return _synced(engine).sync
+
+
 @scenario("ox.one_change", repeat=7)
 def one_change(items: int) -> Callable[[], object]:
     server, folder, _, _, engine = _loopback(items)
