@@ -158,3 +158,57 @@ def test_state_survives_restart_and_newest_wins(tmp_path: Path) -> None:
     report = engine(a, b, state=State(tmp_path / "s.sqlite"), policy=Policy.NEWEST_WINS).sync()
     assert report.conflicts == 1
     assert a.records(C)[a_id].nickname == "new"
+
+
+def test_move_between_folders_is_propagated_as_a_move() -> None:
+    a, b = seeded(3)
+    sub_a = a.add_folder("Archive", FolderKind.CONTACTS)
+    e = engine(a, b)
+    e.sync()
+    sub_b = next(f for f in b.folders() if f.name == "Archive")
+    item_a, record = next(iter(a.records(C).items()))
+    item_b = next(i for i, r in b.records(C).items() if r.uid == record.uid)
+    a.move_item(item_a, C, sub_a.id)
+    a.edit(sub_a.id, item_a, nickname="moved and edited")
+    assert any("move on B" in str(p) for p in e.plan())
+    report = e.sync()
+    assert report.b.moved == 1 and report.b.deleted == 0 and report.b.created == 0
+    # The memory store keeps ids on moves: B's item is the same item, now in Archive.
+    assert b.records(sub_b.id)[item_b].nickname == "moved and edited"
+    assert item_b not in b.records(C)
+    assert_converged(a, b, C, C)
+    assert_converged(a, b, sub_a.id, sub_b.id)
+    assert e.sync().changed == 0
+
+
+def test_move_without_move_support_is_delete_and_create() -> None:
+    a = MemoryStore(name="a")
+    b = MemoryStore(name="b", moves=False)
+    a.put(C, sample(ItemKind.CONTACT, 1))
+    sub_a = a.add_folder("Archive", FolderKind.CONTACTS)
+    e = engine(a, b)
+    e.sync()
+    sub_b = next(f for f in b.folders() if f.name == "Archive")
+    item_a = next(iter(a.records(C)))
+    a.move_item(item_a, C, sub_a.id)
+    report = e.sync()
+    assert report.b.moved == 0 and report.b.deleted == 1 and report.b.created == 1
+    assert_converged(a, b, sub_a.id, sub_b.id)
+    assert b.records(C) == {}
+
+
+def test_move_and_edit_on_the_other_side_keeps_the_edit() -> None:
+    a, b = seeded(2)
+    sub_a = a.add_folder("Archive", FolderKind.CONTACTS)
+    e = engine(a, b)
+    e.sync()
+    item_a, record = next(iter(a.records(C).items()))
+    item_b = next(i for i, r in b.records(C).items() if r.uid == record.uid)
+    a.move_item(item_a, C, sub_a.id)
+    b.edit(C, item_b, job_title="edited on B")
+    e.sync()
+    e.sync()
+    titles = [
+        r.job_title for f in b.folders() for r in b.records(f.id).values() if r.uid == record.uid
+    ]
+    assert "edited on B" in titles  # the edit survives (delete against modify)

@@ -133,7 +133,8 @@ class TwoStores(RuleBasedStateMachine):
         if any(r.uid == record.uid for r in self.store(side).records(target).values()):
             return  # would put two copies of one item in a folder: not a user's move
         self.store(side).move_item(item_id, folder, target)
-        self.wild.add(record.uid or "")
+        # A move is an edit that keeps the content: it must survive like one.
+        self.edits.setdefault(record.uid or "", {})[side] = record.nickname or record.last_name
         self.clean = False
 
     @rule(side=st.sampled_from("ab"), pick=st.integers(0, 50))

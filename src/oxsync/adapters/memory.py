@@ -102,6 +102,7 @@ class MemoryStore(BaseStore):
         faults: Faults | None = None,
         default_folders: bool = True,
         kinds: frozenset[ItemKind] = frozenset(ItemKind),
+        moves: bool = True,
         unsupported_fields: Mapping[ItemKind, frozenset[str]] | None = None,
     ) -> None:
         super().__init__(read_only=read_only, name=name)
@@ -110,6 +111,7 @@ class MemoryStore(BaseStore):
         self._delta = delta
         self._batch_size = batch_size
         self._kinds = kinds
+        self._moves = moves
         self._unsupported = dict(unsupported_fields or {})
         self._folders: dict[str, _Folder] = {}
         self._seq = 0
@@ -128,7 +130,7 @@ class MemoryStore(BaseStore):
             kinds=self._kinds,
             delta=self._delta,
             batch_size=self._batch_size,
-            moves=True,
+            moves=self._moves,
             folder_ops=True,
             permissions=True,
             unsupported_fields=self._unsupported,

@@ -36,6 +36,7 @@ import attrs
 from attrs import define, field, frozen
 
 from oxsync.core import plan as P
+from oxsync.core.moves import DetectedMove, find_moves
 from oxsync.core.policy import ConflictPolicy, Policy
 from oxsync.core.records import Folder, FolderKind, Record, item_kind_of
 from oxsync.core.serial import canonical, fingerprint_of
@@ -48,6 +49,7 @@ from oxsync.core.store import (
     Failure,
     FailureKind,
     Item,
+    Move,
     Op,
     OpResult,
     Store,
@@ -75,6 +77,7 @@ class SideCounts:
     created: int = 0
     updated: int = 0
     deleted: int = 0
+    moved: int = 0
 
 
 @define
@@ -102,7 +105,7 @@ class SyncReport:
     def changed(self) -> int:
         """Total writes on both sides."""
         a, b = self.a, self.b
-        return a.created + a.updated + a.deleted + b.created + b.updated + b.deleted
+        return sum(s.created + s.updated + s.deleted + s.moved for s in (a, b))
 
 
 @frozen
@@ -215,11 +218,17 @@ class SyncEngine:
         pairs, planned_folders = self._pair_folders(dry_run=True)
         out.extend(planned_folders)
         wanted = set(folders) if folders is not None else None
-        for fp in pairs:
-            if wanted is not None and not {fp.a_folder.id, fp.b_folder.id} & wanted:
-                continue
-            delta, _, _ = self._detect(fp, deep=False)
-            for action in P.plan_folder(delta, self.policy):
+        selected = {
+            fp.row.id if fp.row.id >= 0 else -i - 1: fp
+            for i, fp in enumerate(pairs)
+            if wanted is None or {fp.a_folder.id, fp.b_folder.id} & wanted
+        }
+        deltas = {key: self._detect(fp, deep=False)[0] for key, fp in selected.items()}
+        moves, deltas = find_moves(deltas, self._can_move())
+        for move in moves:
+            out.append(PlannedAction(selected[move.target].a_folder.name, str(move)))
+        for key, fp in selected.items():
+            for action in P.plan_folder(deltas[key], self.policy):
                 if not isinstance(action, P.Refresh | P.Unignore):
                     out.append(PlannedAction(fp.a_folder.name, str(action)))
         return out
@@ -263,21 +272,32 @@ class SyncEngine:
         self._emit("started", "sync started")
         wanted = set(folders) if folders is not None else None
         pairs, _ = self._pair_folders(dry_run=False)
-        brake: MassDeleteError | None = None
-        for fp in pairs:
-            if wanted is not None and not {fp.a_folder.id, fp.b_folder.id} & wanted:
-                continue
+        selected = [
+            fp for fp in pairs if wanted is None or {fp.a_folder.id, fp.b_folder.id} & wanted
+        ]
+        detected: dict[int, tuple[_Pair, P.FolderDelta, Changes, Changes]] = {}
+        for fp in selected:
             report.folders += 1
+            self._emit("folder", f"syncing {fp.a_folder.name}", fp.a_folder.name)
             try:
-                self._sync_folder(fp, report, force=force, deep=deep)
+                detected[fp.row.id] = (fp, *self._detect(fp, deep=deep))
+            except (TransientError, LastingError) as exc:
+                self._folder_error(fp, exc, report)
+        deltas = {key: value[1] for key, value in detected.items()}
+        moves, deltas = find_moves(deltas, self._can_move())
+        held = self._execute_moves(moves, detected, deltas, report)
+        brake: MassDeleteError | None = None
+        for key, (fp, _, a_changes, b_changes) in detected.items():
+            try:
+                self._finish_folder(
+                    fp, deltas[key], a_changes, b_changes, report, force=force, hold=key in held
+                )
             except MassDeleteError as exc:
                 brake = brake or exc
                 report.errors.append(str(exc))
                 self._emit("error", str(exc), fp.a_folder.name)
             except (TransientError, LastingError) as exc:
-                report.errors.append(f"{fp.a_folder.name}: {exc}")
-                report.incomplete += 1
-                self._emit("error", str(exc), fp.a_folder.name)
+                self._folder_error(fp, exc, report)
         report.duration = time.perf_counter() - started
         self._emit("finished", f"sync finished in {report.duration:.3f}s", count=report.changed)
         if brake is not None:
@@ -285,19 +305,140 @@ class SyncEngine:
             raise brake
         return report
 
-    def _sync_folder(self, fp: _Pair, report: SyncReport, *, force: bool, deep: bool) -> None:
-        self._emit("folder", f"syncing {fp.a_folder.name}", fp.a_folder.name)
-        delta, a_changes, b_changes = self._detect(fp, deep=deep)
+    def _folder_error(self, fp: _Pair, exc: Exception, report: SyncReport) -> None:
+        report.errors.append(f"{fp.a_folder.name}: {exc}")
+        report.incomplete += 1
+        self._emit("error", str(exc), fp.a_folder.name)
+
+    def _finish_folder(
+        self,
+        fp: _Pair,
+        delta: P.FolderDelta,
+        a_changes: Changes,
+        b_changes: Changes,
+        report: SyncReport,
+        *,
+        force: bool,
+        hold: bool,
+    ) -> None:
         actions = P.plan_folder(delta, self.policy)
         actions = self._drop_read_only(fp, actions, report)
         self._check_brake(fp, actions, force)
-        complete = self._execute(fp, actions, report)
+        complete = self._execute(fp, actions, report) and not hold
         if complete:
             with self.state.transaction():
                 self.state.set_cursors(fp.row.id, a_changes.cursor, b_changes.cursor, time.time())
                 self.state.clear_journal(fp.row.id)
         else:
             report.incomplete += 1
+
+    # ------------------------------------------------------------------ moves
+
+    def _can_move(self) -> dict[str, bool]:
+        return {
+            side: store.capabilities.moves and not store.capabilities.read_only
+            for side, store in (("a", self.a), ("b", self.b))
+        }
+
+    def _execute_moves(
+        self,
+        moves: Sequence[DetectedMove],
+        detected: Mapping[int, tuple[_Pair, P.FolderDelta, Changes, Changes]],
+        deltas: dict[int, P.FolderDelta],
+        report: SyncReport,
+    ) -> set[int]:
+        """Apply detected moves on the other side; returns folder pairs to sync again.
+
+        A move the store refuses for a lasting reason falls back to delete + create (its
+        items go back into the deltas for the planner).
+        """
+        held: set[int] = set()
+        for move in moves:
+            src, dst = detected[move.source][0], detected[move.target][0]
+            target = P.other(move.side)
+            store = self.a if target == "a" else self.b
+            src_folder = src.a_folder if target == "a" else src.b_folder
+            dst_folder = dst.a_folder if target == "a" else dst.b_folder
+            pair = move.pair
+            if src_folder.read_only or dst_folder.read_only:
+                self._unmove(move, deltas)
+                continue
+            (journal_id,) = self.state.journal_add(
+                dst.row.id, [(target, "move", move.seen.id, pair.side_id(target), pair.uid)]
+            )
+            try:
+                (result,) = self._call(
+                    store.apply,
+                    src_folder.id,
+                    [Move(pair.side_id(target), dst_folder.id, pair.side_version(target))],
+                )
+                if isinstance(result, Failure):
+                    if result.kind.lasting:
+                        self._unmove(move, deltas)
+                    else:
+                        held.update((move.source, move.target))
+                    continue
+                row = self._moved_row(move, dst, result, store, dst_folder.id)
+            except (TransientError, LastingError) as exc:
+                self._emit("error", f"move failed: {exc}", dst.a_folder.name)
+                held.update((move.source, move.target))
+                continue
+            with self.state.transaction():
+                self.state.delete_pairs(src.row.id, [pair.a_id])
+                self.state.put_pairs([row])
+                self.state.journal_done([journal_id])
+            report.side(target).moved += 1
+            self._emit("applied", str(move), dst.a_folder.name)
+        return held
+
+    def _moved_row(
+        self, move: DetectedMove, dst: _Pair, moved: Applied, store: Store, folder_id: str
+    ) -> ItemPairRow:
+        """The pair row after a move; an edit made together with the move is written too."""
+        side, target = move.side, P.other(move.side)
+        pair, seen = move.pair, move.seen
+        t_id, t_version, t_fp, base = moved.id, moved.version, pair.side_fp(target), pair.base
+        s_version, s_fp = seen.version, seen.fp
+        if seen.fp != pair.side_fp(side):
+            assert seen.record is not None
+            record = _with_uid(seen.record, pair.uid)
+            (result,) = self._call(store.apply, folder_id, [Update(t_id, record, t_version)])
+            if isinstance(result, Applied):
+                base, _ = canonical(record)
+                t_id, t_version, t_fp = (
+                    result.id,
+                    result.version,
+                    fingerprint_of(type(record), base),
+                )
+            else:  # keep the old content paired; the next run sees the edit again
+                s_version, s_fp = "", pair.side_fp(side)
+        ids = {side: seen.id, target: t_id}
+        versions = {side: s_version, target: t_version}
+        fps = {side: s_fp, target: t_fp}
+        return ItemPairRow(
+            dst.row.id,
+            ids["a"],
+            ids["b"],
+            versions["a"],
+            versions["b"],
+            fps["a"],
+            fps["b"],
+            pair.kind,
+            pair.uid,
+            base,
+        )
+
+    @staticmethod
+    def _unmove(move: DetectedMove, deltas: dict[int, P.FolderDelta]) -> None:
+        """Give a move's items back to the planner (delete here, create there)."""
+        side = move.side
+        gone = P.Seen(move.pair.side_id(side), "")
+        for key, seen in ((move.source, gone), (move.target, move.seen)):
+            delta = deltas[key]
+            if side == "a":
+                deltas[key] = attrs.evolve(delta, a={**delta.a, seen.id: seen})
+            else:
+                deltas[key] = attrs.evolve(delta, b={**delta.b, seen.id: seen})
 
     # ------------------------------------------------------------------ detect
 
