@@ -161,27 +161,39 @@ def parse_multistatus(root: Element) -> list[OXResponse]:
         raise ProtocolError(f"expected a multistatus document, got <{local(root)}>")
     out = []
     for resp in root.iterchildren(_D + "response", "{*}response"):
-        href = child_text(resp, "href") or "0"
-        stat = _child(resp, "propstat")
+        # one pass over the few children of each entry: 10,000-entry listings are common
+        href, stat, holders = "0", None, []
+        for child in resp:
+            name = local(child)
+            if name == "href":
+                href = (child.text or "").strip() or "0"
+            elif name == "propstat" and stat is None:
+                stat = child
+            elif name == "conflictitems":
+                holders.append(child)
         if stat is None:
             raise ProtocolError("D:response without D:propstat")
-        prop = _child(stat, "prop")
-        if prop is None:
-            prop = etree.Element(_D + "prop")
-        status = _status(child_text(stat, "status") or "")
-        description = child_text(stat, "responsedescription") or ""
+        prop, status_text, description = None, "", ""
+        for child in stat:
+            name = local(child)
+            if name == "prop" and prop is None:
+                prop = child
+            elif name == "status":
+                status_text = child.text or ""
+            elif name == "responsedescription":
+                description = (child.text or "").strip()
+            elif name == "conflictitems":
+                holders.append(child)
+        status = _status(status_text)
         match = _CODE.match(description)
-        conflicts: list[ConflictItem] = []
-        if status >= 300:  # only an error carries conflict items
-            for holder in children(stat, "conflictitems") + children(resp, "conflictitems"):
-                conflicts.extend(_conflict(item) for item in children(holder, "conflictitem"))
+        conflicts = [_conflict(i) for h in holders for i in children(h, "conflictitem")]
         out.append(
             OXResponse(
                 href,
                 status,
                 description,
                 int(match.group(1)) if match else None,
-                prop,
+                prop if prop is not None else etree.Element(_D + "prop"),
                 tuple(conflicts),
             )
         )
