@@ -321,7 +321,8 @@ def write_item(item: Any, props: Mapping[str, Any], recipient: Any, *, new: bool
     every skipped property is one cross-process COM call less.
     """
     # Outlook couples a task's Status, Complete and PercentComplete: the status goes last
-    ordered = sorted(props.items(), key=lambda kv: kv[0] in ("Status", "Complete"))
+    last = [(n, props[n]) for n in ("Status", "Complete") if n in props]
+    ordered = [kv for kv in props.items() if kv[0] not in ("Status", "Complete")] + last
     for name, value in ordered:
         if name.startswith("_") or name in READ_ONLY:
             continue

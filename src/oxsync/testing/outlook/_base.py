@@ -81,11 +81,11 @@ class OomObject:
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name.startswith("_"):
-            object.__setattr__(self, name, value)
+        if name[0] == "_":
+            self.__dict__[name] = value
             return
-        descriptor = getattr(type(self), name, None)
-        if isinstance(descriptor, property):
+        descriptor = _descriptor(type(self), name)
+        if descriptor is not None:
             self._touch()
             if descriptor.fset is None:
                 raise AttributeError(f"Property '{type(self).__name__}.{name}' can not be set.")
@@ -114,11 +114,26 @@ class OomObject:
         self._p[name] = value
 
     def _touch(self) -> None:
-        self._check_alive()
+        if self.__dict__.get("_dead"):
+            self._check_alive()
         self._app.calls += 1
 
     def _check_alive(self) -> None:
-        """Raise if the object is dead (overridden by items)."""
+        """Raise if the object is dead (items and folders set ``_dead``)."""
+
+
+_DESCRIPTORS: dict[tuple[type, str], property | None] = {}
+
+
+def _descriptor(cls: type, name: str) -> property | None:
+    """The class's property named ``name`` (cached: looked up on every property write)."""
+    key = (cls, name)
+    try:
+        return _DESCRIPTORS[key]
+    except KeyError:
+        found = getattr(cls, name, None)
+        _DESCRIPTORS[key] = found if isinstance(found, property) else None
+        return _DESCRIPTORS[key]
 
 
 class UserProperty(OomObject):

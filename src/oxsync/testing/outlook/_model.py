@@ -370,10 +370,10 @@ class Folder(OomObject):
         self._items: dict[str, dict[str, Any]] = {}
         self._user_defined: dict[str, int] = {}
         self._subscribers: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._deleted = False
+        self._dead = False
 
     def _check_alive(self) -> None:
-        if self.__dict__.get("_deleted"):
+        if self.__dict__.get("_dead"):
             raise com_error(MAPI_E_NOT_FOUND, "The folder has been deleted.")
 
     def _set(self, name: str, value: Any) -> None:
@@ -431,7 +431,7 @@ class Folder(OomObject):
         stack = [self]
         while stack:
             folder = stack.pop()
-            folder._deleted = True
+            folder._dead = True
             stack.extend(folder._children)
 
     def GetTable(self, Filter: str = "", TableContents: int = 0) -> Table:
