@@ -385,3 +385,20 @@ def test_rich_text_survives_an_update_that_keeps_the_note(
     store.apply(folder, [Update(ref.id, attrs.evolve(same_note, note="new text"), ref.version)])
     changed = app.Session.GetItemFromID(store._entries[folder][applied.id].entry_id)
     assert changed.Body == "new text" and b"bold" not in changed.RTFBody
+
+
+def test_unknown_ids_cost_one_table_pass_per_call(app: Application, store: OutlookStore) -> None:
+    folder = default(store, FolderKind.CONTACTS)
+    store.apply(folder, [Create(sample(ItemKind.CONTACT, i)) for i in range(50)])
+    store.changes(folder, None)
+    before = app.calls
+    got = store.fetch(folder, [f"missing-{i}" for i in range(20)])
+    assert all(isinstance(x, Failure) and x.kind is FailureKind.NOT_FOUND for x in got.values())
+    assert app.calls - before < 2 * 50 + 20  # one pass over 50 rows, not twenty
+
+
+def test_any_other_application_object_needs_pywin32() -> None:
+    if sys.platform == "win32":
+        pytest.skip("pywin32 may be installed here")
+    with pytest.raises(OutlookUnavailableError, match="pywin32"):
+        OutlookStore(object())

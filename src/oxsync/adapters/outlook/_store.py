@@ -159,6 +159,7 @@ class OutlookStore(BaseStore):
         self._entries: dict[str, dict[str, _Entry]] = {}
         self._snapshots: dict[str, list[_Snapshot]] = {}
         self._watches: dict[str, Any] = {}
+        self._rescanned: set[str] = set()
         self._mapping = _load_mapping()
         self.folders()
 
@@ -396,8 +397,10 @@ class OutlookStore(BaseStore):
         return self.om.item(entry_id, self._store_ids[folder_id])
 
     def _locate(self, folder_id: str, key: str) -> _Entry | None:
+        """The item's entry; an unknown key costs one Table pass per store call at most."""
         entry = self._entries.get(folder_id, {}).get(key)
-        if entry is None:
+        if entry is None and folder_id not in self._rescanned:
+            self._rescanned.add(folder_id)
             entry = self._scan(folder_id).get(key)
         return entry
 
@@ -406,6 +409,7 @@ class OutlookStore(BaseStore):
     def fetch(self, folder_id: str, ids: Sequence[str]) -> Mapping[str, Item | Failure]:
         """Open and convert the items ``ids`` (only those: never the whole folder)."""
         self._folder(folder_id)
+        self._rescanned.clear()
         out: dict[str, Item | Failure] = {}
         for n, key in enumerate(ids):
             entry = self._locate(folder_id, key)
@@ -458,6 +462,7 @@ class OutlookStore(BaseStore):
 
     def _apply(self, folder_id: str, ops: Sequence[Op]) -> Sequence[OpResult]:
         folder = self._folder(folder_id)
+        self._rescanned.clear()
         results: list[OpResult] = []
         for n, op in enumerate(ops):
             try:
