@@ -84,6 +84,18 @@ def test_khal_and_khard_folders_are_recognised_by_content_and_name(tmp_path: Pat
     assert (tmp_path / "friends" / "color").read_text() == "#ff0000"  # untouched
 
 
+def test_an_empty_folder_guessed_by_name_is_judged_again_by_its_content(
+    tmp_path: Path,
+) -> None:
+    store = _store(tmp_path, default_folders=False)
+    (tmp_path / "friends").mkdir()
+    assert [f.kind for f in store.folders()] == [FolderKind.CALENDAR]  # a guess
+    (tmp_path / "friends" / "x.vcf").write_bytes(
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\nEND:VCARD\r\n"
+    )
+    assert [f.kind for f in store.folders()] == [FolderKind.CONTACTS]
+
+
 def test_listing_opens_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = _store(tmp_path)
     for i in range(50):

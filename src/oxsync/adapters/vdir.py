@@ -338,8 +338,9 @@ class VdirStore(BaseStore):
     def _kind(self, folder_id: str) -> FolderKind:
         kind = self._kinds.get(folder_id)
         if kind is None:
-            kind = _detect_kind(self.root / folder_id)
-            self._kinds[folder_id] = kind
+            kind, settled = _detect_kind(self.root / folder_id)
+            if settled:  # a guess from an empty folder's name is asked again next time
+                self._kinds[folder_id] = kind
         return kind
 
 
@@ -393,11 +394,12 @@ def _is_group(path: Path) -> bool:
     return _GROUP_LINE.search(data) is not None
 
 
-def _detect_kind(folder: Path) -> FolderKind:
+def _detect_kind(folder: Path) -> tuple[FolderKind, bool]:
+    """The folder's kind, and whether metadata or content settled it (not only the name)."""
     declared = (_read_meta(folder / KIND_FILE) or "").strip().lower()
     for kind in FolderKind:
         if declared == kind.value:
-            return kind
+            return kind, True
     first_ics = None
     with os.scandir(folder) as entries:
         for entry in entries:
@@ -405,20 +407,20 @@ def _detect_kind(folder: Path) -> FolderKind:
             if entry.name.startswith("."):
                 continue
             if lower.endswith(".vcf"):
-                return FolderKind.CONTACTS
+                return FolderKind.CONTACTS, True
             if lower.endswith(".ics") and first_ics is None:
                 first_ics = entry.path
     if first_ics is not None:
         with open(first_ics, "rb") as handle:
             head = handle.read(65536).upper()
         if b"BEGIN:VTODO" in head and b"BEGIN:VEVENT" not in head:
-            return FolderKind.TASKS
-        return FolderKind.CALENDAR
+            return FolderKind.TASKS, True
+        return FolderKind.CALENDAR, True
     lowered = folder.name.lower()
     for kind, hints in _NAME_HINTS:
         if any(h in lowered for h in hints):
-            return kind
-    return FolderKind.CALENDAR
+            return kind, False
+    return FolderKind.CALENDAR, False
 
 
 def _read_meta(path: Path) -> str | None:
