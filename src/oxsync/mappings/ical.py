@@ -91,6 +91,7 @@ X_PROPERTIES: dict[str, str] = {
 """Project-defined and vendor X- names this module writes, with the field each carries."""
 
 PRODID = "-//oxsync//oxsync//EN"
+"""The PRODID of every VCALENDAR oxsync writes."""
 
 _TASK_X_TEXT = {
     "companies": "X-OXSYNC-COMPANIES",
