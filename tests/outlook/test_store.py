@@ -402,3 +402,22 @@ def test_any_other_application_object_needs_pywin32() -> None:
         pytest.skip("pywin32 may be installed here")
     with pytest.raises(OutlookUnavailableError, match="pywin32"):
         OutlookStore(object())
+
+
+def test_a_copy_found_before_its_original_is_still_the_copy(app: Application) -> None:
+    writer = OutlookStore(app)
+    folder = default(writer, FolderKind.CONTACTS)
+    sub = writer.create_folder("Friends", FolderKind.CONTACTS, folder)
+    applied = create(writer, folder, sample(ItemKind.CONTACT, 1))
+    writer.changes(folder, None)
+    app.clock.advance(seconds=5)
+    entry = writer._entries[folder][applied.id].entry_id
+    app.Session.GetItemFromID(entry).Copy().Move(app.Session.GetFolderFromID(sub.id))
+    fresh = OutlookStore(app)  # a new process lists the copy's folder first
+    (copy_ref,) = fresh.changes(sub.id, None).changed
+    assert copy_ref.id == applied.id  # nothing to tell yet: the original was not seen
+    assert [x.id for x in fresh.changes(folder, None).changed] == [applied.id]
+    (renamed,) = fresh.changes(sub.id, None).changed
+    assert renamed.id != applied.id
+    copy = fresh.fetch(sub.id, [renamed.id])[renamed.id]
+    assert isinstance(copy, Item) and copy.record.uid != sample(ItemKind.CONTACT, 1).uid

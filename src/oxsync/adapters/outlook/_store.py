@@ -349,6 +349,12 @@ class OutlookStore(BaseStore):
                 if self._is_later(folder_id, here, there, other_id):
                     copies.append((here.entry_id, here.kind))
                     del found[key]
+                elif not self.capabilities.read_only:
+                    # the copy is the one over there: it takes a new key (its folder's
+                    # next listing shows the old key gone and the new one added)
+                    del other[key]
+                    new_key, entry = self._give_key(other_id, there.entry_id, there.kind)
+                    other[new_key] = entry
         return copies
 
     def _is_later(self, folder_id: str, a: _Entry, b: _Entry, b_folder: str | None = None) -> bool:
