@@ -392,3 +392,28 @@ def test_photos_lists_and_series_with_exceptions_survive_round_trips(
     assert back.summary == "Daily standup"  # type: ignore[union-attr]
     assert back.exceptions == (moved,)  # type: ignore[union-attr]
     assert back.recurrence.count == 10  # type: ignore[union-attr]
+
+
+def test_moves_travel_both_ways(backend: OXBackend, pair: tuple[OXStore, MemoryStore]) -> None:
+    ox, mem = pair
+    contacts = backend.default_folder("alice", "contact")
+    projects = backend.add_folder("alice", "Projects", "contact").id
+    obj = backend.save("alice", contacts, {"uid": "mover", "last_name": "Mover"})
+    mem_projects = mem.add_folder("Projects", FolderKind.CONTACTS)
+    engine = _engine(ox, mem, folder_kinds={FolderKind.CONTACTS})
+    engine.sync()
+    mem_id = next(i for i, r in mem.records("contacts").items() if r.uid == "mover")
+
+    # memory -> OX: the OX object moves (same object id), nothing is duplicated
+    mem.move_item(mem_id, "contacts", mem_projects.id)
+    engine.sync()
+    assert [o.id for o in backend.objects_in(projects)] == [obj.id]
+    assert backend.objects_in(contacts) == []
+
+    # OX -> memory: a move on the server (folder element) moves the memory copy back
+    current = backend.objects[obj.id]
+    backend.save("alice", projects, {"folder": str(contacts)}, object_id=current.id)
+    engine.sync()
+    assert {r.uid for r in mem.records("contacts").values()} == {"mover"}
+    assert mem.records(mem_projects.id) == {}
+    assert len(backend.objects_in(contacts)) == 1
