@@ -29,7 +29,11 @@ from oxsync.core.records import (
     Weekday,
 )
 from oxsync.core.store import Applied, Create, Failure, FailureKind, Item, Move, Update
-from oxsync.errors import PermissionDeniedError
+from oxsync.errors import (
+    NotFoundError,
+    PermissionDeniedError,
+    ReadOnlyStoreError,
+)
 from oxsync.testing.oxserver import OXBackend, OXPermission
 from oxsync.testing.samples import comparable
 
@@ -292,3 +296,51 @@ def test_list_member_points_at_a_contact_created_earlier_in_the_same_apply(
     assert isinstance(first, Applied) and isinstance(second, Applied)
     (entry,) = backend.objects[int(second.id)].fields["distributionlist"]
     assert entry.get("{http://www.open-xchange.org}id") == first.id
+
+
+@pytest.mark.parametrize("name", ["Contacts", "Calendar", "Tasks"])
+def test_attachments_put_get_list_delete(store: OXStore, backend: OXBackend, name: str) -> None:
+    from oxsync.core.records import Attachment
+
+    folder = _default(store, name)
+    record = {
+        "Contacts": Contact(uid="att", last_name="Files"),
+        "Calendar": Event(uid="att", summary="Files", start=START, end=START + timedelta(hours=1)),
+        "Tasks": Task(uid="att", summary="Files"),
+    }[name]
+    item = _create(store, folder, record)
+    doc = Attachment(
+        filename="Relevé août.pdf", content_type="application/pdf", data=b"%PDF-1.4 \x00\xff binary"
+    )
+    att_id = store.add_attachment(folder, item.id, doc)
+    (info,) = store.attachments(folder, item.id)
+    assert (info.id, info.filename, info.content_type, info.rtf) == (
+        att_id,
+        "Relevé août.pdf",
+        "application/pdf",
+        False,
+    )
+    assert store.read_attachment(folder, item.id, att_id) == doc
+    # the item's version moved, and a listing shows the attachment element
+    assert _fetch(store, folder, item.id).version != item.version
+    store.remove_attachment(folder, item.id, att_id)
+    assert store.attachments(folder, item.id) == []
+    with pytest.raises(NotFoundError):
+        store.remove_attachment(folder, item.id, att_id)
+
+
+def test_attachments_need_write_rights(store: OXStore, backend: OXBackend) -> None:
+    from oxsync.core.records import Attachment
+
+    shared = backend.add_folder("bob", "Read only", "contact")
+    backend.share(
+        shared.id, [OXPermission(3, False, *OWNER), OXPermission(2, False, 2, 4, 0, 0, False)]
+    )
+    obj = backend.save("bob", shared.id, {"last_name": "Bob's"})
+    with pytest.raises(PermissionDeniedError):
+        store.client.put_attachment(7, str(shared.id), str(obj.id), "x.txt", b"x")
+    assert store.attachments(str(shared.id), str(obj.id)) == []
+    with pytest.raises(ReadOnlyStoreError):
+        OXStore(
+            "http://ox.test", "alice", "x", read_only=True, transport=store.client._http._transport
+        ).add_attachment(str(shared.id), str(obj.id), Attachment(filename="y"))

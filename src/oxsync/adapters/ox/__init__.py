@@ -13,6 +13,7 @@ once), the hardened XML envelope codec, :class:`OXStore`, the UDP
 :mod:`oxsync.mappings.ox_xml`.
 """
 
+from oxsync.adapters.ox._attachments import AttachmentInfo
 from oxsync.adapters.ox._capture import Exchange, TrafficCapture
 from oxsync.adapters.ox._client import (
     GroupUser,
@@ -38,6 +39,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_PUSH_PORT",
     "ROLE_LEVELS",
+    "AttachmentInfo",
     "BusyInterval",
     "ConflictItem",
     "Exchange",

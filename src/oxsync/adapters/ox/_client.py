@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from datetime import date
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 from attrs import frozen
@@ -130,6 +130,7 @@ class OXClient:
         self._password = password
         self._basic = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
         self._session: str | None = None
+        self.last_content_type = ""
         self.capture = capture
         if capture is not None:
             capture.add_secret(password)
@@ -157,15 +158,18 @@ class OXClient:
         *,
         params: Mapping[str, str] | None = None,
         auth: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> bytes:
         """Send one request to ``/servlet/webdav.<servlet>``; return the body of a 2xx.
+
+        The answer's Content-Type is kept in :attr:`last_content_type`.
 
         Raises TransientError, AuthenticationError, PermissionDeniedError,
         NotFoundError, ConflictError, ProtocolError or HostileInputError.
         """
         for attempt in (0, 1):
             used_session = auth and self._session is not None
-            status, content = self._send(method, servlet, body, params, auth)
+            status, content = self._send(method, servlet, body, params, auth, headers)
             if status == 401 and used_session and attempt == 0:
                 self._session = None  # the session expired or moved: log in again
                 continue
@@ -173,9 +177,16 @@ class OXClient:
         raise AssertionError("unreachable")
 
     def _send(
-        self, method: str, servlet: str, body: bytes, params: Mapping[str, str] | None, auth: bool
+        self,
+        method: str,
+        servlet: str,
+        body: bytes,
+        params: Mapping[str, str] | None,
+        auth: bool,
+        extra: Mapping[str, str] | None = None,
     ) -> tuple[int, bytes]:
         headers = {"Content-Type": "text/xml; charset=UTF-8"} if body else {}
+        headers.update(extra or {})
         if auth:
             if self._session is not None:
                 headers["Cookie"] = f"sessionid={self._session}"
@@ -194,6 +205,7 @@ class OXClient:
             try:
                 status = response.status_code
                 resp_headers = list(response.headers.multi_items())
+                self.last_content_type = response.headers.get("Content-Type", "")
                 declared = response.headers.get("Content-Length", "")
                 if declared.isdigit() and int(declared) > self.max_bytes:
                     raise HostileInputError(
@@ -367,6 +379,61 @@ class OXClient:
             ),
         )
 
+    def put_attachment(
+        self,
+        module: int,
+        folder_id: str,
+        target_id: str,
+        filename: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        *,
+        rtf: bool = False,
+        replace_id: str | None = None,
+    ) -> tuple[str, str]:
+        """Attach a file to an object (``module`` 1 appointment, 4 task, 7 contact).
+
+        Returns ``(attachment_id, last_modified)``; ``replace_id`` replaces that attachment.
+        """
+        headers = {
+            "module": str(module),
+            "target_id": target_id,
+            "target_folder_id": folder_id,
+            "filename": quote(filename),
+            "rtf_flag": str(rtf).lower(),
+            "Content-Type": content_type,
+        }
+        if replace_id is not None:
+            headers["object_id"] = replace_id
+        responses = self._multistatus(self.request("PUT", "attachments", data, headers=headers))
+        if len(responses) != 1:
+            raise ProtocolError("webdav.attachments answered no single response")
+        resp = responses[0]
+        if not resp.ok:
+            raise ProtocolError(f"OX refused the attachment: {resp.description}")
+        return resp.text("object_id") or resp.href, resp.text("last_modified") or ""
+
+    def get_attachment(
+        self, module: int, folder_id: str, target_id: str, attachment_id: str
+    ) -> tuple[bytes, str]:
+        """``(data, content_type)`` of an attachment."""
+        data = self.request(
+            "GET",
+            "attachments",
+            headers=_attachment_headers(module, folder_id, target_id, attachment_id),
+        )
+        return data, self.last_content_type or "application/octet-stream"
+
+    def delete_attachment(
+        self, module: int, folder_id: str, target_id: str, attachment_id: str
+    ) -> None:
+        """Remove an attachment (NotFoundError if it is gone)."""
+        self.request(
+            "DELETE",
+            "attachments",
+            headers=_attachment_headers(module, folder_id, target_id, attachment_id),
+        )
+
     def freebusy(
         self, username: str, server: str, start: date, end: date, *, context_id: str | int = 1
     ) -> list[BusyInterval]:
@@ -416,3 +483,14 @@ def _resource(el: Element) -> OXResourceEntry:
     return OXResourceEntry(
         child_text(el, "uid") or "", child_text(el, "displayname") or "", child_text(el, "email1")
     )
+
+
+def _attachment_headers(
+    module: int, folder_id: str, target_id: str, attachment_id: str
+) -> dict[str, str]:
+    return {
+        "module": str(module),
+        "target_id": target_id,
+        "target_folder_id": folder_id,
+        "object_id": attachment_id,
+    }

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import attrs
 import httpx
 
+from oxsync.adapters.ox._attachments import MODULE_TYPE, AttachmentInfo, attachments_of
 from oxsync.adapters.ox._capture import TrafficCapture
 from oxsync.adapters.ox._client import GroupUser, OXClient
 from oxsync.adapters.ox._codec import (
@@ -61,6 +62,7 @@ from oxsync.adapters.ox._results import (
     timestamp,
 )
 from oxsync.core.records import (
+    Attachment,
     Contact,
     DistributionList,
     DistributionListMember,
@@ -611,6 +613,48 @@ class OXStore(BaseStore):
         if not resp.ok:
             return failure_of(resp)
         return Applied(resp.text("object_id") or item_id, resp.text("last_modified") or "")
+
+    # ------------------------------------------------------------------ attachments
+
+    def attachments(self, folder_id: str, item_id: str) -> list[AttachmentInfo]:
+        """The files attached to an item (``webdav.attachments``)."""
+        got = self._fetch_one(self._folder(folder_id), item_id)
+        if isinstance(got, Failure):
+            raise ERROR_OF_KIND[got.kind](got.message)
+        return attachments_of(got[1])
+
+    def add_attachment(self, folder_id: str, item_id: str, attachment: Attachment) -> str:
+        """Attach a file to an item; returns the attachment id (the item's version moves)."""
+        self._check_writable("attach a file")
+        folder = self._folder(folder_id)
+        attachment_id, _ = self.client.put_attachment(
+            MODULE_TYPE[folder.kind],
+            folder_id,
+            item_id,
+            attachment.filename,
+            attachment.data,
+            attachment.content_type,
+        )
+        return attachment_id
+
+    def read_attachment(self, folder_id: str, item_id: str, attachment_id: str) -> Attachment:
+        """The file of an attachment, with its name and type."""
+        folder = self._folder(folder_id)
+        info = {a.id: a for a in self.attachments(folder_id, item_id)}.get(attachment_id)
+        if info is None:
+            raise NotFoundError(f"no attachment {attachment_id!r} on item {item_id!r}")
+        data, content_type = self.client.get_attachment(
+            MODULE_TYPE[folder.kind], folder_id, item_id, attachment_id
+        )
+        return Attachment(
+            filename=info.filename, content_type=info.content_type or content_type, data=data
+        )
+
+    def remove_attachment(self, folder_id: str, item_id: str, attachment_id: str) -> None:
+        """Delete an attachment (the item's version moves)."""
+        self._check_writable("remove an attachment")
+        folder = self._folder(folder_id)
+        self.client.delete_attachment(MODULE_TYPE[folder.kind], folder_id, item_id, attachment_id)
 
     # ------------------------------------------------------------------ extras
 

@@ -14,12 +14,14 @@ import copy
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from lxml import etree  # type: ignore[import-untyped]
 
 from oxsync.testing.oxserver._model import (
     GAL_FOLDER,
     Clock,
+    OXAttachment,
     OXFolder,
     OXGroup,
     OXObject,
@@ -55,6 +57,9 @@ from oxsync.testing.oxserver._xml import (
 
 __all__ = ["OXBackend"]
 
+_ATTACHMENT_MODULES = {1: "calendar", 4: "task", 7: "contact"}
+"""OX module type ids (Types.java) of the attachments servlet -> folder module."""
+
 Notify = Callable[[int, set[int]], None]
 
 
@@ -74,6 +79,7 @@ class OXBackend:
         self.objects: dict[int, OXObject] = {}
         self.by_folder: dict[int, dict[int, OXObject]] = {}
         self.tombstones: dict[int, list[Tombstone]] = {}
+        self.attachments: dict[int, OXAttachment] = {}
         self._ids = {"user": 2, "group": 10, "resource": 100, "folder": 20, "object": 1}
         now = self.clock.now()
         gal = OXFolder(
@@ -564,6 +570,98 @@ class OXBackend:
             elif kind == "group" and ident in self.groups:
                 users |= self.groups[ident].members
         return users, resources
+
+    # ------------------------------------------------------------------ attachments
+
+    def _attachment_target(
+        self, user: OXUser, module: int, target: int, folder: int | None, *, write: bool
+    ) -> OXObject:
+        name = _ATTACHMENT_MODULES.get(module)
+        if name is None:
+            raise OXFault(1100)
+        obj = self.get(user, name, target, folder)
+        rights = self.folders[obj.folder].rights(user)
+        if write and not rights.may(rights.write, obj.created_by == user.id):
+            raise OXFault(1002)
+        return obj
+
+    def _render_attachments(self, obj: OXObject) -> None:
+        mine = sorted(
+            (a for a in self.attachments.values() if a.target == obj.id), key=lambda a: a.id
+        )
+        obj.fields.pop("attachments", None)
+        if mine:
+            holder = etree.Element(OX + "attachments")
+            for a in mine:
+                entry = etree.SubElement(holder, OX + "attachment")
+                entry.text = quote(a.filename)
+                entry.set(OX + "id", str(a.id))
+                entry.set(OX + "last_modified", str(a.last_modified))
+                entry.set(OX + "mimetype", a.mimetype)
+                entry.set(OX + "rtf_flag", str(a.rtf).lower())
+            obj.fields["attachments"] = holder
+        obj.last_modified = self.clock.now()
+        self._touched(obj)
+
+    def put_attachment(
+        self,
+        user: OXUser,
+        module: int,
+        target: int,
+        folder: int | None,
+        filename: str,
+        mimetype: str,
+        data: bytes,
+        *,
+        rtf: bool = False,
+        replace: int | None = None,
+    ) -> OXAttachment:
+        """Attach (or replace attachment ``replace`` with) a file; the object changes."""
+        with self.lock:
+            obj = self._attachment_target(user, module, target, folder, write=True)
+            if replace is not None:
+                old = self.attachments.get(replace)
+                if old is None or old.target != obj.id:
+                    raise OXFault(1001)
+                del self.attachments[replace]
+            att = OXAttachment(
+                replace or self._next("object"),
+                module,
+                obj.id,
+                obj.folder,
+                filename,
+                mimetype,
+                rtf,
+                data,
+                user.id,
+                self.clock.now(),
+            )
+            self.attachments[att.id] = att
+            self._render_attachments(obj)
+            return att
+
+    def get_attachment(
+        self, user: OXUser, module: int, target: int, folder: int | None, attachment_id: int
+    ) -> OXAttachment:
+        """An attachment of an object the user may read."""
+        with self.lock:
+            obj = self._attachment_target(user, module, target, folder, write=False)
+            att = self.attachments.get(attachment_id)
+            if att is None or att.target != obj.id:
+                raise OXFault(1001)
+            return att
+
+    def delete_attachment(
+        self, user: OXUser, module: int, target: int, folder: int | None, attachment_id: int
+    ) -> None:
+        """Remove an attachment; the object changes."""
+        with self.lock:
+            obj = self._attachment_target(user, module, target, folder, write=True)
+            att = self.attachments.get(attachment_id)
+            if att is None or att.target != obj.id:
+                raise OXFault(1001)
+            del self.attachments[attachment_id]
+            self._render_attachments(obj)
 
     # ------------------------------------------------------------------ folders
 

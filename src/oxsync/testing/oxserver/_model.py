@@ -21,6 +21,7 @@ __all__ = [
     "FOLDER_MODULES",
     "GAL_FOLDER",
     "Clock",
+    "OXAttachment",
     "OXFolder",
     "OXGroup",
     "OXObject",
@@ -192,6 +193,22 @@ class OXObject:
     def private(self) -> bool:
         """Whether the object carries ``private_flag`` true."""
         return (self.text("private_flag") or "").lower() == "true"
+
+
+@define
+class OXAttachment:
+    """A file attached to an object (``webdav.attachments``)."""
+
+    id: int
+    module: int  # 1 appointment, 4 task, 7 contact
+    target: int
+    folder: int
+    filename: str
+    mimetype: str
+    rtf: bool
+    data: bytes
+    created_by: int
+    last_modified: int
 
 
 @define

@@ -66,6 +66,7 @@ OBJECT_LEVEL = frozenset(
         "recurrence_id",
         "lastsync",
         "objectmode",
+        "attachments",  # written by the server from webdav.attachments
     ]
 )
 _RECURRENCE = (

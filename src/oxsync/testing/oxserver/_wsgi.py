@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from attrs import define
 
@@ -177,7 +177,9 @@ class OXApp:
         module = {"calendar": "calendar", "contacts": "contacts", "tasks": "tasks"}.get(name)
         if "webdav" not in user.modules or (module and module not in user.modules):
             return _plain(start_response, 403, "No Permission", extra)
-        if name in ("attachments", "ical", "vcard"):
+        if name == "attachments":
+            return self._attachments(environ, user, method, body, start_response, extra)
+        if name in ("ical", "vcard"):
             return _plain(start_response, 501, "Not Implemented", extra)
         if method == "PUT":
             method = "PROPPATCH"  # OX: doPut calls doPropPatch
@@ -355,6 +357,65 @@ class OXApp:
                 sub(prop, "client_id", client_id)
             parts.append(serialise(resp))
         return multistatus(parts, self.backend.version)
+
+    # ------------------------------------------------------------------ attachments
+
+    def _attachments(
+        self,
+        environ: dict[str, Any],
+        user: OXUser,
+        method: str,
+        body: bytes,
+        start_response: StartResponse,
+        extra: list[tuple[str, str]],
+    ) -> Iterable[bytes]:
+        """Header-keyed PUT/GET/DELETE of attachment files (reference §8)."""
+
+        def header(name: str) -> str | None:
+            value = environ.get("HTTP_" + name.upper().replace("-", "_"))
+            return value.strip() if value else None
+
+        def number(name: str) -> int | None:
+            value = header(name)
+            return int(value) if value is not None and value.isdigit() else None
+
+        module, target = number("module"), number("target_id")
+        folder, object_id = number("target_folder_id"), number("object_id")
+        if module is None or target is None:
+            return _plain(start_response, 400, "module and target_id are required", extra)
+        try:
+            if method == "PUT":
+                att = self.backend.put_attachment(
+                    user,
+                    module,
+                    target,
+                    folder,
+                    unquote(header("filename") or "attachment"),
+                    environ.get("CONTENT_TYPE") or "application/octet-stream",
+                    body,
+                    rtf=(header("rtf_flag") or "").lower() == "true",
+                    replace=object_id,
+                )
+                resp, prop = response(att.id, 200, "[1200] OK")
+                sub(prop, "object_id", att.id)
+                sub(prop, "last_modified", att.last_modified)
+                client_id = header("client_id")
+                if client_id is not None:
+                    sub(prop, "client_id", client_id)
+                payload = multistatus([serialise(resp)], self.backend.version)
+                return _send(start_response, 207, payload, _XML, extra)
+            if object_id is None:
+                return _plain(start_response, 400, "object_id is required", extra)
+            if method == "GET":
+                att = self.backend.get_attachment(user, module, target, folder, object_id)
+                return _send(start_response, 200, att.data, att.mimetype, extra)
+            if method == "DELETE":
+                self.backend.delete_attachment(user, module, target, folder, object_id)
+                return _plain(start_response, 200, "OK", extra)
+        except OXFault as exc:
+            status = 404 if exc.code == 1001 else 409 if exc.status == 409 else exc.status
+            return _plain(start_response, status, exc.text, extra)
+        return _plain(start_response, 405, "Method Not Allowed", extra)
 
     # ------------------------------------------------------------------ folders
 
