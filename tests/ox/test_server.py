@@ -633,3 +633,21 @@ def test_list_entry_without_emailfield_and_unknown_participant_are_1100(
     )
     assert [r.code for r in got] == [1100]
     assert backend.objects_in(contacts) == [] and backend.objects_in(calendar) == []
+
+
+def test_session_dies_when_the_client_address_changes(app: OXApp) -> None:
+    import httpx
+
+    first = propfind(http(app), "folders", lastsync=0)
+    session = first.cookies["sessionid"]
+    elsewhere = httpx.Client(
+        transport=httpx.WSGITransport(app=app, remote_addr="10.9.8.7"), base_url="http://ox.test"
+    )
+    resp = elsewhere.request(
+        "PROPFIND",
+        "/servlet/webdav.folders",
+        content=b"<a><D:prop xmlns:D='DAV:'/></a>",
+        headers={"Cookie": f"sessionid={session}"},
+    )
+    assert resp.status_code == 401
+    assert session not in app.sessions  # killed, also for the original address
