@@ -417,3 +417,23 @@ def test_moves_travel_both_ways(backend: OXBackend, pair: tuple[OXStore, MemoryS
     assert {r.uid for r in mem.records("contacts").values()} == {"mover"}
     assert mem.records(mem_projects.id) == {}
     assert len(backend.objects_in(contacts)) == 1
+
+
+def test_server_errors_mid_sync_lose_nothing(
+    backend: OXBackend, app: OXApp, pair: tuple[OXStore, MemoryStore]
+) -> None:
+    ox, mem = pair
+    for i in range(12):
+        mem.put("contacts", Contact(uid=f"e{i}", last_name=f"E{i}"))
+    contacts = backend.default_folder("alice", "contact")
+    backend.save("alice", contacts, {"uid": "srv", "last_name": "Server"})
+    engine = _engine(ox, mem, folder_kinds={FolderKind.CONTACTS}, retries=1)
+    ox.batch_size = 5
+    app.faults.add(Fault(status=500, path="contacts", method="PROPPATCH"), count=4)
+    first = engine.sync()
+    assert first.errors or first.incomplete
+    for _ in range(3):
+        engine.sync()
+    uids = sorted(o.text("uid") or "" for o in backend.objects_in(contacts))
+    assert uids == sorted([*(f"e{i}" for i in range(12)), "srv"])
+    assert sorted(r.uid or "" for r in mem.records("contacts").values()) == uids
