@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import time
 import uuid
@@ -153,7 +154,7 @@ class OXStore(BaseStore):
             max_bytes=max_bytes,
         )
         self.batch_size = batch_size
-        self.warnings: list[str] = []
+        self.warnings: collections.deque[str] = collections.deque(maxlen=1000)
         self._folders: dict[str, Folder] = {}
         self._folder_lm: dict[str, str] = {}
         self._listed: dict[str, dict[str, tuple[str, Element]]] = {}
