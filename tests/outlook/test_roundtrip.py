@@ -3,13 +3,13 @@ mapping itself keeps (the fake object model and the store add no loss of their o
 
 from __future__ import annotations
 
-import calendar
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
+from dateutil import rrule
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +36,9 @@ def _mapping_only(record: Any) -> Any:
     return from_outlook(item_kind_of(record), props, tz=tz, list_separator=";")
 
 
+_RR_DAYS = [rrule.SU, rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA]
+
+
 def _start_on_rule(record: Any) -> bool:
     rule = getattr(record, "recurrence", None)
     start = getattr(record, "start", None)
@@ -45,10 +48,17 @@ def _start_on_rule(record: Any) -> bool:
         start = start.astimezone(ZoneInfo("Europe/Paris")).date()
     if rule.weekdays and not rule.weekdays & (1 << ((start.weekday() + 1) % 7)):
         return False
-    if rule.nth is not None:
-        nth = (start.day - 1) // 7 + 1
-        last = start.day + 7 > calendar.monthrange(start.year, start.month)[1]
-        if not (rule.nth == nth or (rule.nth == 5 and last)):
+    if rule.nth is not None and rule.weekdays:
+        days = [d for i, d in enumerate(_RR_DAYS) if rule.weekdays & (1 << i)]
+        month_start = datetime(start.year, start.month, 1)
+        picked = rrule.rrule(
+            rrule.MONTHLY,
+            count=1,
+            dtstart=month_start,
+            byweekday=days,
+            bysetpos=-1 if rule.nth == 5 else rule.nth,
+        )
+        if [d.date() for d in picked] != [start]:
             return False
     if rule.day_of_month is not None and rule.day_of_month != start.day:
         return False
@@ -98,7 +108,8 @@ def test_store_round_trip_equals_mapping_round_trip(kind: ItemKind, data: Any) -
     folder = next(f.id for f in _STORE.folders() if f.kind is _FOLDER[kind] and f.is_default)
     (applied,) = _STORE.apply(folder, [Create(record)])
     if isinstance(applied, Failure) and any(
-        text in applied.message for text in ("no occurrence", "ends before it starts")
+        text in applied.message
+        for text in ("no occurrence", "ends before it starts", "occurs before the start")
     ):
         assume(False)  # Outlook refuses series without occurrences; the mapping does not
     assert isinstance(applied, Applied), applied
