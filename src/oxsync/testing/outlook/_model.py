@@ -1,4 +1,4 @@
-"""Application, NameSpace, folders, ``Items``, ``Table`` and item events of the fake.
+"""Application, NameSpace and folders of the fake, and how item events are delivered.
 
 One profile with one store ("Outlook Data File") holding the default folders. Folders
 keep each item's saved state; ``Items`` and ``Table`` read those states. Events follow
@@ -23,38 +23,33 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from oxsync.testing.outlook._base import (
-    _NS_PROPTAG,
     OomObject,
     Recipient,
     new_recipient_record,
-    user_property_name,
 )
-from oxsync.testing.outlook._calendar import WINDOWS_ZONES, AppointmentItem, TimeZones
+from oxsync.testing.outlook._calendar import WINDOWS_ZONES, TimeZones
+from oxsync.testing.outlook._collections import Items
 from oxsync.testing.outlook._com import (
     E_FAIL,
     E_INVALIDARG,
     MAPI_E_NOT_FOUND,
     Clock,
     com_error,
-    labelled_utc,
 )
-from oxsync.testing.outlook._items import ContactItem, DistListItem, OutlookItem, TaskItem
+from oxsync.testing.outlook._items import OutlookItem
 from oxsync.testing.outlook._jet import Predicate, compile_filter
+from oxsync.testing.outlook._kinds import ALL_PROPS, CLASS_FOR_TYPE, ITEM_CLASSES
+from oxsync.testing.outlook._table import DEFAULT_COLUMNS, KIND_COLUMNS, Table
 from oxsync.testing.outlook.constants import constants
 
-__all__ = ["Application", "DispatchWithEvents", "Folder", "Items", "NameSpace", "Table"]
+__all__ = ["Application", "Folder", "Folders", "NameSpace", "Reminder"]
 
-_ITEM_CLASSES: dict[str, type[OutlookItem]] = {
-    c.__name__: c for c in (ContactItem, DistListItem, AppointmentItem, TaskItem)
-}
-_CLASS_FOR_TYPE: dict[int, type[OutlookItem]] = {
-    c.ITEM_TYPE: c for c in (ContactItem, DistListItem, AppointmentItem, TaskItem)
-}
 _FOLDER_ITEM_TYPE = {
     constants.olFolderCalendar: constants.olAppointmentItem,
     constants.olFolderContacts: constants.olContactItem,
     constants.olFolderTasks: constants.olTaskItem,
 }
+
 _DEFAULT_NAMES = {
     constants.olFolderDeletedItems: "Deleted Items",
     constants.olFolderInbox: "Inbox",
@@ -62,60 +57,12 @@ _DEFAULT_NAMES = {
     constants.olFolderContacts: "Contacts",
     constants.olFolderTasks: "Tasks",
 }
+
 _MESSAGE_CLASS = {
     constants.olAppointmentItem: "IPM.Appointment",
     constants.olContactItem: "IPM.Contact",
     constants.olTaskItem: "IPM.Task",
     constants.olMailItem: "IPM.Note",
-}
-_ALL_PROPS = set().union(*(c._PROPS for c in _ITEM_CLASSES.values())) | {
-    "LastModificationTime",
-    "CreationTime",
-    "IsRecurring",
-    "FullName",
-    "Duration",
-    "StartUTC",
-    "EndUTC",
-    "HasPicture",
-    "DLName",
-    "RequiredAttendees",
-    "OptionalAttendees",
-    "Organizer",
-}
-_NOT_IN_TABLE = frozenset(
-    {
-        "BodyFormat",
-        "Class",
-        "DLName",
-        "MemberCount",
-        "RecurrenceState",
-        "ResponseState",
-        "Saved",
-        "Sent",
-        "TaskSubject",
-        "HTMLBody",
-        "RTFBody",
-    }
-)
-_NO_SORT = frozenset(
-    {
-        "Categories",
-        "Children",
-        "Class",
-        "DLName",
-        "MemberCount",
-        "RecurrenceState",
-        "ResponseState",
-        "Saved",
-        "Sent",
-        "NetMeetingAlias",
-    }
-)
-_DEFAULT_COLUMNS = ["EntryID", "Subject", "CreationTime", "LastModificationTime", "MessageClass"]
-_KIND_COLUMNS = {
-    constants.olAppointmentItem: ["Start", "End", "IsRecurring"],
-    constants.olContactItem: ["FirstName", "LastName", "CompanyName"],
-    constants.olTaskItem: ["DueDate", "PercentComplete", "IsRecurring"],
 }
 
 
@@ -175,7 +122,7 @@ class Application(OomObject):
     def CreateItem(self, ItemType: int) -> OutlookItem:
         """A new unsaved item of ``ItemType``, saved into that type's default folder."""
         self._touch()
-        cls = _CLASS_FOR_TYPE.get(ItemType)
+        cls = CLASS_FOR_TYPE.get(ItemType)
         if cls is None:
             raise com_error(E_INVALIDARG, f"item type {ItemType} is not supported by the fake")
         return cls(self, None)
@@ -445,7 +392,7 @@ class Folder(OomObject):
                 s for s in self._items.values() if predicate is None or predicate(self._getter(s))
             ]
         )
-        columns = _DEFAULT_COLUMNS + _KIND_COLUMNS.get(self._p["DefaultItemType"], [])
+        columns = DEFAULT_COLUMNS + KIND_COLUMNS.get(self._p["DefaultItemType"], [])
         return Table(self, states, list(columns))
 
     # ------------------------------------------------------------------ internals
@@ -455,7 +402,7 @@ class Folder(OomObject):
             text,
             date_format=self._app.date_format,
             user_defined=self._user_defined,
-            known=lambda n: n in _ALL_PROPS,
+            known=lambda n: n in ALL_PROPS,
         )
 
     def _getter(self, state: dict[str, Any]) -> Callable[[str], Any]:
@@ -477,7 +424,7 @@ class Folder(OomObject):
             return props[name]
         if name in state["user"]:
             return state["user"][name][1]
-        if name in _ALL_PROPS:
+        if name in ALL_PROPS:
             try:
                 value = getattr(self._open(state["props"]["EntryID"]), name)
             except AttributeError:
@@ -489,7 +436,7 @@ class Folder(OomObject):
         state = self._items.get(entry_id)
         if state is None:
             raise com_error(MAPI_E_NOT_FOUND, "The item has been moved or deleted.")
-        item = _ITEM_CLASSES[state["class"]](self._app, self)
+        item = ITEM_CLASSES[state["class"]](self._app, self)
         item._load(state)
         return item
 
@@ -592,374 +539,3 @@ class Folders(OomObject):
 
     def __len__(self) -> int:
         return len(self._parent._children)
-
-
-class Items(OomObject):
-    """A folder's items, or a restricted / sorted view of them."""
-
-    _PROPS: ClassVar[dict[str, Any]] = {"IncludeRecurrences": False}
-
-    def __init__(
-        self,
-        folder: Folder,
-        predicates: tuple[Predicate, ...] = (),
-        sort: tuple[str, bool] | None = None,
-    ) -> None:
-        super().__init__(folder._app)
-        self._folder = folder
-        self._predicates = predicates
-        self._sort = sort
-        self._cursor: Iterator[OutlookItem] | None = None
-
-    def _expanding(self) -> bool:
-        return bool(self._p["IncludeRecurrences"]) and self._sort == ("Start", False)
-
-    def _states(self) -> list[dict[str, Any]]:
-        folder = self._folder
-        states = [
-            s for s in folder._items.values() if all(p(folder._getter(s)) for p in self._predicates)
-        ]
-        if self._sort is not None:
-            name, descending = self._sort
-            states.sort(key=lambda s: _sort_key(folder._value(s, name)), reverse=descending)
-        return states
-
-    def _objects(self) -> Iterator[OutlookItem]:
-        if not self._expanding():
-            for state in self._states():
-                yield self._folder._open(state["props"]["EntryID"])
-            return
-        # occurrences of every series, merged by start (reference §4: sorted by Start)
-        folder = self._folder
-        found: list[AppointmentItem] = []
-        for state in folder._items.values():
-            item = folder._open(state["props"]["EntryID"])
-            if isinstance(item, AppointmentItem) and item._pattern is not None:
-                candidates = item._occurrence_items(datetime.min, datetime.max.replace(year=9000))
-            else:
-                candidates = [item]  # type: ignore[list-item]
-            found += [c for c in candidates if all(p(_object_getter(c)) for p in self._predicates)]
-        found.sort(key=lambda i: i._p["Start"])
-        yield from found
-
-    @property
-    def Count(self) -> int:
-        """Number of items (undefined with IncludeRecurrences: Outlook answers MAXINT)."""
-        if self._expanding():
-            return 2147483647
-        return len(self._states())
-
-    def Item(self, Index: int) -> OutlookItem:
-        """By 1-based index."""
-        self._touch()
-        states = self._states()
-        if not 1 <= Index <= len(states):
-            raise com_error(E_INVALIDARG, "Array index out of bounds.")
-        return self._folder._open(states[Index - 1]["props"]["EntryID"])
-
-    def Add(self, Type: int | None = None) -> OutlookItem:
-        """A new unsaved item of ``Type`` (default: the folder's type) in this folder."""
-        self._touch()
-        item_type = self._folder._p["DefaultItemType"] if Type is None else Type
-        cls = _CLASS_FOR_TYPE.get(item_type)
-        if cls is None:
-            raise com_error(E_INVALIDARG, f"item type {item_type} is not supported")
-        return cls(self._app, self._folder)
-
-    def Restrict(self, Filter: str) -> Items:
-        """A new collection of the items matching a Jet filter."""
-        self._touch()
-        items = Items(self._folder, (*self._predicates, self._folder._compile(Filter)), self._sort)
-        items._p["IncludeRecurrences"] = self._p["IncludeRecurrences"]
-        return items
-
-    def Sort(self, Property: str, Descending: bool = False) -> None:
-        """Sort by ``[Property]`` (in place)."""
-        self._touch()
-        name = Property.strip().strip("[]")
-        if name in _NO_SORT:
-            raise com_error(E_INVALIDARG, f"Cannot sort by {name}.")
-        if name not in _ALL_PROPS and name not in self._folder._user_defined:
-            raise com_error(E_INVALIDARG, f"Unknown property for sorting: {name}.")
-        self._sort = (name, bool(Descending))
-
-    def GetFirst(self) -> OutlookItem | None:
-        """First item (None when empty); starts GetNext."""
-        self._touch()
-        self._cursor = self._objects()
-        return next(self._cursor, None)
-
-    def GetNext(self) -> OutlookItem | None:
-        """Next item (None at the end)."""
-        self._touch()
-        if self._cursor is None:
-            return None
-        return next(self._cursor, None)
-
-    def Remove(self, Index: int) -> None:
-        """Delete the item at 1-based ``Index``."""
-        self.Item(Index).Delete()
-
-    def __iter__(self) -> Iterator[OutlookItem]:
-        return self._objects()
-
-
-def _object_getter(item: OutlookItem) -> Callable[[str], Any]:
-    def get(name: str) -> Any:
-        value = getattr(item, name, None)
-        return value.replace(tzinfo=None) if isinstance(value, datetime) else value
-
-    return get
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    if value is None:
-        return (0, "")
-    if isinstance(value, str):
-        return (1, value.lower())
-    return (1, value)
-
-
-def DispatchWithEvents(obj: Items, user_event_class: type) -> Any:
-    """Mirror of ``win32com.client.DispatchWithEvents`` for a fake ``Items`` collection.
-
-    Returns an object that is both the collection and an instance of
-    ``user_event_class``; its ``OnItemAdd(item)``, ``OnItemChange(item)`` and
-    ``OnItemRemove()`` are called while the object is referenced.
-    """
-    if not isinstance(obj, Items):
-        raise TypeError("the fake supports events on Items collections only")
-    cls: Any = type(f"{user_event_class.__name__}Events", (user_event_class, _EventedItems), {})
-    evented: Any = cls.__new__(cls)
-    Items.__init__(evented, obj._folder, obj._predicates, obj._sort)
-    init: Any = user_event_class.__dict__.get("__init__")
-    if init is not None:
-        init(evented)
-    obj._folder._subscribers.add(evented)
-    return evented
-
-
-class _EventedItems(Items):
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in self._PROPS:
-            super().__setattr__(name, value)
-        else:
-            object.__setattr__(self, name, value)
-
-
-class Table(OomObject):
-    """A read-only table over a folder's items (reference §5)."""
-
-    def __init__(self, folder: Folder, states: list[dict[str, Any]], columns: list[str]):
-        super().__init__(folder._app)
-        self._folder = folder
-        self._states = states
-        self._columns = columns
-        self._getters: dict[str, Callable[[dict[str, Any]], Any]] = {}
-        self._compiled: tuple[tuple[str, ...], list[Callable[[dict[str, Any]], Any]]] | None = None
-        self._pos = 0
-
-    @property
-    def Columns(self) -> Columns:
-        """The table's columns."""
-        return Columns(self)
-
-    @property
-    def EndOfTable(self) -> bool:
-        """True when every row was read."""
-        return self._pos >= len(self._states)
-
-    def GetRowCount(self) -> int:
-        """Number of rows."""
-        self._touch()
-        return len(self._states)
-
-    def MoveToStart(self) -> None:
-        """Rewind."""
-        self._touch()
-        self._pos = 0
-
-    def GetNextRow(self) -> Row | None:
-        """The next row, None past the end."""
-        self._touch()
-        if self._pos >= len(self._states):
-            return None
-        state = self._states[self._pos]
-        self._pos += 1
-        return Row(self, state)
-
-    def GetArray(self, MaxRows: int) -> tuple[tuple[Any, ...], ...]:
-        """Up to ``MaxRows`` rows of values at once."""
-        self._touch()
-        rows: list[tuple[Any, ...]] = []
-        while len(rows) < MaxRows and self._pos < len(self._states):
-            rows.append(Row(self, self._states[self._pos])._values())
-            self._pos += 1
-        return tuple(rows)
-
-    def Restrict(self, Filter: str) -> Table:
-        """A new table with the rows also matching ``Filter``."""
-        self._touch()
-        predicate = self._folder._compile(Filter)
-        states = [s for s in self._states if predicate(self._folder._getter(s))]
-        return Table(self._folder, states, list(self._columns))
-
-    def Sort(self, SortProperty: str, Descending: bool = False) -> None:
-        """Sort the rows."""
-        self._touch()
-        name = SortProperty.strip().strip("[]")
-        self._states.sort(
-            key=lambda s: _sort_key(self._folder._value(s, name)), reverse=bool(Descending)
-        )
-        self._pos = 0
-
-    def _cell(self, state: dict[str, Any], column: str) -> Any:
-        return self._getter(column)(state)
-
-    def _row_getters(self) -> list[Callable[[dict[str, Any]], Any]]:
-        key = tuple(self._columns)
-        if self._compiled is None or self._compiled[0] != key:
-            self._compiled = (key, [self._getter(c) for c in key])
-        return self._compiled[1]
-
-    def _getter(self, column: str) -> Callable[[dict[str, Any]], Any]:
-        """A function from stored state to the column's value (built once per column)."""
-        cached = self._getters.get(column)
-        if cached is not None:
-            return cached
-        getter: Callable[[dict[str, Any]], Any]
-        user = user_property_name(column)
-        if user is not None:
-
-            def getter(state: dict[str, Any]) -> Any:
-                value = state["user"].get(user)
-                return None if value is None else value[1]
-
-        elif column.startswith(_NS_PROPTAG):
-            tag = column[len(_NS_PROPTAG) :].lower()
-            if tag == "0x30080040":
-                getter = _utc_of("lmt")
-            elif tag == "0x30070040":
-                getter = _utc_of("created")
-            elif tag == "0x0fff0102":
-                getter = lambda state: bytes.fromhex(state["props"]["EntryID"])  # noqa: E731
-            elif tag in ("0x001a001f", "0x001a001e"):
-                getter = lambda state: state["props"]["MessageClass"]  # noqa: E731
-            else:
-                getter = lambda state: None  # noqa: E731
-        elif column in ("LastModificationTime", "CreationTime"):
-            key = "lmt" if column == "LastModificationTime" else "created"
-            to_local, cache = self._app._to_local, "_local_" + key
-
-            def getter(state: dict[str, Any]) -> Any:
-                # a stored state never changes (saves replace it), so its local time is cached
-                value = state.get(cache)
-                if value is None:
-                    value = state[cache] = labelled_utc(to_local(state[key]))
-                return value
-
-        else:
-            value_of = self._folder._value
-
-            def getter(state: dict[str, Any]) -> Any:
-                value = value_of(state, column)
-                if isinstance(value, datetime):
-                    return labelled_utc(value)
-                if isinstance(value, str) and len(value) > 255:
-                    return value[:255]
-                return value
-
-        self._getters[column] = getter
-        return getter
-
-    def _check_column(self, name: str) -> None:
-        if user_property_name(name) is not None or name.startswith(_NS_PROPTAG):
-            return
-        if name.startswith("http://schemas.microsoft.com/mapi/") or name.startswith("urn:"):
-            return
-        if name in _NOT_IN_TABLE:
-            raise com_error(E_INVALIDARG, f'The property "{name}" is not supported in a Table.')
-        if name not in _ALL_PROPS:
-            raise com_error(E_INVALIDARG, f'The property "{name}" is unknown.')
-
-
-def _utc_of(key: str) -> Callable[[dict[str, Any]], Any]:
-    def getter(state: dict[str, Any]) -> Any:
-        return state[key].replace(tzinfo=UTC)
-
-    return getter
-
-
-class Columns(OomObject):
-    """``Table.Columns``: Add / Remove / RemoveAll / Count / Item."""
-
-    def __init__(self, table: Table) -> None:
-        super().__init__(table._app)
-        self._table = table
-
-    @property
-    def Count(self) -> int:
-        """Number of columns."""
-        return len(self._table._columns)
-
-    def Add(self, Name: str) -> str:
-        """Add a column by English built-in name or by namespace schema name."""
-        self._touch()
-        self._table._check_column(Name)
-        self._table._columns.append(Name)
-        return Name
-
-    def Remove(self, Index: int | str) -> None:
-        """Remove by 1-based index or name."""
-        self._touch()
-        columns = self._table._columns
-        if isinstance(Index, str):
-            if Index not in columns:
-                raise com_error(MAPI_E_NOT_FOUND, f"no column {Index!r}")
-            columns.remove(Index)
-        else:
-            del columns[Index - 1]
-
-    def RemoveAll(self) -> None:
-        """Remove every column."""
-        self._touch()
-        self._table._columns.clear()
-
-    def Item(self, Index: int) -> str:
-        """Name of the column at 1-based ``Index``."""
-        self._touch()
-        return self._table._columns[Index - 1]
-
-
-class Row(OomObject):
-    """One table row: ``GetValues()``, ``Item(i)`` / ``row(i)`` (1-based or by name)."""
-
-    def __init__(self, table: Table, state: dict[str, Any]) -> None:
-        super().__init__(table._app)
-        self._table = table
-        self._state = state
-
-    def _values(self) -> tuple[Any, ...]:
-        state = self._state
-        return tuple([getter(state) for getter in self._table._row_getters()])
-
-    def GetValues(self) -> tuple[Any, ...]:
-        """Every column's value, in column order."""
-        self._touch()
-        return self._values()
-
-    def Item(self, Index: int | str) -> Any:
-        """One value by 1-based column index or column name."""
-        self._touch()
-        columns = self._table._columns
-        name = Index if isinstance(Index, str) else columns[Index - 1]
-        if name not in columns:
-            raise com_error(E_INVALIDARG, f"no column {name!r}")
-        return self._table._cell(self._state, name)
-
-    __call__ = Item
-
-    def LocalTimeToUTC(self, Index: int | str) -> datetime:
-        """A local date column converted to UTC."""
-        local = self.Item(Index)
-        return self._app._to_utc(local.replace(tzinfo=None)).replace(tzinfo=UTC)
