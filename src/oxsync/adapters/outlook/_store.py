@@ -30,7 +30,6 @@ source of truth.
 from __future__ import annotations
 
 import itertools
-import mimetypes
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -38,24 +37,20 @@ from typing import Any
 import attrs
 
 from oxsync.adapters.outlook._boundary import ObjectModel, connect
-from oxsync.adapters.outlook._errors import com_errors, failure_kind, is_com_error, translate
-from oxsync.adapters.outlook._itemio import (
-    ITEM_TYPE,
-    MESSAGE_CLASS_KIND,
-    read_item,
-    set_user_properties,
-    write_after_save,
-    write_item,
+from oxsync.adapters.outlook._errors import com_errors, failure_kind
+from oxsync.adapters.outlook._identity import (
+    BREATHE_EVERY,
+    KEY_PROPERTY,
+    UID_PROPERTY,
+    Entry,
+    ItemIndex,
+    Snapshot,
+    snapshot_for,
 )
-from oxsync.adapters.outlook._time import WINDOWS_TO_IANA, from_com, version_of
-from oxsync.core.records import (
-    DelegationState,
-    Folder,
-    FolderKind,
-    ItemKind,
-    Record,
-    item_kind_of,
-)
+from oxsync.adapters.outlook._itemio import ITEM_TYPE
+from oxsync.adapters.outlook._recordio import RecordIO, load_mapping
+from oxsync.adapters.outlook._time import version_of
+from oxsync.core.records import Folder, FolderKind, ItemKind, item_kind_of
 from oxsync.core.store import (
     Applied,
     BaseStore,
@@ -73,49 +68,15 @@ from oxsync.core.store import (
     OpResult,
     Update,
 )
-from oxsync.errors import (
-    MappingError,
-    NotFoundError,
-    PermissionDeniedError,
-    StoreError,
-)
+from oxsync.errors import MappingError, NotFoundError, PermissionDeniedError, StoreError
 
 __all__ = ["KEY_PROPERTY", "UID_PROPERTY", "OutlookStore"]
 
-KEY_PROPERTY = "OxsyncKey"
-"""User property holding the stable oxsync key (the store's item id)."""
-UID_PROPERTY = "OxsyncUid"
-"""User property holding the record's uid (shared with :mod:`oxsync.mappings.outlook`)."""
-ENDS_PROPERTY = "OxsyncEnds"
-"""User property of recurring items: ``"count"`` or ``"until"``, how the series ends."""
-ZONE_PROPERTY = "OxsyncZone"
-"""User property of events: ``"<IANA zone>|<Windows zone written>"``."""
-
-PS_PUBLIC_STRINGS = "{00020329-0000-0000-C000-000000000046}"
-_KEY_COLUMN = f"http://schemas.microsoft.com/mapi/string/{PS_PUBLIC_STRINGS}/{KEY_PROPERTY}"
-_COLUMNS = ("EntryID", "MessageClass", "LastModificationTime", _KEY_COLUMN)
-_COLOR = "http://schemas.microsoft.com/mapi/id/{00062002-0000-0000-C000-000000000046}/82140003"
 _DEFAULTS = ((9, FolderKind.CALENDAR), (10, FolderKind.CONTACTS), (13, FolderKind.TASKS))
 _FOLDER_KIND_OF_TYPE = {1: FolderKind.CALENDAR, 2: FolderKind.CONTACTS, 3: FolderKind.TASKS}
-_IANA_TO_WINDOWS = {v: k for k, v in WINDOWS_TO_IANA.items()}
-_BREATHE_EVERY = 50
 
 
-@attrs.define
-class _Entry:
-    entry_id: str
-    version: str
-    kind: ItemKind
-    created: Any
-
-
-@attrs.define
-class _Snapshot:
-    generation: int
-    versions: dict[str, str]
-
-
-class OutlookStore(BaseStore):
+class OutlookStore(ItemIndex, RecordIO, BaseStore):
     """The Outlook profile's default calendar, contacts and tasks folders and their subfolders.
 
     ``application``: a fake ``oxsync.testing.outlook.Application``, a pywin32 Outlook
@@ -156,11 +117,11 @@ class OutlookStore(BaseStore):
         self._folder_objs: dict[str, Any] = {}
         self._store_ids: dict[str, str] = {}
         self._meta: dict[str, Folder] = {}
-        self._entries: dict[str, dict[str, _Entry]] = {}
-        self._snapshots: dict[str, list[_Snapshot]] = {}
+        self._entries: dict[str, dict[str, Entry]] = {}
+        self._snapshots: dict[str, list[Snapshot]] = {}
         self._watches: dict[str, Any] = {}
         self._rescanned: set[str] = set()
-        self._mapping = _load_mapping()
+        self._mapping = load_mapping()
         self.folders()
 
     # ------------------------------------------------------------------ capabilities
@@ -282,8 +243,8 @@ class OutlookStore(BaseStore):
         generation = next(self._generations)
         new_cursor = f"{self._token}:{generation}"
         snapshots = self._snapshots.setdefault(folder_id, [])
-        base = _snapshot_for(snapshots, self._token, cursor)
-        snapshots.append(_Snapshot(generation, versions))
+        base = snapshot_for(snapshots, self._token, cursor)
+        snapshots.append(Snapshot(generation, versions))
         del snapshots[:-2]
         if base is None:
             refs = [ItemRef(key, version) for key, version in versions.items()]
@@ -291,124 +252,6 @@ class OutlookStore(BaseStore):
         changed = [ItemRef(k, v) for k, v in versions.items() if base.versions.get(k) != v]
         deleted = [k for k in base.versions if k not in versions]
         return Changes(changed, deleted, new_cursor, full=False)
-
-    def _scan(self, folder_id: str) -> dict[str, _Entry]:
-        """Walk the folder's Table; give keys to new items and new keys to copies."""
-        folder = self._folder(folder_id)
-        found: dict[str, _Entry] = {}
-        adopt: list[tuple[str, ItemKind]] = []
-        copies: list[tuple[str, ItemKind]] = []
-        kinds = self.capabilities.kinds
-        for n, row in enumerate(self.om.rows(folder, _COLUMNS)):
-            entry_id, message_class, modified, key = row
-            kind = _kind_of(str(message_class or ""))
-            if kind is None or kind not in kinds:
-                continue
-            entry = _Entry(str(entry_id), version_of(modified), kind, None)
-            if not key:
-                adopt.append((entry.entry_id, kind))
-            elif key in found:
-                first = found[key]
-                if self._is_later(folder_id, entry, first):
-                    copies.append((entry.entry_id, kind))
-                else:
-                    copies.append((first.entry_id, first.kind))
-                    found[key] = entry
-            else:
-                found[str(key)] = entry
-            if n % _BREATHE_EVERY == 0:
-                self.om.breathe()
-        copies += self._copies_from_other_folders(folder_id, found)
-        for entry_id, kind in [*adopt, *copies]:
-            key, entry = self._give_key(folder_id, entry_id, kind)
-            found[key] = entry
-        self._entries[folder_id] = found
-        return found
-
-    def _copies_from_other_folders(
-        self, folder_id: str, found: dict[str, _Entry]
-    ) -> list[tuple[str, ItemKind]]:
-        """Keys also listed in another folder: a move if the other item is gone, else a copy."""
-        copies = []
-        for other_id, other in self._entries.items():
-            if other_id == folder_id:
-                continue
-            for key in [k for k in found if k in other]:
-                there = other[key]
-                try:
-                    self.om.item(there.entry_id, self._store_ids[other_id])
-                except Exception as exc:
-                    if not is_com_error(exc):
-                        raise
-                    error = translate(exc, "open an item")
-                    if not isinstance(error, NotFoundError):
-                        raise error from exc
-                    del other[key]  # moved here: the old entry is gone
-                    continue
-                here = found[key]
-                if self._is_later(folder_id, here, there, other_id):
-                    copies.append((here.entry_id, here.kind))
-                    del found[key]
-                elif not self.capabilities.read_only:
-                    # the copy is the one over there: it takes a new key (its folder's
-                    # next listing shows the old key gone and the new one added)
-                    del other[key]
-                    new_key, entry = self._give_key(other_id, there.entry_id, there.kind)
-                    other[new_key] = entry
-        return copies
-
-    def _is_later(self, folder_id: str, a: _Entry, b: _Entry, b_folder: str | None = None) -> bool:
-        """Whether ``a`` was created after ``b`` (so ``a`` is the copy); EntryID breaks ties.
-
-        Creation times are read only here, for the rare items sharing a key.
-        """
-        for entry, fid in ((a, folder_id), (b, b_folder or folder_id)):
-            if entry.created is None:
-                with com_errors("open an item"):
-                    entry.created = from_com(self._open(fid, entry.entry_id).CreationTime)
-        if a.created != b.created and a.created is not None and b.created is not None:
-            return bool(a.created > b.created)
-        return a.entry_id > b.entry_id
-
-    def _give_key(self, folder_id: str, entry_id: str, kind: ItemKind) -> tuple[str, _Entry]:
-        """Write a fresh key (and uid, unless the item has a global one) into an item."""
-        if self.capabilities.read_only:
-            key = f"entry:{entry_id}"
-            item = self._open(folder_id, entry_id)
-            return key, _Entry(
-                entry_id, version_of(item.LastModificationTime), kind, from_com(item.CreationTime)
-            )
-        key = uuid.uuid4().hex
-        with com_errors("mark an item"):
-            item = self._open(folder_id, entry_id)
-            uid = uuid.uuid4().hex
-            if (
-                kind is ItemKind.EVENT
-                and item.GlobalAppointmentID
-                and not item.UserProperties.Find(UID_PROPERTY)
-            ):
-                uid = str(item.GlobalAppointmentID)
-            set_user_properties(item, {KEY_PROPERTY: key, UID_PROPERTY: uid})
-            item.Save()
-            entry = _Entry(
-                str(item.EntryID),
-                version_of(item.LastModificationTime),
-                kind,
-                from_com(item.CreationTime),
-            )
-            del item
-        return key, entry
-
-    def _open(self, folder_id: str, entry_id: str) -> Any:
-        return self.om.item(entry_id, self._store_ids[folder_id])
-
-    def _locate(self, folder_id: str, key: str) -> _Entry | None:
-        """The item's entry; an unknown key costs one Table pass per store call at most."""
-        entry = self._entries.get(folder_id, {}).get(key)
-        if entry is None and folder_id not in self._rescanned:
-            self._rescanned.add(folder_id)
-            entry = self._scan(folder_id).get(key)
-        return entry
 
     # ------------------------------------------------------------------ fetch
 
@@ -432,37 +275,9 @@ class OutlookStore(BaseStore):
                 out[key] = Failure(failure_kind(exc), str(exc))
             except MappingError as exc:
                 out[key] = Failure(FailureKind.INVALID, str(exc), tuple(e.path for e in exc.errors))
-            if n % _BREATHE_EVERY == 0:
+            if n % BREATHE_EVERY == 0:
                 self.om.breathe()
         return out
-
-    def _read(self, item: Any, kind: ItemKind, key: str) -> tuple[Record, str]:
-        props = read_item(item, kind)
-        if kind is ItemKind.EVENT:
-            props["_timezone"] = _zone_read(
-                str(item.StartTimeZone.ID),
-                str((props.get("_user_properties") or {}).get(ZONE_PROPERTY) or ""),
-                bool(props.get("AllDayEvent")),
-            )
-            props["_appointment_color"] = _color(item)
-        if props.get("_picture") is not None:
-            props["_picture"] = (props["_picture"], _image_type(props["_picture"]))
-        for att in props.get("_attachments", ()):
-            att["ContentType"] = (
-                mimetypes.guess_type(att["FileName"])[0] or "application/octet-stream"
-            )
-        users = props.get("_user_properties") or {}
-        pattern = props.get("_recurrence")
-        if pattern and users.get(ENDS_PROPERTY) == "count" and pattern.get("Occurrences"):
-            # Outlook computes the end date of a counted series: drop it, keep the count
-            props["_recurrence"] = dict(pattern, PatternEndDate=None)
-        record = self._mapping.from_outlook(
-            kind, props, tz=self.zone, list_separator=self.list_separator
-        )
-        uid = users.get(UID_PROPERTY) or (str(props.get("GlobalAppointmentID") or "") or key)
-        if record.uid != uid:
-            record = attrs.evolve(record, uid=uid)
-        return record, version_of(item.LastModificationTime)
 
     # ------------------------------------------------------------------ apply
 
@@ -480,7 +295,7 @@ class OutlookStore(BaseStore):
                 results.append(
                     Failure(FailureKind.INVALID, str(exc), tuple(e.path for e in exc.errors))
                 )
-            if n % _BREATHE_EVERY == 0:
+            if n % BREATHE_EVERY == 0:
                 self.om.breathe()
         return results
 
@@ -527,75 +342,6 @@ class OutlookStore(BaseStore):
         self._remember(op.to_folder, op.id, moved, entry.kind)
         return Applied(op.id, version_of(moved.LastModificationTime))
 
-    def _remember(
-        self, folder_id: str, key: str, item: Any, kind: ItemKind, version: str | None = None
-    ) -> None:
-        if version is None:
-            version = version_of(item.LastModificationTime)
-        self._entries.setdefault(folder_id, {})[key] = _Entry(
-            str(item.EntryID), version, kind, None
-        )
-
-    def _write(self, item: Any, record: Record, key: str, *, new: bool) -> str:
-        kind = item_kind_of(record)
-        props = self._mapping.to_outlook(record, tz=self.zone, list_separator=self.list_separator)
-        zone = props.pop("_timezone", None)
-        color = props.pop("_appointment_color", None)
-        picture = props.get("_picture")
-        if picture is not None:
-            props["_picture"] = picture[0]
-        users = dict(props.get("_user_properties") or {})
-        users[KEY_PROPERTY] = key
-        users[UID_PROPERTY] = record.uid
-        props["_user_properties"] = users
-        if kind is ItemKind.EVENT:
-            windows = _IANA_TO_WINDOWS.get(zone or "")
-            if windows is not None:
-                tz_obj = self._time_zone(item, windows)
-                item.StartTimeZone = tz_obj
-                item.EndTimeZone = tz_obj
-            else:
-                windows = str(item.StartTimeZone.ID)
-            # Several IANA zones share one Windows zone, and some have none: remember
-            # which one was written, for as long as Outlook's zone stays the one we set.
-            users[ZONE_PROPERTY] = f"{zone}|{windows}" if zone else ""
-            if color or not new:
-                accessor = item.PropertyAccessor
-                accessor.SetProperty(_COLOR, int(color or 0))
-                del accessor
-        pattern = props.get("_recurrence") or {}
-        if kind in (ItemKind.EVENT, ItemKind.TASK):
-            # Outlook fills in both Occurrences and PatternEndDate of a bounded series;
-            # remember which one the record gave.
-            users[ENDS_PROPERTY] = (
-                "count"
-                if "Occurrences" in pattern
-                else "until"
-                if "PatternEndDate" in pattern
-                else ""
-            )
-        if kind is ItemKind.TASK:
-            props.pop("DelegationState", None)  # read-only in the OOM
-            delegated = getattr(record, "delegation_state", DelegationState.NOT_DELEGATED)
-            if delegated is not DelegationState.NOT_DELEGATED and int(item.Ownership) != 1:
-                item.Assign()  # the only way the OOM makes a task delegated
-        if (
-            not new
-            and "Body" in props
-            and self._mapping.note_unchanged(item.Body, getattr(record, "note", None))
-        ):
-            del props["Body"]  # writing Body would discard the item's rich text (RTFBody)
-        write_item(item, props, self.om.recipient, new=new)
-        item.Save()
-        write_after_save(item, props)
-        return version_of(item.LastModificationTime)
-
-    def _time_zone(self, item: Any, windows_id: str) -> Any:
-        application = item.Application if hasattr(item, "Application") else None
-        if application is None:
-            application = getattr(self.om, "application", None)
-        return application.TimeZones.Item(windows_id)  # type: ignore[union-attr]
-
     # ------------------------------------------------------------------ misc
 
     def pump(self) -> None:
@@ -617,87 +363,3 @@ _EXTRA_UNSUPPORTED = {
     # Outlook's DelegationState is read-only: assignment answers come from the assignee.
     ItemKind.TASK: frozenset({"delegation_state"}),
 }
-
-
-def _snapshot_for(snapshots: list[_Snapshot], token: str, cursor: Cursor) -> _Snapshot | None:
-    if not cursor:
-        return None
-    got_token, _, generation = cursor.partition(":")
-    if got_token != token:
-        return None
-    for snapshot in snapshots:
-        if str(snapshot.generation) == generation:
-            return snapshot
-    return None
-
-
-_KIND_CACHE: dict[str, ItemKind | None] = {}
-
-
-def _zone_read(windows: str, written: str, all_day: bool) -> str | None:
-    """The event's IANA zone: the one written while Outlook's zone is still ours, else
-    Outlook's own (all-day events have none unless one was written)."""
-    zone, _, windows_written = written.partition("|")
-    if zone and windows_written == windows:
-        return zone
-    if all_day:
-        return None
-    return WINDOWS_TO_IANA.get(windows)
-
-
-def _kind_of(message_class: str) -> ItemKind | None:
-    cached = _KIND_CACHE.get(message_class, False)
-    if cached is not False:
-        return cached  # type: ignore[return-value]
-    found = None
-    for prefix, kind in MESSAGE_CLASS_KIND.items():
-        if message_class == prefix or message_class.startswith(prefix + "."):
-            found = kind
-    if len(_KIND_CACHE) < 1000:
-        _KIND_CACHE[message_class] = found
-    return found
-
-
-def _color(item: Any) -> int | None:
-    try:
-        value = item.PropertyAccessor.GetProperty(_COLOR)
-    except Exception as exc:
-        if is_com_error(exc):
-            return None
-        raise
-    return int(value) if value else None
-
-
-_IMAGE_MAGIC = (
-    (b"\x89PNG", "image/png"),
-    (b"GIF8", "image/gif"),
-    (b"\xff\xd8", "image/jpeg"),
-    (b"BM", "image/bmp"),
-    (b"II*\x00", "image/tiff"),
-    (b"MM\x00*", "image/tiff"),
-)
-
-
-def _image_type(data: bytes) -> str:
-    """Content type of a picture from its first bytes (Outlook keeps no type; JPEG if unsure)."""
-    for magic, content_type in _IMAGE_MAGIC:
-        if data.startswith(magic):
-            return content_type
-    return "image/jpeg"
-
-
-@attrs.frozen
-class _Mapping:
-    to_outlook: Callable[..., dict[str, Any]]
-    from_outlook: Callable[..., Record]
-    unsupported: Mapping[ItemKind, frozenset[str]]
-    kinds: frozenset[ItemKind]
-    note_unchanged: Callable[[str | None, str | None], bool]
-
-
-def _load_mapping() -> _Mapping:
-    from oxsync.mappings import outlook as m
-
-    return _Mapping(
-        m.to_outlook, m.from_outlook, m.OUTLOOK_UNSUPPORTED, frozenset(ItemKind), m.note_unchanged
-    )

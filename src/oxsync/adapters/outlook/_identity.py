@@ -1,0 +1,235 @@
+"""Item identity in Outlook: the oxsync key, Table listings, moves and copies.
+
+The store's item id is the **oxsync key** kept in the user property ``OxsyncKey``
+(EntryID changes on moves and re-imports; the key does not). :class:`ItemIndex` is the
+part of :class:`~oxsync.adapters.outlook.OutlookStore` that lists folders through their
+``Table`` (four columns, nothing opened), gives keys to items that have none, tells
+moves (the key's old item is gone) from copies (it is not: the later one is re-keyed),
+and finds an item's EntryID from its key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from oxsync.adapters.outlook._boundary import ObjectModel
+from oxsync.adapters.outlook._errors import com_errors, is_com_error, translate
+from oxsync.adapters.outlook._itemio import MESSAGE_CLASS_KIND, set_user_properties
+from oxsync.adapters.outlook._time import from_com, version_of
+from oxsync.core.records import ItemKind
+from oxsync.core.store import Capabilities, Cursor
+from oxsync.errors import NotFoundError
+
+__all__ = [
+    "BREATHE_EVERY",
+    "ENDS_PROPERTY",
+    "KEY_PROPERTY",
+    "UID_PROPERTY",
+    "ZONE_PROPERTY",
+    "Entry",
+    "ItemIndex",
+    "Snapshot",
+    "snapshot_for",
+]
+
+KEY_PROPERTY = "OxsyncKey"
+"""User property holding the stable oxsync key (the store's item id)."""
+UID_PROPERTY = "OxsyncUid"
+"""User property holding the record's uid (shared with :mod:`oxsync.mappings.outlook`)."""
+ENDS_PROPERTY = "OxsyncEnds"
+"""User property of recurring items: ``"count"`` or ``"until"``, how the series ends."""
+ZONE_PROPERTY = "OxsyncZone"
+"""User property of events: ``"<IANA zone>|<Windows zone written>"``."""
+
+PS_PUBLIC_STRINGS = "{00020329-0000-0000-C000-000000000046}"
+_KEY_COLUMN = f"http://schemas.microsoft.com/mapi/string/{PS_PUBLIC_STRINGS}/{KEY_PROPERTY}"
+_COLUMNS = ("EntryID", "MessageClass", "LastModificationTime", _KEY_COLUMN)
+BREATHE_EVERY = 50
+"""Items handled between two pumps of Outlook's message queue."""
+
+
+@attrs.define
+class Entry:
+    """Where an item is (EntryID), its version and kind; creation time read on demand."""
+
+    entry_id: str
+    version: str
+    kind: ItemKind
+    created: Any
+
+
+@attrs.define
+class Snapshot:
+    """A folder listing (key -> version) that a cursor names."""
+
+    generation: int
+    versions: dict[str, str]
+
+
+class ItemIndex:
+    """Listing and identity (mixed into OutlookStore; see the module docstring)."""
+
+    om: ObjectModel
+    _entries: dict[str, dict[str, Entry]]
+    _store_ids: dict[str, str]
+    _rescanned: set[str]
+    capabilities: Capabilities
+    _folder: Callable[[str], Any]
+
+    def _scan(self, folder_id: str) -> dict[str, Entry]:
+        """Walk the folder's Table; give keys to new items and new keys to copies."""
+        folder = self._folder(folder_id)
+        found: dict[str, Entry] = {}
+        adopt: list[tuple[str, ItemKind]] = []
+        copies: list[tuple[str, ItemKind]] = []
+        kinds = self.capabilities.kinds
+        for n, row in enumerate(self.om.rows(folder, _COLUMNS)):
+            entry_id, message_class, modified, key = row
+            kind = _kind_of(str(message_class or ""))
+            if kind is None or kind not in kinds:
+                continue
+            entry = Entry(str(entry_id), version_of(modified), kind, None)
+            if not key:
+                adopt.append((entry.entry_id, kind))
+            elif key in found:
+                first = found[key]
+                if self._is_later(folder_id, entry, first):
+                    copies.append((entry.entry_id, kind))
+                else:
+                    copies.append((first.entry_id, first.kind))
+                    found[key] = entry
+            else:
+                found[str(key)] = entry
+            if n % BREATHE_EVERY == 0:
+                self.om.breathe()
+        copies += self._copies_from_other_folders(folder_id, found)
+        for entry_id, kind in [*adopt, *copies]:
+            key, entry = self._give_key(folder_id, entry_id, kind)
+            found[key] = entry
+        self._entries[folder_id] = found
+        return found
+
+    def _copies_from_other_folders(
+        self, folder_id: str, found: dict[str, Entry]
+    ) -> list[tuple[str, ItemKind]]:
+        """Keys also listed in another folder: a move if the other item is gone, else a copy."""
+        copies = []
+        for other_id, other in self._entries.items():
+            if other_id == folder_id:
+                continue
+            for key in [k for k in found if k in other]:
+                there = other[key]
+                try:
+                    self.om.item(there.entry_id, self._store_ids[other_id])
+                except Exception as exc:
+                    if not is_com_error(exc):
+                        raise
+                    error = translate(exc, "open an item")
+                    if not isinstance(error, NotFoundError):
+                        raise error from exc
+                    del other[key]  # moved here: the old entry is gone
+                    continue
+                here = found[key]
+                if self._is_later(folder_id, here, there, other_id):
+                    copies.append((here.entry_id, here.kind))
+                    del found[key]
+                elif not self.capabilities.read_only:
+                    # the copy is the one over there: it takes a new key (its folder's
+                    # next listing shows the old key gone and the new one added)
+                    del other[key]
+                    new_key, entry = self._give_key(other_id, there.entry_id, there.kind)
+                    other[new_key] = entry
+        return copies
+
+    def _is_later(self, folder_id: str, a: Entry, b: Entry, b_folder: str | None = None) -> bool:
+        """Whether ``a`` was created after ``b`` (so ``a`` is the copy); EntryID breaks ties.
+
+        Creation times are read only here, for the rare items sharing a key.
+        """
+        for entry, fid in ((a, folder_id), (b, b_folder or folder_id)):
+            if entry.created is None:
+                with com_errors("open an item"):
+                    entry.created = from_com(self._open(fid, entry.entry_id).CreationTime)
+        if a.created != b.created and a.created is not None and b.created is not None:
+            return bool(a.created > b.created)
+        return a.entry_id > b.entry_id
+
+    def _give_key(self, folder_id: str, entry_id: str, kind: ItemKind) -> tuple[str, Entry]:
+        """Write a fresh key (and uid, unless the item has a global one) into an item."""
+        if self.capabilities.read_only:
+            key = f"entry:{entry_id}"
+            item = self._open(folder_id, entry_id)
+            return key, Entry(
+                entry_id, version_of(item.LastModificationTime), kind, from_com(item.CreationTime)
+            )
+        key = uuid.uuid4().hex
+        with com_errors("mark an item"):
+            item = self._open(folder_id, entry_id)
+            uid = uuid.uuid4().hex
+            if (
+                kind is ItemKind.EVENT
+                and item.GlobalAppointmentID
+                and not item.UserProperties.Find(UID_PROPERTY)
+            ):
+                uid = str(item.GlobalAppointmentID)
+            set_user_properties(item, {KEY_PROPERTY: key, UID_PROPERTY: uid})
+            item.Save()
+            entry = Entry(
+                str(item.EntryID),
+                version_of(item.LastModificationTime),
+                kind,
+                from_com(item.CreationTime),
+            )
+            del item
+        return key, entry
+
+    def _open(self, folder_id: str, entry_id: str) -> Any:
+        return self.om.item(entry_id, self._store_ids[folder_id])
+
+    def _locate(self, folder_id: str, key: str) -> Entry | None:
+        """The item's entry; an unknown key costs one Table pass per store call at most."""
+        entry = self._entries.get(folder_id, {}).get(key)
+        if entry is None and folder_id not in self._rescanned:
+            self._rescanned.add(folder_id)
+            entry = self._scan(folder_id).get(key)
+        return entry
+
+    def _remember(
+        self, folder_id: str, key: str, item: Any, kind: ItemKind, version: str | None = None
+    ) -> None:
+        if version is None:
+            version = version_of(item.LastModificationTime)
+        self._entries.setdefault(folder_id, {})[key] = Entry(str(item.EntryID), version, kind, None)
+
+
+def snapshot_for(snapshots: list[Snapshot], token: str, cursor: Cursor) -> Snapshot | None:
+    """The snapshot ``cursor`` names, if this store (``token``) still keeps it."""
+    if not cursor:
+        return None
+    got_token, _, generation = cursor.partition(":")
+    if got_token != token:
+        return None
+    for snapshot in snapshots:
+        if str(snapshot.generation) == generation:
+            return snapshot
+    return None
+
+
+_KIND_CACHE: dict[str, ItemKind | None] = {}
+
+
+def _kind_of(message_class: str) -> ItemKind | None:
+    cached = _KIND_CACHE.get(message_class, False)
+    if cached is not False:
+        return cached  # type: ignore[return-value]
+    found = None
+    for prefix, kind in MESSAGE_CLASS_KIND.items():
+        if message_class == prefix or message_class.startswith(prefix + "."):
+            found = kind
+    if len(_KIND_CACHE) < 1000:
+        _KIND_CACHE[message_class] = found
+    return found

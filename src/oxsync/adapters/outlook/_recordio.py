@@ -1,0 +1,189 @@
+"""Records in and out of Outlook items: the mapping plus what Outlook needs around it.
+
+:class:`RecordIO` is the part of :class:`~oxsync.adapters.outlook.OutlookStore` that
+turns an opened item into a record (through :mod:`oxsync.mappings.outlook`) and writes a
+record into an item: the oxsync user properties, the event's time zone (set before
+``Start``), its colour, a delegated task's ``Assign()``, the note kept when unchanged
+(so Outlook keeps its rich text), and how a bounded series ends.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from oxsync.adapters.outlook._boundary import ObjectModel
+from oxsync.adapters.outlook._errors import is_com_error
+from oxsync.adapters.outlook._identity import (
+    ENDS_PROPERTY,
+    KEY_PROPERTY,
+    UID_PROPERTY,
+    ZONE_PROPERTY,
+)
+from oxsync.adapters.outlook._itemio import read_item, write_after_save, write_item
+from oxsync.adapters.outlook._time import WINDOWS_TO_IANA, version_of
+from oxsync.core.records import DelegationState, ItemKind, Record, item_kind_of
+
+__all__ = ["Mapping_", "RecordIO", "load_mapping"]
+
+_COLOR = "http://schemas.microsoft.com/mapi/id/{00062002-0000-0000-C000-000000000046}/82140003"
+_IANA_TO_WINDOWS = {v: k for k, v in WINDOWS_TO_IANA.items()}
+
+
+@attrs.frozen
+class Mapping_:
+    """The functions of :mod:`oxsync.mappings.outlook` the store uses."""
+
+    to_outlook: Callable[..., dict[str, Any]]
+    from_outlook: Callable[..., Record]
+    unsupported: Mapping[ItemKind, frozenset[str]]
+    kinds: frozenset[ItemKind]
+    note_unchanged: Callable[[str | None, str | None], bool]
+
+
+def load_mapping() -> Mapping_:
+    """The Outlook mapping module's functions."""
+    from oxsync.mappings import outlook as m
+
+    return Mapping_(
+        m.to_outlook, m.from_outlook, m.OUTLOOK_UNSUPPORTED, frozenset(ItemKind), m.note_unchanged
+    )
+
+
+class RecordIO:
+    """Reading and writing records (mixed into OutlookStore; see the module docstring)."""
+
+    om: ObjectModel
+    zone: Any
+    list_separator: str
+    _mapping: Mapping_
+
+    def _read(self, item: Any, kind: ItemKind, key: str) -> tuple[Record, str]:
+        props = read_item(item, kind)
+        if kind is ItemKind.EVENT:
+            props["_timezone"] = _zone_read(
+                str(item.StartTimeZone.ID),
+                str((props.get("_user_properties") or {}).get(ZONE_PROPERTY) or ""),
+                bool(props.get("AllDayEvent")),
+            )
+            props["_appointment_color"] = _color(item)
+        if props.get("_picture") is not None:
+            props["_picture"] = (props["_picture"], _image_type(props["_picture"]))
+        for att in props.get("_attachments", ()):
+            att["ContentType"] = (
+                mimetypes.guess_type(att["FileName"])[0] or "application/octet-stream"
+            )
+        users = props.get("_user_properties") or {}
+        pattern = props.get("_recurrence")
+        if pattern and users.get(ENDS_PROPERTY) == "count" and pattern.get("Occurrences"):
+            # Outlook computes the end date of a counted series: drop it, keep the count
+            props["_recurrence"] = dict(pattern, PatternEndDate=None)
+        record = self._mapping.from_outlook(
+            kind, props, tz=self.zone, list_separator=self.list_separator
+        )
+        uid = users.get(UID_PROPERTY) or (str(props.get("GlobalAppointmentID") or "") or key)
+        if record.uid != uid:
+            record = attrs.evolve(record, uid=uid)
+        return record, version_of(item.LastModificationTime)
+
+    def _write(self, item: Any, record: Record, key: str, *, new: bool) -> str:
+        kind = item_kind_of(record)
+        props = self._mapping.to_outlook(record, tz=self.zone, list_separator=self.list_separator)
+        zone = props.pop("_timezone", None)
+        color = props.pop("_appointment_color", None)
+        picture = props.get("_picture")
+        if picture is not None:
+            props["_picture"] = picture[0]
+        users = dict(props.get("_user_properties") or {})
+        users[KEY_PROPERTY] = key
+        users[UID_PROPERTY] = record.uid
+        props["_user_properties"] = users
+        if kind is ItemKind.EVENT:
+            windows = _IANA_TO_WINDOWS.get(zone or "")
+            if windows is not None:
+                tz_obj = self._time_zone(item, windows)
+                item.StartTimeZone = tz_obj
+                item.EndTimeZone = tz_obj
+            else:
+                windows = str(item.StartTimeZone.ID)
+            # Several IANA zones share one Windows zone, and some have none: remember
+            # which one was written, for as long as Outlook's zone stays the one we set.
+            users[ZONE_PROPERTY] = f"{zone}|{windows}" if zone else ""
+            if color or not new:
+                accessor = item.PropertyAccessor
+                accessor.SetProperty(_COLOR, int(color or 0))
+                del accessor
+        pattern = props.get("_recurrence") or {}
+        if kind in (ItemKind.EVENT, ItemKind.TASK):
+            # Outlook fills in both Occurrences and PatternEndDate of a bounded series;
+            # remember which one the record gave.
+            users[ENDS_PROPERTY] = (
+                "count"
+                if "Occurrences" in pattern
+                else "until"
+                if "PatternEndDate" in pattern
+                else ""
+            )
+        if kind is ItemKind.TASK:
+            props.pop("DelegationState", None)  # read-only in the OOM
+            delegated = getattr(record, "delegation_state", DelegationState.NOT_DELEGATED)
+            if delegated is not DelegationState.NOT_DELEGATED and int(item.Ownership) != 1:
+                item.Assign()  # the only way the OOM makes a task delegated
+        if (
+            not new
+            and "Body" in props
+            and self._mapping.note_unchanged(item.Body, getattr(record, "note", None))
+        ):
+            del props["Body"]  # writing Body would discard the item's rich text (RTFBody)
+        write_item(item, props, self.om.recipient, new=new)
+        item.Save()
+        write_after_save(item, props)
+        return version_of(item.LastModificationTime)
+
+    def _time_zone(self, item: Any, windows_id: str) -> Any:
+        application = item.Application if hasattr(item, "Application") else None
+        if application is None:
+            application = getattr(self.om, "application", None)
+        return application.TimeZones.Item(windows_id)  # type: ignore[union-attr]
+
+
+def _zone_read(windows: str, written: str, all_day: bool) -> str | None:
+    """The event's IANA zone: the one written while Outlook's zone is still ours, else
+    Outlook's own (all-day events have none unless one was written)."""
+    zone, _, windows_written = written.partition("|")
+    if zone and windows_written == windows:
+        return zone
+    if all_day:
+        return None
+    return WINDOWS_TO_IANA.get(windows)
+
+
+def _color(item: Any) -> int | None:
+    try:
+        value = item.PropertyAccessor.GetProperty(_COLOR)
+    except Exception as exc:
+        if is_com_error(exc):
+            return None
+        raise
+    return int(value) if value else None
+
+
+_IMAGE_MAGIC = (
+    (b"\x89PNG", "image/png"),
+    (b"GIF8", "image/gif"),
+    (b"\xff\xd8", "image/jpeg"),
+    (b"BM", "image/bmp"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+
+
+def _image_type(data: bytes) -> str:
+    """Content type of a picture from its first bytes (Outlook keeps no type; JPEG if unsure)."""
+    for magic, content_type in _IMAGE_MAGIC:
+        if data.startswith(magic):
+            return content_type
+    return "image/jpeg"
