@@ -34,10 +34,12 @@ from oxsync.testing.outlook._base import (
 from oxsync.testing.outlook._calendar import WINDOWS_ZONES, AppointmentItem, TimeZone
 from oxsync.testing.outlook._collections import DispatchWithEvents, Items
 from oxsync.testing.outlook._com import NO_DATE, Clock, com_error
-from oxsync.testing.outlook._items import ContactItem, DistListItem, OutlookItem, TaskItem
+from oxsync.testing.outlook._contacts import ContactItem, DistListItem
+from oxsync.testing.outlook._items import OutlookItem
 from oxsync.testing.outlook._model import Application, Folder, NameSpace
 from oxsync.testing.outlook._recurrence import Exceptions, RecurrencePattern
 from oxsync.testing.outlook._table import Row, Table
+from oxsync.testing.outlook._tasks import TaskItem
 from oxsync.testing.outlook.constants import PS_PUBLIC_STRINGS, constants
 
 __all__ = [

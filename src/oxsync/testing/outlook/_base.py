@@ -5,6 +5,9 @@ read-only ones in ``_READONLY`` and the Date ones in ``_DATES``. Reading an unkn
 raises ``AttributeError`` (as early-bound pywin32 does), writing a read-only one too;
 Date properties read back as local wall clock labelled UTC (pywin32's quirk).
 Every property access and method call is counted on the application (``app.calls``).
+
+(Longer than most modules: it holds the many small per-item collections of the OOM —
+user properties, attachments, recipients, property accessor — which share one base.)
 """
 
 from __future__ import annotations

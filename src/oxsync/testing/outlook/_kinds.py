@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from oxsync.testing.outlook._calendar import AppointmentItem
-from oxsync.testing.outlook._items import ContactItem, DistListItem, OutlookItem, TaskItem
+from oxsync.testing.outlook._contacts import ContactItem, DistListItem
+from oxsync.testing.outlook._items import OutlookItem
+from oxsync.testing.outlook._tasks import TaskItem
 
 __all__ = ["ALL_PROPS", "CLASS_FOR_TYPE", "ITEM_CLASSES", "sort_key"]
 

@@ -8,6 +8,9 @@ is alive (a weak reference, as with COM: drop it and events stop); inside
 ``Application.bulk()`` (a user acting on many selected items at once) removals are
 dropped when ``item_remove_limit`` (16) or more items go, and additions when more than
 ``item_add_limit`` (16) arrive; removing a folder's last item fires no ``ItemRemove``.
+
+(Longer than most modules: ``Folder`` carries the stored states and the event delivery
+that ``Items``, ``Table`` and the item classes all rely on.)
 """
 
 from __future__ import annotations
