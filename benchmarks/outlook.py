@@ -54,11 +54,13 @@ def _counted(app: Application, engine: SyncEngine, items: int, label: str) -> Ca
 
 @scenario("outlook.initial")
 def initial(items: int) -> Callable[[], object]:
+    """First sync of ``items`` memory contacts into an empty Outlook."""
     app, engine = _pair(items, synced=False)
     return _counted(app, engine, items, "outlook.initial")
 
 
 @scenario("outlook.noop", repeat=7)
 def noop(items: int) -> Callable[[], object]:
+    """Re-sync of an already synced pair: one Table pass, nothing opened."""
     app, engine = _pair(items, synced=True)
     return _counted(app, engine, items, "outlook.noop")

@@ -83,6 +83,7 @@ class _TableRows:
     """Shared Table walk: RemoveAll, Add the columns, GetNextRow until EndOfTable."""
 
     def rows(self, folder: Any, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """See :class:`ObjectModel` (two calls per row: ``GetNextRow``, ``GetValues``)."""
         with com_errors("list a folder"):
             table = folder.GetTable("", 0)
             cols = table.Columns
@@ -99,6 +100,8 @@ class _TableRows:
 
 def _handler_class(on_event: Callable[[str], None]) -> type:
     class ItemsEvents:
+        """Sink for one folder's Items events (COM calls ``On<Event>``)."""
+
         def OnItemAdd(self, item: Any) -> None:
             on_event("add")
 
