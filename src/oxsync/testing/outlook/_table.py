@@ -233,9 +233,8 @@ class Row(OomObject):
     """One table row: ``GetValues()``, ``Item(i)`` / ``row(i)`` (1-based or by name)."""
 
     def __init__(self, table: Table, state: dict[str, Any]) -> None:
-        super().__init__(table._app)
-        self._table = table
-        self._state = state
+        # one Row per item listed: built directly, this is the hot path of a Table walk
+        self.__dict__.update(_app=table._app, _p={}, _table=table, _state=state)
 
     def _values(self) -> tuple[Any, ...]:
         state = self._state
@@ -243,8 +242,9 @@ class Row(OomObject):
 
     def GetValues(self) -> tuple[Any, ...]:
         """Every column's value, in column order."""
-        self._touch()
-        return self._values()
+        self._app.calls += 1
+        state = self._state
+        return tuple([getter(state) for getter in self._table._row_getters()])
 
     def Item(self, Index: int | str) -> Any:
         """One value by 1-based column index or column name."""
