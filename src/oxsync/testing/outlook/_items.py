@@ -67,17 +67,27 @@ class OutlookItem(OomObject):
 
     def __init__(self, app: Application, folder: Folder | None) -> None:
         super().__init__(app)
-        self._folder = folder
         self._p["MessageClass"] = self.MESSAGE_CLASS
-        self._user: dict[str, tuple[int, Any]] = {}
-        self._attachments: list[dict[str, Any]] = []
-        self._recipients: list[dict[str, Any]] = []
-        self._accessor: dict[str, Any] = {}
-        self._created_utc: datetime | None = None
-        self._lmt_utc: datetime | None = None
-        self._signal: datetime | None = None
-        self._dead = False
-        self._dirty = True
+        self._folder: Folder | None
+        self._user: dict[str, tuple[int, Any]]
+        self._attachments: list[dict[str, Any]]
+        self._recipients: list[dict[str, Any]]
+        self._accessor: dict[str, Any]
+        self._created_utc: datetime | None
+        self._lmt_utc: datetime | None
+        self._signal: datetime | None
+        self.__dict__.update(  # one update: every open of an item goes through here
+            _folder=folder,
+            _user={},
+            _attachments=[],
+            _recipients=[],
+            _accessor={},
+            _created_utc=None,
+            _lmt_utc=None,
+            _signal=None,
+            _dead=False,
+            _dirty=True,
+        )
 
     # ------------------------------------------------------------------ state
 

@@ -475,6 +475,8 @@ class Folder(OomObject):
         return new_id
 
     def _event(self, event: str, entry_id: str | None) -> None:
+        if not self._subscribers:
+            return
         if self._app._bulk is not None:
             self._app._bulk.append((self, event, entry_id))
         else:
