@@ -96,7 +96,9 @@ class OomObject:
             return
         if name not in self._p or name in self._READONLY:
             raise AttributeError(f"Property '{type(self).__name__}.{name}' can not be set.")
-        self._touch()
+        if self.__dict__.get("_dead"):
+            self._check_alive()
+        self._app.calls += 1
         self._set(name, value)
 
     def _set(self, name: str, value: Any) -> None:
@@ -112,7 +114,7 @@ class OomObject:
                     value = int(value)
                 except (TypeError, ValueError):
                     raise com_error(E_INVALIDARG, f"type mismatch for {name}") from None
-        elif isinstance(default, str):
+        elif isinstance(default, str) and type(value) is not str:
             value = "" if value is None else str(value)
         self._p[name] = value
 

@@ -130,7 +130,7 @@ class OutlookItem(OomObject):
             text = str(self._p["Body"]).replace("\\", "\\\\").replace("{", "\\{")
             text = text.replace("}", "\\}").replace("\r\n", "\\par ").replace("\n", "\\par ")
             self._p["RTFBody"] = ("{\\rtf1\\ansi " + text + "}").encode("utf-8")
-        self._dirty = True
+        self.__dict__["_dirty"] = True
 
     def _check_alive(self) -> None:
         if self.__dict__.get("_dead"):
