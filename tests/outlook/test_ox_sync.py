@@ -132,3 +132,136 @@ def test_a_category_holding_the_ox_separator_is_ignored_with_a_reason(ox: OXStor
     engine.sync()
     (ignored,) = engine.ignored()
     assert "Physics, chemistry" in ignored.reason and "separator" in ignored.reason
+
+
+def _filled(cls: type, prefix: str) -> Any:
+    """An instance of an all-text attrs class with every field set."""
+    return cls(**{a.name: f"{prefix}-{a.name}" for a in attrs.fields(cls)})
+
+
+def full_contact() -> r.Contact:
+    """A contact with every field of Annex B table 11.1 (and the extras) set."""
+    texts = {
+        a.name: f"c-{a.name}"
+        for a in attrs.fields(r.Contact)
+        if a.type in ("str | None", str | None)
+        and a.name not in ("uid", "gender", "selected_mailing_address")
+    }
+    return r.Contact(
+        uid="annex-b-contact",
+        **texts,
+        gender="female",
+        selected_mailing_address="business",
+        phones=_filled(r.Phones, "+33 1"),
+        emails=r.Emails(
+            email1="one@example.org",
+            email2="two@example.org",
+            email3="three@example.org",
+            email1_display_name="One",
+            email2_display_name="Two",
+            email3_display_name="Three",
+        ),
+        business_address=_filled(r.Address, "b"),
+        home_address=_filled(r.Address, "h"),
+        other_address=_filled(r.Address, "o"),
+        birthday=date(1815, 12, 10),
+        anniversary=date(1835, 7, 8),
+        categories=("Work", "VIP"),
+        sensitivity=r.Sensitivity.PRIVATE,
+        user_fields=("u1", "u2"),
+        photo=r.Photo(data=b"\xff\xd8\xff\xe0 jpeg"),
+    )
+
+
+def full_task() -> r.Task:
+    """A task with every field of Annex B table 11.3 set."""
+    return r.Task(
+        uid="annex-b-task",
+        summary="Annex B task",
+        start=date(2026, 3, 2),
+        due=date(2026, 3, 9),
+        status=r.TaskStatus.IN_PROGRESS,
+        importance=r.Importance.HIGH,
+        percent_complete=40,
+        alarm=r.Alarm(at=datetime(2026, 3, 8, 8, 0, tzinfo=UTC)),
+        note="Details",
+        categories=("Ops",),
+        sensitivity=r.Sensitivity.PRIVATE,
+        total_work=480,
+        actual_work=120,
+        companies="ACME",
+        mileage="42 km",
+        billing_information="Project X",
+        owner="grace@example.org",
+    )
+
+
+def full_event() -> r.Event:
+    """An appointment with every field of Annex B table 11.2 set."""
+    start = datetime(2026, 3, 3, 13, 0, tzinfo=UTC)
+    return r.Event(
+        uid="annex-b-event",
+        summary="Annex B meeting",
+        location="Salle 3",
+        start=start,
+        end=start.replace(hour=14),
+        timezone="Europe/Paris",
+        busy_status=r.BusyStatus.TENTATIVE,
+        alarm=r.Alarm(minutes_before=30),
+        note="Agenda",
+        categories=("Meetings",),
+        sensitivity=r.Sensitivity.PRIVATE,
+        color_label=3,
+        attendees=(r.Attendee(email="bob@example.org", name="Bob", kind=r.AttendeeKind.EXTERNAL),),
+        recurrence=r.Recurrence(
+            frequency=r.Frequency.WEEKLY,
+            weekdays=r.Weekday.TUESDAY,
+            count=5,
+            deleted=(date(2026, 3, 10),),
+        ),
+        exceptions=(
+            r.EventException(
+                original_start=datetime(2026, 3, 17, 13, 0, tzinfo=UTC),
+                summary="Moved",
+                start=datetime(2026, 3, 18, 9, 0, tzinfo=UTC),
+                end=datetime(2026, 3, 18, 10, 0, tzinfo=UTC),
+            ),
+        ),
+    )
+
+
+@pytest.mark.parametrize("make", [full_contact, full_task, full_event])
+def test_every_annex_b_field_goes_outlook_to_ox_and_back(ox: OXStore, make: Any) -> None:
+    from oxsync.core.store import Create
+
+    app = Application(tz="Europe/Paris", list_separator=";")
+    outlook = OutlookStore(app)
+    engine = SyncEngine(
+        outlook, ox, state=State(":memory:"), policy=Policy.NEWEST_WINS, backoff=0.0
+    )
+    record = make()
+    kind = r.item_kind_of(record)
+    folder_kind = {
+        ItemKind.CONTACT: FolderKind.CONTACTS,
+        ItemKind.TASK: FolderKind.TASKS,
+        ItemKind.EVENT: FolderKind.CALENDAR,
+    }[kind]
+    (made,) = outlook.apply(default(outlook, folder_kind), [Create(record)])
+    assert type(made).__name__ == "Applied", made
+    engine.sync()
+    assert not engine.ignored(), [i.reason for i in engine.ignored()]
+    on_ox = listing(ox, default(ox, folder_kind))[record.uid]
+    assert both(outlook, ox, on_ox) == both(outlook, ox, record)
+    # a change on OX comes back to Outlook with everything else intact
+    folder = default(ox, folder_kind)
+    ref = next(
+        x
+        for x in ox.changes(folder, None).changed
+        if ox.fetch(folder, [x.id])[x.id].record.uid == record.uid
+    )
+    edited = attrs.evolve(on_ox, note="edited on OX")
+    (result,) = ox.apply(folder, [Update(ref.id, edited, ref.version)])
+    assert type(result).__name__ == "Applied", result
+    engine.sync()
+    back = listing(outlook, default(outlook, folder_kind))[record.uid]
+    assert both(outlook, ox, back) == both(outlook, ox, attrs.evolve(record, note="edited on OX"))
