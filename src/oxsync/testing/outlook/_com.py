@@ -84,9 +84,8 @@ class Clock:
 
     def stamp(self) -> datetime:
         """A new modification stamp (aware UTC, millisecond precision, strictly later)."""
-        value = (self.now() + self.offset).replace(microsecond=0) + timedelta(
-            milliseconds=(self.now() + self.offset).microsecond // 1000
-        )
+        now = self.now() + self.offset
+        value = now.replace(microsecond=now.microsecond // 1000 * 1000)
         if value <= self._last:
             value = self._last + timedelta(milliseconds=1)
         self._last = value
