@@ -421,3 +421,18 @@ def test_a_copy_found_before_its_original_is_still_the_copy(app: Application) ->
     assert renamed.id != applied.id
     copy = fresh.fetch(sub.id, [renamed.id])[renamed.id]
     assert isinstance(copy, Item) and copy.record.uid != sample(ItemKind.CONTACT, 1).uid
+
+
+def test_read_only_store_lists_without_writing(app: Application) -> None:
+    item = outlook_contacts(app).Items.Add()
+    item.LastName = "Untouched"
+    item.Save()
+    stamp = item.LastModificationTime
+    store = OutlookStore(app, read_only=True)
+    folder = default(store, FolderKind.CONTACTS)
+    (ref,) = store.changes(folder, None).changed
+    got = fetch(store, folder, ref.id)
+    assert got.record.last_name == "Untouched"
+    again = app.Session.GetItemFromID(item.EntryID)
+    assert again.LastModificationTime == stamp
+    assert again.UserProperties.Find(KEY_PROPERTY) is None
