@@ -7,5 +7,6 @@ SCENARIO_MODULES = [
     "benchmarks.mapping",
     "benchmarks.memory",
     "benchmarks.outlook",
+    "benchmarks.ox",
     "benchmarks.vdir",
 ]

@@ -107,7 +107,7 @@ def test_dry_run_then_sync_then_status(config: Path, tmp_path: Path) -> None:
     assert status["online"] == {"a": "online", "b": "online"}
     assert sum(f["items"] for f in status["folders"]) >= 6
     again = json.loads(run(config, "--json", "sync").stdout)["work"]
-    assert again["a"] == again["b"] == {"created": 0, "updated": 0, "deleted": 0}
+    assert again["a"] == again["b"] == {"created": 0, "updated": 0, "deleted": 0, "moved": 0}
     slow = json.loads(run(config, "--json", "slowsync", "work").stdout)["work"]
     assert slow["errors"] == []
 
@@ -173,7 +173,7 @@ def test_watch_receives_push_and_stops_cleanly_on_sigterm(
     assert CANARY not in out + err
     # State intact: a following sync has nothing to do.
     again = json.loads(run(config, "--json", "sync").stdout)["work"]
-    assert again["b"] == {"created": 0, "updated": 0, "deleted": 0}
+    assert again["b"] == {"created": 0, "updated": 0, "deleted": 0, "moved": 0}
 
 
 def vdir_contacts_safe(tmp_path: Path) -> dict[str, Contact]:

@@ -106,7 +106,7 @@ class MemoryStore(BaseStore):
         unsupported_fields: Mapping[ItemKind, frozenset[str]] | None = None,
     ) -> None:
         super().__init__(read_only=read_only, name=name)
-        self.faults = faults or Faults()
+        self._faults = faults or Faults()
         self.calls = 0
         self._delta = delta
         self._batch_size = batch_size
@@ -116,12 +116,22 @@ class MemoryStore(BaseStore):
         self._folders: dict[str, _Folder] = {}
         self._seq = 0
         self._ids = itertools.count(1)
-        self._random = random.Random(self.faults.seed)
+        self._random = random.Random(self._faults.seed)
         if default_folders:
             for folder_id, fname, kind in _DEFAULTS:
                 if kind.item_kinds & kinds:
                     meta = Folder(id=folder_id, name=fname, kind=kind, is_default=True)
                     self._folders[folder_id] = _Folder(meta)
+
+    @property
+    def faults(self) -> Faults:
+        """The fault settings; assigning new ones also reseeds the random faults."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, value: Faults) -> None:
+        self._faults = value
+        self._random = random.Random(value.seed)
 
     # ------------------------------------------------------------------ protocol
 

@@ -108,12 +108,15 @@ def _progress(ctx: Ctx) -> Callable[[SyncEvent], None]:
 def _summary(name: str, report: SyncReport) -> str:
     a, b = report.a, report.b
     text = (
-        f"{name}: A +{a.created} ~{a.updated} -{a.deleted} | "
-        f"B +{b.created} ~{b.updated} -{b.deleted} | conflicts {report.conflicts} | "
+        f"{name}: A +{a.created} ~{a.updated} -{a.deleted} moved {a.moved} | "
+        f"B +{b.created} ~{b.updated} -{b.deleted} moved {b.moved} | "
+        f"conflicts {report.conflicts} | "
         f"ignored {report.ignored} | {report.duration:.2f}s"
     )
     if report.errors:
         text += "\n  " + "\n  ".join(report.errors)
+    if report.warnings:
+        text += "\n  warning: " + "\n  warning: ".join(report.warnings)
     return text
 
 

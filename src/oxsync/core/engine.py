@@ -91,6 +91,7 @@ class SyncReport:
     folders: int = 0
     incomplete: int = 0
     errors: list[str] = field(factory=list)
+    warnings: list[str] = field(factory=list)
     duration: float = 0.0
 
     def side(self, side: str) -> SideCounts:
@@ -298,6 +299,12 @@ class SyncEngine:
                 self._emit("error", str(exc), fp.a_folder.name)
             except (TransientError, LastingError) as exc:
                 self._folder_error(fp, exc, report)
+        for store in (self.a, self.b):
+            # Stores may note warnings that are no failure (OX [1006] appointment clashes).
+            pending = getattr(store, "warnings", None)
+            if isinstance(pending, list) and pending:
+                report.warnings.extend(str(w) for w in pending)
+                pending.clear()
         report.duration = time.perf_counter() - started
         self._emit("finished", f"sync finished in {report.duration:.3f}s", count=report.changed)
         if brake is not None:

@@ -6,8 +6,11 @@ iCalendar / vCard names of each). Conventions:
 
 - Text fields are ``str | None``; ``None`` means "not set". Adapters map a store's empty
   string to ``None`` so that ``""`` and "absent" never look like a change.
-- Timed instants are timezone-aware ``datetime``; all-day values and birthdays are plain
-  ``date`` (never shifted through a timezone).
+- Timed instants are timezone-aware ``datetime`` values, normalised to UTC by the
+  mappings; the zone the item was written in is kept separately (``Event.timezone``), so
+  wall-clock times are recovered exactly and the same item read from two stores has the
+  same fingerprint. All-day values and birthdays are plain ``date`` (never shifted
+  through a timezone); ``Recurrence.deleted`` holds dates in the event's zone.
 - Enumerations are ``enum.Enum`` subclasses with canonical meanings, not any store's
   numbers (OX and Outlook numbers live in ``oxsync.mappings``).
 - Sequences are tuples, so records hash and compare by value.
@@ -300,8 +303,9 @@ class EventException:
 class Permission:
     """A folder permission in OX terms (Outlook's roles map onto it in oxsync.mappings).
 
-    Levels follow OX: folder 0 none … 8 create subfolders, 128 admin; read/write/delete
-    0 none, 1 own, 2 group, 4 all, 128 admin.
+    Levels follow OX (see ``reference/ox-webdav-xml.md`` §4): folder 0 none, 2 see,
+    4 create objects, 8 create subfolders, 128 admin; read/write/delete 0 none, 2 own,
+    4 all, 128 admin. ``oxsync.adapters.ox`` maps Outlook's eight roles onto these.
     """
 
     entity: str
