@@ -980,8 +980,13 @@ def _types(line: Any) -> set[str]:
     return _raw_types(line) - _IGNORED_TYPES
 
 
+_TEL_URI = re.compile(r"(?i)^tel:(?=[+\d(*#])")
+
+
 def _tel(value: str) -> str:
-    return value[4:] if value.lower().startswith("tel:") else value
+    # vCard 4 writes numbers as tel: URIs; strip the scheme only in front of a number, so a
+    # plain text value such as "TEL:" (or "tel: ask reception") is kept as written.
+    return _TEL_URI.sub("", value, count=1)
 
 
 def _value(line: Any) -> str:
