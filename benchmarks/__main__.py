@@ -3,7 +3,8 @@
     python -m benchmarks --items 10000 --json out.json [--scenario NAME ...]
 
 Prints a table and writes ``{"items": N, "scenarios": {NAME: {"seconds": s,
-"peak_rss_mb": m}}}``. Seconds are the median of the scenario's repeats; peak RSS is the
+"peak_rss_mb": m, ...}}}``; a scenario whose ``run()`` returns a dict of numbers adds them
+(e.g. ``calls_per_item``). Seconds are the median of the scenario's repeats; peak RSS is the
 process's maximum resident set (setup included).
 """
 
@@ -35,12 +36,15 @@ def _run_one(name: str, items: int) -> dict[str, float]:
     sc = SCENARIOS[name]
     run = sc.setup(items)
     times = []
+    extra: dict[str, float] = {}
     for _ in range(sc.repeat):
         started = time.perf_counter()
-        run()
+        result = run()
         times.append(time.perf_counter() - started)
+        if isinstance(result, dict):  # a scenario may report figures of its own
+            extra = {k: float(v) for k, v in result.items()}
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": statistics.median(times), "peak_rss_mb": round(rss_kb / 1024, 1)}
+    return {"seconds": statistics.median(times), "peak_rss_mb": round(rss_kb / 1024, 1), **extra}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", dest="json_path")
     parser.add_argument("--scenario", action="append", default=[])
     parser.add_argument("--list", action="store_true")
+    parser.add_argument(
+        "--compare-vdirsyncer",
+        action="store_true",
+        help="also run vdirsyncer on the same files and print the ratios",
+    )
     parser.add_argument("--_one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._one:
@@ -58,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         print("\n".join(sorted(SCENARIOS)))
         return 0
-    names = args.scenario or sorted(SCENARIOS)
+    names = args.scenario or ([] if args.compare_vdirsyncer else sorted(SCENARIOS))
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(unknown)}")
@@ -76,10 +85,28 @@ def main(argv: list[str] | None = None) -> int:
             continue
         results[name] = json.loads(proc.stdout.strip().splitlines()[-1])
         r = results[name]
-        print(f"{name:<42} {r['seconds']:>10.4f} {r['peak_rss_mb']:>12.1f}")
+        extras = "  ".join(
+            f"{k}={v:g}" for k, v in r.items() if k not in ("seconds", "peak_rss_mb")
+        )
+        print(f"{name:<42} {r['seconds']:>10.4f} {r['peak_rss_mb']:>12.1f}  {extras}")
+    output: dict[str, object] = {"items": args.items, "scenarios": results}
+    if args.compare_vdirsyncer:
+        from benchmarks.compare_vdirsyncer import compare
+
+        ratios = compare(args.items)
+        output["compare_vdirsyncer"] = ratios
+        print(f"vdirsyncer comparison ({args.items} contacts, fresh processes):")
+        print(
+            f"  initial: oxsync {ratios['oxsync_initial']:.2f}s, vdirsyncer "
+            f"{ratios['vdirsyncer_initial']:.2f}s -> oxsync {ratios['initial_ratio']:.1f}x faster"
+        )
+        print(
+            f"  no-op:   oxsync {ratios['oxsync_noop']:.2f}s, vdirsyncer "
+            f"{ratios['vdirsyncer_noop']:.2f}s -> oxsync {ratios['noop_ratio']:.1f}x faster"
+        )
     if args.json_path:
         with open(args.json_path, "w") as fh:
-            json.dump({"items": args.items, "scenarios": results}, fh, indent=2)
+            json.dump(output, fh, indent=2)
     return 0 if len(results) == len(names) else 1
 
 
