@@ -127,9 +127,14 @@ def _field_errors(exc: BaseException) -> list[FieldError]:
     return [FieldError("$", f"{type(exc).__name__}: {exc}")]
 
 
+# One encoder for the hot path: json.dumps() with options builds a new encoder per call.
+# ASCII output (non-ASCII escaped) also copes with lone surrogates in bad input.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+
+
 def dumps(record: r.Record) -> bytes:
     """Compact canonical JSON bytes of a record (the state's base-record format)."""
-    return json.dumps(to_data(record), separators=(",", ":"), sort_keys=True).encode()
+    return _ENCODER.encode(to_data(record)).encode("ascii")
 
 
 def loads(kind: r.ItemKind, blob: bytes | str) -> r.Record:
@@ -146,9 +151,7 @@ def canonical(record: r.Record) -> tuple[bytes, Fingerprint]:
     data = to_data(record)
     for name in _VOLATILE_NAMES[type(record)]:
         data.pop(name, None)
-    blob = json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode(
-        "utf-8", "surrogatepass"
-    )
+    blob = _ENCODER.encode(data).encode("ascii")
     return blob, fingerprint_of(type(record), blob)
 
 
