@@ -64,3 +64,36 @@ def noop(items: int) -> Callable[[], object]:
     """Re-sync of an already synced pair: one Table pass, nothing opened."""
     app, engine = _pair(items, synced=True)
     return _counted(app, engine, items, "outlook.noop")
+
+
+@scenario("outlook.initial_from_ox")
+def initial_from_ox(items: int) -> Callable[[], object]:
+    """First sync of ``items`` contacts from the OX test server (in-process) into Outlook.
+
+    This is the issue's ``outlook.initial`` setting; ``outlook.initial`` above isolates the
+    Outlook side by reading from a memory store.
+    """
+    import httpx
+
+    from benchmarks.ox import PASSWORD, _backend
+    from oxsync.adapters.ox import OXStore
+    from oxsync.testing.oxserver import OXApp
+
+    backend, _ = _backend(items)
+    ox = OXStore(
+        "http://ox.test",
+        "alice",
+        PASSWORD,
+        transport=httpx.WSGITransport(app=OXApp(backend)),
+        batch_size=500,
+    )
+    app = Application(tz="Europe/Paris")
+    engine = SyncEngine(
+        ox,
+        OutlookStore(app, batch_size=500),
+        state=State(":memory:"),
+        policy=Policy.NEWEST_WINS,
+        folder_kinds={FolderKind.CONTACTS},
+        min_delete_brake=10**9,
+    )
+    return _counted(app, engine, items, "outlook.initial_from_ox")
