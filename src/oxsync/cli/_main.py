@@ -98,11 +98,31 @@ def _fail(message: str, code: int) -> None:
 
 
 def _progress(ctx: Ctx) -> Callable[[SyncEvent], None]:
+    """Report engine events: a live rich status line on a terminal, text lines with -v."""
+    live = _live_status(ctx)
+
     def observe(event: SyncEvent) -> None:
+        if live is not None:
+            if event.kind == "finished":
+                live.stop()
+            else:
+                if event.kind == "started":
+                    live.start()
+                live.update(f"[bold]oxsync[/] {event.message}")
         if ctx.verbosity >= 1 and not ctx.as_json and event.kind in ("folder", "ignored", "error"):
             click.echo(f"  {event.kind}: {event.message}", err=True)
 
     return observe
+
+
+def _live_status(ctx: Ctx) -> Any:
+    """A rich spinner on stderr for long syncs, only on an interactive terminal."""
+    if ctx.as_json or ctx.verbosity < 0 or not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.status import Status
+
+    return Status("oxsync", console=Console(stderr=True), spinner="dots")
 
 
 def _summary(name: str, report: SyncReport) -> str:

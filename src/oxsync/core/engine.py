@@ -279,7 +279,7 @@ class SyncEngine:
         detected: dict[int, tuple[_Pair, P.FolderDelta, Changes, Changes]] = {}
         for fp in selected:
             report.folders += 1
-            self._emit("folder", f"syncing {fp.a_folder.name}", fp.a_folder.name)
+            self._emit("folder", f"looking for changes in {fp.a_folder.name}", fp.a_folder.name)
             try:
                 detected[fp.row.id] = (fp, *self._detect(fp, deep=deep))
             except (TransientError, LastingError) as exc:
@@ -329,6 +329,13 @@ class SyncEngine:
         hold: bool,
     ) -> None:
         actions = P.plan_folder(delta, self.policy)
+        if actions:
+            self._emit(
+                "folder",
+                f"applying {len(actions)} change(s) in {fp.a_folder.name}",
+                fp.a_folder.name,
+                count=len(actions),
+            )
         actions = self._drop_read_only(fp, actions, report)
         self._check_brake(fp, actions, force)
         complete = self._execute(fp, actions, report) and not hold
