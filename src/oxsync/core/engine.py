@@ -547,7 +547,7 @@ class SyncEngine:
     # ------------------------------------------------------------------ plan guards
 
     def _drop_read_only(
-        self, fp: _Pair, actions: list[P.Action], report: SyncReport | None = None
+        self, fp: _Pair, actions: list[P.Action], report: SyncReport
     ) -> list[P.Action]:
         """Drop writes to read-only stores or folders; changes refused so are ignored items.
 
@@ -569,7 +569,7 @@ class SyncEngine:
                 kept.append(action)
                 continue
             self._emit("ignored", f"read-only, not applied: {action}", fp.a_folder.name)
-            if report is None or targets <= stores_ro:
+            if targets <= stores_ro:
                 continue
             reason = f"folder {fp.a_folder.name!r} is read-only for this account"
             if isinstance(action, P.CopyNew | P.Overwrite):
@@ -601,7 +601,7 @@ class SyncEngine:
                 )
         if refused:
             self.state.ignore(refused)
-            report.ignored += len(refused)  # type: ignore[union-attr]
+            report.ignored += len(refused)
         return kept
 
     def _check_brake(self, fp: _Pair, actions: Sequence[P.Action], force: bool) -> None:

@@ -26,6 +26,7 @@ deleted             deleted           Forget
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import TypeAlias
 
@@ -33,7 +34,7 @@ import attrs
 from attrs import frozen
 
 from oxsync.core.policy import ConflictPolicy
-from oxsync.core.records import Record
+from oxsync.core.records import ItemKind, Record, item_kind_of
 from oxsync.core.serial import canonical, from_data, to_data
 from oxsync.core.state import IgnoredItem, ItemPairRow
 from oxsync.core.store import Capabilities
@@ -380,6 +381,8 @@ def _plan_new(
         if seen.record.uid:
             by_uid.setdefault(seen.record.uid, seen)
         by_fp.setdefault(seen.fp, seen)
+    # uid a crashed run gave to a create, by source id (one lookup per new item)
+    pending_by_source = {src: uid for uid, src in delta.pending_uids.items()}
     matched_b: set[str] = set()
     for sa in new_a:
         assert sa.record is not None
@@ -388,7 +391,7 @@ def _plan_new(
         if uid and uid in by_uid and by_uid[uid].id not in matched_b:
             match = by_uid[uid]
         else:
-            pending = next((u for u, src in delta.pending_uids.items() if src == sa.id), None)
+            pending = pending_by_source.get(sa.id)
             if pending and pending in by_uid and by_uid[pending].id not in matched_b:
                 match = by_uid[pending]
             elif sa.fp in by_fp and by_fp[sa.fp].id not in matched_b:
@@ -423,10 +426,6 @@ def _same_but_uid(a: Seen, b: Seen) -> bool:
 def _base_record(pair: ItemPairRow) -> Record | None:
     if not pair.base:
         return None
-    import json
-
-    from oxsync.core.records import ItemKind
-
     return from_data(ItemKind(pair.kind), json.loads(pair.base))
 
 
@@ -435,8 +434,6 @@ def _restore_unsupported(
 ) -> tuple[Record, bytes]:
     """Fill fields the source side cannot hold from the base, so they are never erased."""
     caps = delta.caps_a if source == "a" else delta.caps_b
-    from oxsync.core.records import item_kind_of
-
     missing = caps.unsupported_fields.get(item_kind_of(record))
     if not missing or not pair.base:
         return record, blob

@@ -62,13 +62,12 @@ class ConflictPolicy:
         """Decide a conflict between ``a`` and ``b`` (``base`` = last synced, if any)."""
         if self.callback is not None:
             return Resolution(self.callback(base, a, b))
-        winner, loser = (a, b) if self._a_wins(a, b) else (b, a)
+        winner = a if self._a_wins(a, b) else b
         if self.merge:
             return Resolution(merge_records(base, a, b, prefer_a=winner is a))
         if self.keep_both:
             copy = attrs.evolve(b, uid=uuid.uuid4().hex)
             return Resolution(a, extra=copy)
-        del loser
         return Resolution(winner)
 
     def _a_wins(self, a: Record, b: Record) -> bool:
