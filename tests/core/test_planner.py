@@ -167,3 +167,33 @@ def test_unsupported_fields_are_kept_from_the_base() -> None:
     (action,) = P.plan_folder(delta, Policy.A_WINS)
     assert isinstance(action, P.Overwrite)
     assert action.record.hobby == "chess" and action.record.last_name == "Edited"
+
+
+def _note_pair(base: Contact) -> tuple[ItemPairRow, object]:
+    from oxsync.core.records import ItemKind
+    from oxsync.core.store import Capabilities
+
+    blob, fp = canonical(base)
+    pair = ItemPairRow(1, "a1", "b1", "v1", "v1", fp, fp, "contact", "u1", blob)
+    caps_b = Capabilities(unsupported_fields={ItemKind.CONTACT: frozenset({"note_html"})})
+    return pair, caps_b
+
+
+def test_rich_note_survives_a_plain_side_edit_of_another_field() -> None:
+    base = Contact(uid="u1", last_name="Base", note="hello", note_html="<b>hello</b>")
+    pair, caps_b = _note_pair(base)
+    from_b = Contact(uid="u1", last_name="Edited", note="hello")  # plain side: no HTML
+    delta = P.FolderDelta({}, {"b1": seen("b1", from_b)}, {"a1": pair}, {"b1": pair}, caps_b=caps_b)
+    (action,) = P.plan_folder(delta, Policy.A_WINS)
+    assert isinstance(action, P.Overwrite)
+    assert action.record.note_html == "<b>hello</b>" and action.record.last_name == "Edited"
+
+
+def test_plain_side_note_edit_drops_the_stale_rich_note() -> None:
+    base = Contact(uid="u1", last_name="Base", note="hello", note_html="<b>hello</b>")
+    pair, caps_b = _note_pair(base)
+    from_b = Contact(uid="u1", last_name="Base", note="goodbye")
+    delta = P.FolderDelta({}, {"b1": seen("b1", from_b)}, {"a1": pair}, {"b1": pair}, caps_b=caps_b)
+    (action,) = P.plan_folder(delta, Policy.A_WINS)
+    assert isinstance(action, P.Overwrite)
+    assert action.record.note == "goodbye" and action.record.note_html is None

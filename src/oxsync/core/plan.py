@@ -429,6 +429,16 @@ def _base_record(pair: ItemPairRow) -> Record | None:
     return from_data(ItemKind(pair.kind), json.loads(pair.base))
 
 
+DERIVED_FIELDS: dict[str, str] = {"note_html": "note"}
+"""Fields that render another field: restored from the base only while that one is unchanged.
+
+``note_html`` is the rich form of ``note``. A plain-text side that edits the note cannot
+edit its formatting; keeping the old HTML would show the old text on the rich side, so the
+formatting is dropped and the new plain text wins. While the text is unchanged the
+formatting survives a round trip through the plain side.
+"""
+
+
 def _restore_unsupported(
     record: Record, blob: bytes, pair: ItemPairRow, source: str, delta: FolderDelta
 ) -> tuple[Record, bytes]:
@@ -442,6 +452,10 @@ def _restore_unsupported(
         return record, blob
     data, base_data = to_data(record), to_data(base)
     for name in missing:
+        source_of = DERIVED_FIELDS.get(name)
+        if source_of is not None and data.get(source_of) != base_data.get(source_of):
+            # Derived from a field the source did change: the base value is stale.
+            continue
         head, _, rest = name.partition(".")
         if rest:
             part = dict(data.get(head, {}))
