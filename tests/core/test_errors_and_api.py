@@ -32,3 +32,13 @@ def test_built_in_adapters_are_registered_by_entry_point() -> None:
 def test_top_level_exports() -> None:
     assert oxsync.SyncEngine.__name__ == "SyncEngine"
     assert oxsync.Policy.MERGE.name == "merge"
+
+
+def test_built_in_adapter_table_matches_the_entry_points() -> None:
+    from importlib.metadata import entry_points
+
+    from oxsync.adapters import BUILT_IN, adapter_names
+
+    declared = {ep.name: ep.value for ep in entry_points(group="oxsync.adapters")}
+    assert {k: declared[k] for k in BUILT_IN} == BUILT_IN
+    assert set(BUILT_IN) <= set(adapter_names())

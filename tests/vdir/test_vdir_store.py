@@ -276,3 +276,72 @@ def test_ten_thousand_files_list_quickly(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - started
     assert len(changes.changed) == 10_000
     assert elapsed < 2.0, f"listing 10,000 files took {elapsed:.2f} s"
+
+
+def test_batch_durability_syncs_once_per_batch_before_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import oxsync.adapters.vdir as vdir_module
+
+    synced: list[tuple[str, int]] = []
+    fsyncs: list[int] = []
+    monkeypatch.setattr(
+        vdir_module,
+        "_sync_directory",
+        lambda folder: synced.append((folder.name, len(list(folder.glob("*.vcf"))))),
+    )
+    monkeypatch.setattr(os, "fsync", lambda fd: fsyncs.append(fd))
+    store = VdirStore(tmp_path)  # default: fsync="batch"
+    ops = [Create(sample(ItemKind.CONTACT, i)) for i in range(5)]
+    assert all(isinstance(x, Applied) for x in store.apply("contacts", ops))
+    assert synced == [("contacts", 5)]  # one sync, after all five files were in place
+    assert fsyncs == []  # no per-file sync
+    assert store.apply("contacts", [Delete("nope.vcf")])[0].kind is FailureKind.NOT_FOUND
+    assert len(synced) == 1  # nothing written: nothing to sync
+
+
+def test_a_failed_batch_sync_reports_the_writes_as_transient(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import oxsync.adapters.vdir as vdir_module
+
+    def fail(folder: Path) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(vdir_module, "_sync_directory", fail)
+    store = VdirStore(tmp_path)
+    (result,) = store.apply("contacts", [Create(sample(ItemKind.CONTACT, 1))])
+    assert isinstance(result, Failure) and result.kind is FailureKind.TRANSIENT
+    assert "Input/output error" in result.message
+
+
+def test_real_directory_sync_and_per_file_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import oxsync.adapters.vdir as vdir_module
+
+    vdir_module._sync_directory(tmp_path)  # the real call (syncfs on Linux) succeeds
+    monkeypatch.setattr(vdir_module, "_SYNCFS", None)  # the portable fallback too
+    (tmp_path / "x.vcf").write_bytes(b"x")
+    vdir_module._sync_directory(tmp_path)
+    fsyncs: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd)))
+    store = VdirStore(tmp_path / "per-file", fsync=True)
+    store.apply("contacts", [Create(sample(ItemKind.CONTACT, i)) for i in range(3)])
+    assert len(fsyncs) == 3
+
+
+def test_bad_fsync_setting_is_refused(tmp_path: Path) -> None:
+    from oxsync.errors import InvalidDataError
+
+    with pytest.raises(InvalidDataError, match="fsync must be one of batch, file, off"):
+        VdirStore(tmp_path, fsync="sometimes")
+
+
+def test_an_empty_file_left_by_a_power_cut_is_invalid_not_an_empty_item(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    (tmp_path / "contacts" / "cut.vcf").write_bytes(b"")
+    got = store.fetch("contacts", ["cut.vcf"])["cut.vcf"]
+    assert isinstance(got, Failure) and got.kind is FailureKind.INVALID
+    assert "empty" in got.message

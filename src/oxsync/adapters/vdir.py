@@ -32,12 +32,15 @@ block a folder: fetching one gives a ``Failure(INVALID)`` naming the bad fields.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
+import sys
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 import attrs
 
@@ -71,9 +74,22 @@ from oxsync.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from oxsync.mappings import ical, vcard
+from oxsync.mappings import vcard
 
-__all__ = ["KIND_FILE", "VdirStore"]
+__all__ = ["DURABILITY", "KIND_FILE", "VdirStore"]
+
+DURABILITY = ("batch", "file", "off")
+"""The ``fsync`` settings of :class:`VdirStore`.
+
+``batch``: one file-system sync per applied batch (``syncfs(2)`` on Linux, else an
+``fsync`` of every written file and of the folder) before the batch's results are
+returned, so the engine records only durable writes. A power cut in the middle of a batch
+can leave that batch's new files empty; such a file is reported ``INVALID`` ("empty"),
+never read as an item without content, and the other side still holds the data. The
+per-file sync of ``file`` closes that window at about 1 ms per file on common file
+systems (10 s for 10,000 contacts, more than the whole sync); vdirsyncer does not sync at
+all on Linux.
+"""
 
 KIND_FILE = "oxsync-kind"
 """Metadata file naming a folder's kind (``contacts``, ``calendar`` or ``tasks``)."""
@@ -99,7 +115,10 @@ class VdirStore(BaseStore):
     (unless ``read_only``). With ``default_folders`` a folder named ``contacts``,
     ``calendar`` or ``tasks`` is created for each kind the root has no folder of.
     ``vcard_version`` is the vCard version written (3.0 or 4.0; both are read).
-    ``fsync`` makes each write durable before it is renamed into place.
+    ``fsync`` says when writes reach the disk (see :data:`DURABILITY`): ``"batch"`` (the
+    default) syncs the file system once after each batch, before the engine records it;
+    ``"file"`` (or ``True``) syncs every file before it is renamed into place; ``"off"``
+    (or ``False``) leaves it to the operating system.
     """
 
     name = "vdir"
@@ -112,14 +131,14 @@ class VdirStore(BaseStore):
         name: str | None = None,
         default_folders: bool = True,
         vcard_version: str = "3.0",
-        fsync: bool = True,
+        fsync: bool | str = "batch",
     ) -> None:
         super().__init__(read_only=read_only, name=name)
         if vcard_version not in ("3.0", "4.0"):
             raise InvalidDataError(f"vcard_version must be 3.0 or 4.0, not {vcard_version!r}")
         self.root = Path(path).expanduser()
         self._vcard_version = vcard_version
-        self._fsync = fsync
+        self._durability = _durability(fsync)
         if not self.root.is_dir():
             if read_only:
                 raise NotFoundError(f"no vdir at {str(self.root)!r}")
@@ -203,6 +222,8 @@ class VdirStore(BaseStore):
             return Failure(FailureKind.NOT_FOUND, f"no item {item_id!r}")
         except OSError as exc:
             return Failure(FailureKind.TRANSIENT, f"cannot read {item_id!r}: {exc.strerror}")
+        if not data:
+            return Failure(FailureKind.INVALID, f"{item_id} is empty (an interrupted write?)")
         try:
             records = _parse(item_id, data)
         except MappingError as exc:
@@ -218,7 +239,19 @@ class VdirStore(BaseStore):
     def _apply(self, folder_id: str, ops: Sequence[Op]) -> Sequence[OpResult]:
         folder = self._dir(folder_id)
         kind = self._kind(folder_id)
-        return [self._apply_one(folder, kind, op) for op in ops]
+        results = [self._apply_one(folder, kind, op) for op in ops]
+        if self._durability == "batch" and any(isinstance(r, Applied) for r in results):
+            try:
+                _sync_directory(folder)
+            except OSError as exc:
+                # Written but maybe not durable: the engine must not record the batch.
+                return [
+                    Failure(FailureKind.TRANSIENT, f"cannot sync {folder.name!r}: {exc.strerror}")
+                    if isinstance(r, Applied)
+                    else r
+                    for r in results
+                ]
+        return results
 
     def _apply_one(self, folder: Path, kind: FolderKind, op: Op) -> OpResult:
         if isinstance(op, Create):
@@ -280,7 +313,7 @@ class VdirStore(BaseStore):
         try:
             with open(tmp, "wb") as handle:
                 handle.write(data)
-                if self._fsync:
+                if self._durability == "file":
                     handle.flush()
                     os.fsync(handle.fileno())
             os.replace(tmp, path)
@@ -362,12 +395,16 @@ def _version(path: Path) -> str | None:
 def _parse(item_id: str, data: bytes) -> list[Record]:
     if item_id.lower().endswith(".vcf"):
         return vcard.vcard_to_records(data)
+    from oxsync.mappings import ical  # icalendar costs 60 ms to import: contacts never need it
+
     return ical.ical_to_records(data)
 
 
 def _serialize(record: Record, vcard_version: str) -> bytes:
     if item_kind_of(record) in (ItemKind.CONTACT, ItemKind.DISTRIBUTION_LIST):
         return vcard.record_to_vcard(record, vcard_version)
+    from oxsync.mappings import ical
+
     return ical.record_to_ical(record)
 
 
@@ -434,3 +471,52 @@ def _write_meta(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _durability(fsync: bool | str) -> str:
+    if fsync is True:
+        return "file"
+    if fsync is False:
+        return "off"
+    if fsync not in DURABILITY:
+        raise InvalidDataError(f"fsync must be one of {', '.join(DURABILITY)}, not {fsync!r}")
+    return fsync
+
+
+def _sync_directory(folder: Path) -> None:
+    """Make every write in ``folder`` (contents and renames) durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if _SYNCFS is not None:
+            if _SYNCFS(fd) != 0:
+                raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+            return
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_file() and _is_item(entry.name):
+                    file_fd = os.open(entry.path, os.O_RDONLY)
+                    try:
+                        os.fsync(file_fd)
+                    finally:
+                        os.close(file_fd)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    # syncfs(2) commits one file system's journal once for a whole batch; Python has no
+    # binding for it, so call libc directly where it exists (Linux).
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError):
+        return None
+    syncfs.argtypes = [ctypes.c_int]
+    syncfs.restype = ctypes.c_int
+    return cast("Callable[[int], int]", syncfs)
+
+
+_SYNCFS = _load_syncfs()

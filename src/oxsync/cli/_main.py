@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import platform
 import signal
@@ -12,7 +13,6 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -457,6 +457,9 @@ def _clock_skew(url: str, verify: bool) -> str:
 
 
 def _version(package: str) -> str:
+    # importlib.metadata costs 25 ms to import: only doctor and diagnostics need it.
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version(package)
     except PackageNotFoundError:
@@ -604,5 +607,14 @@ def demo(ctx: Ctx, directory: str | None, items: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point."""
-    cli.main(args=argv, prog_name="oxsync")
+    """Console entry point.
+
+    The objects made while importing live until the process ends: freezing them keeps
+    the garbage collector from walking them again on every collection of a sync and
+    once more at exit (together ~10 % of a no-op sync's wall time).
+    """
+    gc.freeze()
+    try:
+        cli.main(args=argv, prog_name="oxsync")
+    finally:
+        gc.freeze()

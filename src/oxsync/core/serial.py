@@ -73,14 +73,17 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(
         bytes, lambda v, _: v if isinstance(v, bytes) else base64.b64decode(v)
     )
-    for cls in _all_attrs_classes():
-        conv.register_unstructure_hook(
-            cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True)
-        )
-        conv.register_structure_hook(
-            cls,
-            make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True),
-        )
+    # Generated on first use of each class, not at import: a command that never
+    # (un)structures, such as a no-op sync, does not pay for code generation.
+    classes = frozenset(_all_attrs_classes())
+    conv.register_unstructure_hook_factory(
+        classes.__contains__,
+        lambda cls: make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True),
+    )
+    conv.register_structure_hook_factory(
+        classes.__contains__,
+        lambda cls: make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True),
+    )
     return conv
 
 
