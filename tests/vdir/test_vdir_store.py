@@ -345,3 +345,22 @@ def test_an_empty_file_left_by_a_power_cut_is_invalid_not_an_empty_item(tmp_path
     got = store.fetch("contacts", ["cut.vcf"])["cut.vcf"]
     assert isinstance(got, Failure) and got.kind is FailureKind.INVALID
     assert "empty" in got.message
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _store(tmp_path)
+    applied = _create(store, "contacts", sample(ItemKind.CONTACT, 1))
+    before = (tmp_path / "contacts" / applied.id).read_bytes()
+
+    def full_disk(fd: int, data: Any) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full_disk)
+    update = Update(applied.id, sample(ItemKind.CONTACT, 2), applied.version)
+    (result,) = store.apply("contacts", [update])
+    assert isinstance(result, Failure) and result.kind is FailureKind.TRANSIENT
+    assert "No space left on device" in result.message
+    assert (tmp_path / "contacts" / applied.id).read_bytes() == before
+    assert not any(p.name.endswith(".tmp") for p in (tmp_path / "contacts").iterdir())

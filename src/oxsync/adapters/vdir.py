@@ -32,6 +32,7 @@ block a folder: fetching one gives a ``Failure(INVALID)`` naming the bad fields.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import re
@@ -194,12 +195,16 @@ class VdirStore(BaseStore):
     def changes(self, folder_id: str, cursor: Cursor) -> Changes:
         """A full listing of the folder's item files (no file is opened)."""
         folder = self._dir(folder_id)
-        refs = []
         with os.scandir(folder) as entries:
-            for entry in entries:
-                if _is_item(entry.name) and entry.is_file():
-                    st = entry.stat()
-                    refs.append(ItemRef(entry.name, f"{st.st_mtime_ns}-{st.st_size}"))
+            # One stat per file is the floor (about 5 µs each); keep the rest of the loop lean.
+            refs = [
+                ItemRef(name, f"{st.st_mtime_ns}-{st.st_size}")
+                for entry in entries
+                if (name := entry.name)[-4:].lower() in _ITEM_SUFFIXES
+                and name[0] != "."
+                and entry.is_file()
+                for st in (entry.stat(),)
+            ]
         return Changes(refs, (), cursor="full", full=True)
 
     def fetch(self, folder_id: str, ids: Sequence[str]) -> Mapping[str, Item | Failure]:
@@ -213,9 +218,8 @@ class VdirStore(BaseStore):
     def _fetch_one(self, folder: Path, item_id: str) -> Item | Failure:
         if not _is_item(item_id) or "/" in item_id or os.sep in item_id:
             return Failure(FailureKind.NOT_FOUND, f"no item {item_id!r}")
-        path = folder / item_id
         try:
-            with open(path, "rb") as handle:
+            with open(os.path.join(folder, item_id), "rb") as handle:
                 st = os.fstat(handle.fileno())
                 data = handle.read()
         except FileNotFoundError:
@@ -309,23 +313,31 @@ class VdirStore(BaseStore):
             data = _serialize(record, self._vcard_version)
         except MappingError as exc:
             return Failure(FailureKind.INVALID, str(exc), tuple(e.path for e in exc.errors))
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        # Plain strings and file descriptors: pathlib costs more than the write itself here.
+        name = path.name
+        final = os.fspath(path)
+        tmp = os.path.join(os.path.dirname(final), f".{name}.{uuid.uuid4().hex}.tmp")
         try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
                 if self._durability == "file":
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            os.replace(tmp, path)
+                    os.fsync(fd)
+                st = os.fstat(fd)  # the rename below keeps the mtime: this is the version
+            finally:
+                os.close(fd)
+            os.replace(tmp, final)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            return Failure(FailureKind.TRANSIENT, f"cannot write {path.name!r}: {exc.strerror}")
-        version = _version(path) or ""
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            return Failure(FailureKind.TRANSIENT, f"cannot write {name!r}: {exc.strerror}")
+        version = f"{st.st_mtime_ns}-{st.st_size}"
         if version == previous:  # same size within one clock tick: make the change visible
-            st = path.stat()
-            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+            os.utime(final, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
             version = _version(path) or ""
-        return Applied(path.name, version)
+        return Applied(name, version)
 
     # ------------------------------------------------------------------ folders
 
@@ -380,8 +392,11 @@ class VdirStore(BaseStore):
 # --------------------------------------------------------------------------- helpers
 
 
+_ITEM_SUFFIXES = frozenset({".ics", ".vcf"})
+
+
 def _is_item(name: str) -> bool:
-    return not name.startswith(".") and name.lower().endswith((".ics", ".vcf"))
+    return name[-4:].lower() in _ITEM_SUFFIXES and not name.startswith(".")
 
 
 def _version(path: Path) -> str | None:
