@@ -75,7 +75,6 @@ from oxsync.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from oxsync.mappings import vcard
 
 __all__ = ["DURABILITY", "KIND_FILE", "VdirStore"]
 
@@ -407,16 +406,24 @@ def _version(path: Path) -> str | None:
     return f"{st.st_mtime_ns}-{st.st_size}"
 
 
+# The mappings are imported on first use: a sync that reads or writes no file (a no-op)
+# does not pay for them (vobject and icalendar take ~80 ms to import).
+
+
 def _parse(item_id: str, data: bytes) -> list[Record]:
     if item_id.lower().endswith(".vcf"):
+        from oxsync.mappings import vcard
+
         return vcard.vcard_to_records(data)
-    from oxsync.mappings import ical  # icalendar costs 60 ms to import: contacts never need it
+    from oxsync.mappings import ical
 
     return ical.ical_to_records(data)
 
 
 def _serialize(record: Record, vcard_version: str) -> bytes:
     if item_kind_of(record) in (ItemKind.CONTACT, ItemKind.DISTRIBUTION_LIST):
+        from oxsync.mappings import vcard
+
         return vcard.record_to_vcard(record, vcard_version)
     from oxsync.mappings import ical
 
