@@ -55,7 +55,7 @@ from typing import Any
 from attrs import field, frozen
 
 from oxsync.core.records import FolderKind
-from oxsync.errors import ConfigError
+from oxsync.errors import ConfigError, InvalidDataError
 
 __all__ = [
     "MODULES",
@@ -213,6 +213,8 @@ class StoreConfig:
     options: Mapping[str, Any] = field(factory=dict)
     password: PasswordSource | None = None
     read_only: bool = False
+    line: int | None = None
+    """The line of the ``[stores.NAME]`` table, for errors found when the store is built."""
 
     def adapter_class(self) -> Any:
         """The store class registered under :attr:`type`."""
@@ -231,7 +233,13 @@ class StoreConfig:
             kwargs["read_only"] = True
         if self.password is not None:
             kwargs["password"] = self.password.resolve()
-        return cls(**kwargs)
+        try:
+            return cls(**kwargs)
+        except (InvalidDataError, TypeError, ValueError) as exc:
+            # An option of the right name but a wrong value, found by the adapter itself.
+            raise ConfigError(
+                f"store {self.name!r}: {exc}", key=f"stores.{self.name}", line=self.line
+            ) from exc
 
     def redacted(self) -> dict[str, Any]:
         """Options without secrets, for diagnostics exports."""
@@ -434,7 +442,12 @@ class _Parser:
             if required not in ("password", "name") and required not in options:
                 raise self.fail(f"{kind} stores need {required!r}", *key)
         return StoreConfig(
-            name=name, type=kind, options=options, password=password, read_only=read_only
+            name=name,
+            type=kind,
+            options=options,
+            password=password,
+            read_only=read_only,
+            line=self.lines.find(key),
         )
 
     def password(self, name: str, table: dict[str, Any]) -> PasswordSource | None:

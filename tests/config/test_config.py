@@ -316,3 +316,14 @@ def test_docstring_example_runs() -> None:
 
     result = doctest.testmod(config)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_bad_option_value_found_by_the_adapter_names_the_store_and_line(
+    tmp_path: Path,
+) -> None:
+    text = f'\n\n[stores.laptop]\ntype = "vdir"\npath = "{tmp_path}"\nfsync = "never"\n'
+    config = parse_config(text)
+    with pytest.raises(ConfigError) as caught:
+        config.store("laptop").open()
+    assert caught.value.key == "stores.laptop" and caught.value.line == 3
+    assert "fsync must be one of batch, file, off" in str(caught.value)
