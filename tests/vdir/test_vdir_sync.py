@@ -108,3 +108,18 @@ def test_a_broken_file_is_ignored_and_does_not_block_the_folder(tmp_path: Path) 
     assert (folder / "oxsync-sample-contact-2.vcf").exists()
     (ignored,) = engine.ignored()
     assert ignored.item_id == "broken.vcf" and "birthday" in ignored.reason
+
+
+def test_a_file_emptied_by_a_power_cut_is_ignored_and_the_other_copy_kept(
+    tmp_path: Path,
+) -> None:
+    memory, vdir, engine = _setup(tmp_path)
+    for i in range(3):
+        memory.put("contacts", sample(ItemKind.CONTACT, i))
+    engine.sync()
+    victim = next((tmp_path / "vdir" / "contacts").glob("*.vcf"))
+    victim.write_bytes(b"")
+    engine.sync()
+    assert len(memory.records("contacts")) == 3  # nothing deleted or blanked on the other side
+    (entry,) = engine.ignored()
+    assert entry.item_id == victim.name and "empty" in entry.reason
