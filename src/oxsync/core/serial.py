@@ -22,6 +22,7 @@ from typing import Any, TypeAlias
 
 import attrs
 import cattrs
+from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from oxsync.core import records as r
@@ -73,6 +74,10 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(
         bytes, lambda v, _: v if isinstance(v, bytes) else base64.b64decode(v)
     )
+    # Optional scalars unstructure to themselves: saying so lets cattrs inline them into
+    # the generated functions instead of calling a wrapper per field (15 % of to_data).
+    for optional in (str | None, int | None, bool | None, float | None):
+        conv.register_unstructure_hook(optional, identity)
     # Generated on first use of each class, not at import: a command that never
     # (un)structures, such as a no-op sync, does not pay for code generation.
     classes = frozenset(_all_attrs_classes())
