@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from oxsync.adapters.ox import _versions as versions
 from oxsync.adapters.ox._codec import Element, child_text
 from oxsync.core.records import Event, EventException
 from oxsync.mappings import values as v
@@ -137,18 +138,17 @@ def is_exception(object_id: str, prop: Element) -> str | None:
 
 
 def composite_version(series_version: str, exceptions: Iterable[ExceptionObject]) -> str:
-    """A series' item version: its own ``last_modified``, plus ``:`` and the newest of its
-    exceptions' when it has any, so an edit of an exception object alone moves it."""
-    newest = max((int(e.version or 0) for e in exceptions), default=None)
-    return series_version if newest is None else f"{series_version}:{newest}"
+    """A series' item version (see :mod:`oxsync.adapters.ox._versions`): its own
+    ``last_modified`` and the newest of its exceptions', so that an edit of an exception
+    object alone moves it. An attachment mark on ``series_version`` is kept."""
+    own, _, is_attached = versions.split(series_version)
+    return versions.compose(own, [e.version for e in exceptions], attached=is_attached)
 
 
 def series_stamp(version: str) -> str:
     """The ``last_modified`` to send for a (composite) version: the newest part, so that
     OX finds the write stale if the series or any exception changed since."""
-    if ":" not in version:
-        return version
-    return str(max(int(part or 0) for part in version.split(":")))
+    return versions.stamp(version)
 
 
 @attrs.define

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 import attrs
 import httpx
 
+from oxsync.adapters.ox import _versions as versions
 from oxsync.adapters.ox._attachments import MODULE_TYPE, AttachmentInfo, attachments_of
 from oxsync.adapters.ox._capture import TrafficCapture
 from oxsync.adapters.ox._client import GroupUser, OXClient
@@ -45,6 +46,7 @@ from oxsync.adapters.ox._codec import (
     new_prop,
 )
 from oxsync.adapters.ox._codec import object_list as list_ids
+from oxsync.adapters.ox._files import FileCache, read_files, write_files
 from oxsync.adapters.ox._folders import (
     MODULE_OF,
     SERVLET_OF,
@@ -117,7 +119,7 @@ __all__ = ["STORE_UNSUPPORTED", "OXStore"]
 
 log = logging.getLogger("oxsync.adapters.ox")
 
-_CARRIED_BY_STORE = frozenset({"exceptions"})
+_CARRIED_BY_STORE = frozenset({"exceptions", "attachments"})
 STORE_UNSUPPORTED = {
     kind: fields - _CARRIED_BY_STORE for kind, fields in ox_xml.OX_UNSUPPORTED.items()
 }
@@ -187,6 +189,7 @@ class OXStore(BaseStore):
         self.list_every = list_every
         self._listed_at: dict[str, float] = {}
         self._series: dict[str, SeriesIndex] = {}
+        self._file_cache = FileCache()
 
     # ------------------------------------------------------------------ basics
 
@@ -320,6 +323,7 @@ class OXStore(BaseStore):
         deleted: list[str] = []
         listed: dict[str, tuple[str, Element]] = {}
         current: list[str] | None = None
+        attached: list[str] = []
         for resp in responses:
             status = resp.text("object_status")
             if not resp.ok:
@@ -338,12 +342,16 @@ class OXStore(BaseStore):
             elif status == "CREATE":
                 changed.append(ItemRef(object_id, version))
                 listed[object_id] = (version, resp.prop)
+                if resp.prop.find(_ATTACHMENTS) is not None:
+                    attached.append(object_id)
             else:
                 raise ProtocolError(f"unknown object_status {status!r}")
         if folder.kind is FolderKind.CALENDAR:
             changed, deleted, current = self._series_changes(
                 folder, cursor is None, listed, deleted, current
             )
+        if attached:
+            changed = self._mark_attached(listed, changed, attached)
         self._listed[folder_id] = listed
         ids = {ref.id for ref in changed}
         if cursor is None:
@@ -380,6 +388,8 @@ class OXStore(BaseStore):
             item = self._decode(folder, object_id, *entry)
             if folder.kind is FolderKind.CALENDAR and isinstance(item, Item):
                 item = self._with_exceptions(folder, item, entry[1])
+            if isinstance(item, Item) and entry[1].find(_ATTACHMENTS) is not None:
+                item = self._with_files(folder, item, entry[1])
             out[object_id] = item
         return out
 
@@ -395,6 +405,17 @@ class OXStore(BaseStore):
         if not resp.ok:
             return failure_of(resp)
         return resp.text("last_modified") or "", resp.prop
+
+    @staticmethod
+    def _mark_attached(
+        listed: dict[str, tuple[str, Element]], changed: list[ItemRef], attached: list[str]
+    ) -> list[ItemRef]:
+        """Versions of items listing attachments carry the mark (see ``_versions``)."""
+        for object_id in attached:
+            if object_id in listed:
+                version, prop = listed[object_id]
+                listed[object_id] = (versions.with_attached(version, True), prop)
+        return [ItemRef(ref.id, listed[ref.id][0]) if ref.id in listed else ref for ref in changed]
 
     # ------------------------------------------------------------------ series
 
@@ -487,7 +508,7 @@ class OXStore(BaseStore):
             change = exception_from(record, occurrence, entry.position)
             if change is not None:
                 changes.append(change)
-        version = composite_version(item.version.split(":")[0], objects)
+        version = composite_version(item.version, objects)
         return Item(item.id, version, with_exceptions(record, changes))
 
     def _decode(
@@ -501,6 +522,25 @@ class OXStore(BaseStore):
         if kind is ItemKind.CONTACT and record.uid:
             self._remember(record.uid, object_id, folder.id)
         return Item(object_id, version, record)
+
+    def _with_files(self, folder: Folder, item: Item, prop: Element) -> Item | Failure:
+        """An item with the files its object lists (one GET per file not cached)."""
+        if isinstance(item.record, DistributionList):
+            return item
+        try:
+            files = read_files(
+                self.client,
+                MODULE_TYPE[folder.kind],
+                folder.id,
+                item.id,
+                attachments_of(prop),
+                self._file_cache,
+            )
+        except (NotFoundError, PermissionDeniedError, InvalidDataError, ProtocolError) as exc:
+            kind = FailureKind.NOT_FOUND if isinstance(exc, NotFoundError) else FailureKind.INVALID
+            return Failure(kind, f"attachments of {item.id}: {exc}")
+        record = attrs.evolve(item.record, attachments=files)
+        return Item(item.id, versions.with_attached(item.version, bool(files)), record)
 
     def _remember(self, uid: str, object_id: str, folder_id: str) -> None:
         self._uid_of[(object_id, folder_id)] = uid
@@ -539,9 +579,55 @@ class OXStore(BaseStore):
                 self._resolve_members(folder, [op for _, op in lists])
             if not self._apply_group(folder, group, results):
                 break
+        for i, op in enumerate(ops):
+            done = results[i]
+            if isinstance(done, Applied) and isinstance(op, Create | Update) and _has_files(op):
+                results[i] = self._write_files(folder, op, done)
         return [
             r if r is not None else Failure(FailureKind.TRANSIENT, "no answer") for r in results
         ]
+
+    def _write_files(self, folder: Folder, op: Create | Update, done: Applied) -> OpResult:
+        """After the item is written: delete and upload the files that differ; the version
+        becomes the object's final ``last_modified`` so the next sync is a no-op."""
+        wanted = op.record.attachments  # type: ignore[union-attr]
+        try:
+            present = []
+            if isinstance(op, Update):
+                got = self._fetch_one(folder, done.id)
+                if isinstance(got, Failure):
+                    return got
+                present = attachments_of(got[1])
+            module = MODULE_TYPE[folder.kind]
+            changed = write_files(
+                self.client, module, folder.id, done.id, wanted, present, self._file_cache
+            )
+            version = done.version
+            if changed:
+                got = self._fetch_one(folder, done.id)
+                if isinstance(got, Failure):
+                    return got
+                _, newest, _ = versions.split(done.version)
+                version = versions.compose(got[0], [newest] if newest else [])
+        except TransientError as exc:
+            return Failure(FailureKind.TRANSIENT, f"attachments: {exc}")
+        except (NotFoundError, PermissionDeniedError, InvalidDataError, ProtocolError) as exc:
+            kind = (
+                FailureKind.PERMISSION
+                if isinstance(exc, PermissionDeniedError)
+                else FailureKind.NOT_FOUND
+                if isinstance(exc, NotFoundError)
+                else FailureKind.INVALID
+            )
+            failure = Failure(kind, f"attachments: {exc}")
+            if isinstance(op, Update):
+                return failure
+            # the item exists: report it created (a retry would duplicate it)
+            text = f"item {done.id} was created without its attachments: {exc}"
+            self.warnings.append(text)
+            log.warning("%s", text)
+            return done
+        return Applied(done.id, versions.with_attached(version, bool(wanted)))
 
     def _apply_group(
         self, folder: Folder, pending: list[tuple[int, Op]], results: list[OpResult | None]
@@ -993,6 +1079,16 @@ class OXStore(BaseStore):
                 )
             )
         return out
+
+
+_ATTACHMENTS = "{http://www.open-xchange.org}attachments"
+
+
+def _has_files(op: Create | Update) -> bool:
+    """Whether writing ``op`` may touch attachments (wanted, or present when read)."""
+    if isinstance(op.record, DistributionList):
+        return False
+    return bool(op.record.attachments) or (isinstance(op, Update) and versions.attached(op.version))
 
 
 def _record_of(op: Op) -> object:

@@ -552,6 +552,9 @@ class OXBackend:
             self._remove(exception, now)
         if obj.series is not None:
             self.change_exceptions.get(obj.series, {}).pop(obj.id, None)
+        if "attachments" in obj.fields:  # its files go with it
+            for gone in [a.id for a in self.attachments.values() if a.target == obj.id]:
+                del self.attachments[gone]
         self.objects.pop(obj.id, None)
         self.by_folder[obj.folder].pop(obj.id, None)
         self.tombstones.setdefault(obj.folder, []).append(
