@@ -244,3 +244,30 @@ def test_events_and_tasks_carry_files_too(backend: OXBackend, ox: OXStore) -> No
         got = ox.fetch(folder, [made.id])[made.id]
         assert isinstance(got, Item)
         assert attrs.evolve(got.record, created=None, last_modified=None) == record
+
+
+def test_a_series_read_for_an_exception_edit_keeps_its_files(
+    backend: OXBackend, ox: OXStore
+) -> None:
+    start = datetime(2026, 4, 6, 9, tzinfo=UTC)
+    series = Event(
+        uid="s",
+        summary="Weekly",
+        start=start,
+        end=start + timedelta(hours=1),
+        recurrence=Recurrence(frequency=Frequency.WEEKLY, weekdays=2, count=4),
+        exceptions=(EventException(original_start=start + timedelta(days=7), summary="Moved"),),
+        attachments=(PDF,),
+    )
+    folder = next(f.id for f in ox.folders() if f.kind is FolderKind.CALENDAR and f.is_default)
+    (made,) = ox.apply(folder, [Create(series)])
+    assert isinstance(made, Applied)
+    cursor = ox.changes(folder, None).cursor
+    (exception,) = backend.exceptions_of(int(made.id))
+    backend.save("alice", int(folder), {"title": "Moved again"}, object_id=exception.id)
+    delta = ox.changes(folder, cursor)
+    assert [r.id for r in delta.changed] == [made.id]  # the series, fetched for the delta
+    got = ox.fetch(folder, [made.id])[made.id]
+    assert isinstance(got, Item) and got.version == delta.changed[0].version
+    assert got.record.attachments == (PDF,)  # type: ignore[union-attr]
+    assert [e.summary for e in got.record.exceptions] == ["Moved again"]  # type: ignore[union-attr]

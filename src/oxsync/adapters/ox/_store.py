@@ -310,7 +310,7 @@ class OXStore(BaseStore):
             or now - self._listed_at.get(folder_id, 0.0) >= self.list_every
         )
         mode = "NEW_AND_MODIFIED" if cursor is None else "NEW_AND_MODIFIED,DELETED"
-        responses = self.client.propfind(
+        responses, with_files = self.client.listing(
             SERVLET_OF[folder.kind],
             {
                 "folder_id": folder_id,
@@ -342,7 +342,7 @@ class OXStore(BaseStore):
             elif status == "CREATE":
                 changed.append(ItemRef(object_id, version))
                 listed[object_id] = (version, resp.prop)
-                if resp.prop.find(_ATTACHMENTS) is not None:
+                if with_files and resp.prop.find(_ATTACHMENTS) is not None:
                     attached.append(object_id)
             else:
                 raise ProtocolError(f"unknown object_status {status!r}")
@@ -379,6 +379,7 @@ class OXStore(BaseStore):
         out: dict[str, Item | Failure] = {}
         for object_id in ids:
             entry = listed.pop(object_id, None)
+            listed_entry = entry is not None  # its version says whether it has files
             if entry is None:
                 got = self._fetch_one(folder, object_id)
                 if isinstance(got, Failure):
@@ -388,7 +389,11 @@ class OXStore(BaseStore):
             item = self._decode(folder, object_id, *entry)
             if folder.kind is FolderKind.CALENDAR and isinstance(item, Item):
                 item = self._with_exceptions(folder, item, entry[1])
-            if isinstance(item, Item) and entry[1].find(_ATTACHMENTS) is not None:
+            if isinstance(item, Item) and (
+                versions.attached(item.version)
+                if listed_entry
+                else entry[1].find(_ATTACHMENTS) is not None
+            ):
                 item = self._with_files(folder, item, entry[1])
             out[object_id] = item
         return out
@@ -455,7 +460,8 @@ class OXStore(BaseStore):
         for sid in sorted(touched - set(listed) - set(kept)):
             got = self._fetch_one(folder, sid)
             if not isinstance(got, Failure):
-                listed[sid] = got
+                has_files = got[1].find(_ATTACHMENTS) is not None
+                listed[sid] = (versions.with_attached(got[0], has_files), got[1])
         refs = []
         for oid, (version, prop) in listed.items():
             version = composite_version(version, index.of(oid).values())
