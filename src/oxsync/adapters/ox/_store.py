@@ -17,6 +17,13 @@
 - Moves send ``folder`` (target) with ``folder_id`` (source); for appointments and tasks
   the full item goes along, since OX drops the recurrence of an update without
   ``recurrence_type``.
+- **change exceptions** are objects of their own in OX; the store folds them into their
+  series (one ``Event`` with ``exceptions``, a composite version, see ``_series`` and
+  ``_versions``) and writes them by difference after the series.
+- **attachments** travel through ``webdav.attachments`` after the item (``_files``).
+
+This module is longer than most: it is the one place that turns OX's object-by-object
+protocol into the store protocol's items, so listing, fetching and writing stay together.
 """
 
 from __future__ import annotations
