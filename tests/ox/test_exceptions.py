@@ -476,3 +476,36 @@ def test_a_series_with_exceptions_deleted_in_memory_leaves_nothing_on_ox(
     assert report.a.deleted == 1, report.to_dict()
     assert backend.objects_in(calendar) == []
     assert engine.sync().changed == 0
+
+
+def test_a_fresh_store_writes_exceptions_against_what_the_server_holds(
+    backend: OXBackend, app: OXApp, ox: OXStore, calendar: int, series_id: int
+) -> None:
+    backend.add_exception("bob", series_id, day_ms(START + WEEK), {"title": "Old"})
+    item = _items(ox, str(calendar))[str(series_id)]
+    event = item.record
+    assert isinstance(event, Event)
+    # another process (no listing seen) writes the series with one exception changed
+    fresh = OXStore("http://ox.test", "alice", CANARY, transport=httpx.WSGITransport(app=app))
+    edited = attrs.evolve(event, exceptions=(attrs.evolve(event.exceptions[0], summary="New"),))
+    (result,) = fresh.apply(str(calendar), [Update(item.id, edited, item.version)])
+    fresh.close()
+    assert isinstance(result, Applied), result
+    assert [e.text("title") for e in backend.exceptions_of(series_id)] == ["New"]
+    assert _items(ox, str(calendar))[item.id].version == result.version
+
+
+def test_moving_a_series_takes_its_exceptions(
+    backend: OXBackend, ox: OXStore, calendar: int, series_id: int
+) -> None:
+    from oxsync.core.store import Move
+
+    exception = backend.add_exception("bob", series_id, day_ms(START + WEEK), {"title": "M"})
+    other = backend.add_folder("alice", "Other", "calendar").id
+    item = _items(ox, str(calendar))[str(series_id)]
+    (moved,) = ox.apply(str(calendar), [Move(item.id, str(other), item.version)])
+    assert isinstance(moved, Applied), moved
+    assert backend.objects[exception.id].folder == other
+    assert _items(ox, str(calendar)) == {}
+    there = _items(ox, str(other))[str(series_id)].record
+    assert [e.summary for e in there.exceptions] == ["M"]  # type: ignore[union-attr]
