@@ -265,3 +265,63 @@ def test_every_annex_b_field_goes_outlook_to_ox_and_back(ox: OXStore, make: Any)
     engine.sync()
     back = listing(outlook, default(outlook, folder_kind))[record.uid]
     assert both(outlook, ox, back) == both(outlook, ox, attrs.evolve(record, note="edited on OX"))
+
+
+def test_series_with_moved_and_deleted_occurrences_syncs_both_ways(ox: OXStore) -> None:
+    from datetime import timedelta
+
+    from oxsync.core.store import Applied, Create, Item
+
+    app = Application(tz="Europe/Paris", list_separator=",")
+    outlook = OutlookStore(app)
+    engine = SyncEngine(
+        outlook, ox, state=State(":memory:"), policy=Policy.NEWEST_WINS, backoff=0.0
+    )
+    start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Mondays 09:00 in Paris
+    week = timedelta(days=7)
+    moved = r.EventException(
+        original_start=start + week,
+        summary="Moved weekly",
+        start=start + week + timedelta(days=1, hours=2),
+        end=start + week + timedelta(days=1, hours=3),
+    )
+    series = r.Event(
+        uid="moved-and-deleted",
+        summary="Weekly",
+        start=start,
+        end=start + timedelta(hours=1),
+        timezone="Europe/Paris",
+        recurrence=r.Recurrence(
+            frequency=r.Frequency.WEEKLY,
+            weekdays=r.Weekday.MONDAY,
+            count=6,
+            deleted=(date(2026, 3, 16),),
+        ),
+        exceptions=(moved,),
+    )
+    calendar = default(outlook, FolderKind.CALENDAR)
+    (made,) = outlook.apply(calendar, [Create(series)])
+    assert isinstance(made, Applied), made
+    report = engine.sync()
+    assert report.b.created == 1 and not report.errors, report.to_dict()
+    on_ox = listing(ox, default(ox, FolderKind.CALENDAR))["moved-and-deleted"]
+    assert on_ox.recurrence.deleted == (date(2026, 3, 16),)
+    assert on_ox.exceptions == (moved,)
+    assert engine.sync().changed == 0
+
+    # OX moves another occurrence and deletes the moved one; Outlook follows
+    ox_calendar = default(ox, FolderKind.CALENDAR)
+    ref = next(iter(ox.changes(ox_calendar, None).changed))
+    item = ox.fetch(ox_calendar, [ref.id])[ref.id]
+    assert isinstance(item, Item), item
+    later = r.EventException(original_start=start + 3 * week, location="Annex")
+    rule = attrs.evolve(series.recurrence, deleted=(date(2026, 3, 9), date(2026, 3, 16)))
+    edited = attrs.evolve(item.record, recurrence=rule, exceptions=(later,))  # type: ignore[union-attr]
+    (result,) = ox.apply(ox_calendar, [Update(ref.id, edited, ref.version)])
+    assert isinstance(result, Applied), result
+    report = engine.sync()
+    assert report.a.updated == 1 and not report.errors, report.to_dict()
+    (back,) = [x.record for x in outlook.fetch(calendar, [made.id]).values()]  # type: ignore[union-attr]
+    assert back.recurrence.deleted == (date(2026, 3, 9), date(2026, 3, 16))
+    assert back.exceptions == (later,)
+    assert engine.sync().changed == 0

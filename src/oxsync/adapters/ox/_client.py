@@ -341,6 +341,12 @@ class OXClient:
         """PROPFIND with ox ``fields``; the parsed ``D:response`` entries."""
         return self._multistatus(self.request("PROPFIND", servlet, propfind(fields)))
 
+    def listing(self, servlet: str, fields: Mapping[str, object]) -> tuple[list[OXResponse], bool]:
+        """:meth:`propfind`, and whether the answer mentions ``attachments`` at all: one
+        byte search, so that a folder without files costs no look at each object."""
+        content = self.request("PROPFIND", servlet, propfind(fields))
+        return self._multistatus(content), b"attachments" in content
+
     def proppatch(self, servlet: str, props: Iterable[Element]) -> list[OXResponse]:
         """PROPPATCH with one ``D:set`` per prop; the responses, one per block."""
         return self._multistatus(self.request("PROPPATCH", servlet, propertyupdate(props)))

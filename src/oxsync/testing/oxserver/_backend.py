@@ -33,6 +33,7 @@ from oxsync.testing.oxserver._model import (
 from oxsync.testing.oxserver._rules import (
     OBJECT_LEVEL,
     OWNER_RIGHTS,
+    RECURRENCE,
     Conflict,
     LastModifiedCache,
     OXFault,
@@ -57,6 +58,17 @@ from oxsync.testing.oxserver._xml import (
 
 __all__ = ["OXBackend"]
 
+
+def _dates_of(el: Element | None) -> set[int]:
+    """The ms values of a comma-separated exceptions element."""
+    if el is None or not (el.text or "").strip():
+        return set()
+    try:
+        return {int(part) for part in el.text.split(",") if part.strip()}
+    except ValueError:
+        raise OXFault(1100) from None
+
+
 _ATTACHMENT_MODULES = {1: "calendar", 4: "task", 7: "contact"}
 """OX module type ids (Types.java) of the attachments servlet -> folder module."""
 
@@ -80,6 +92,8 @@ class OXBackend:
         self.by_folder: dict[int, dict[int, OXObject]] = {}
         self.tombstones: dict[int, list[Tombstone]] = {}
         self.attachments: dict[int, OXAttachment] = {}
+        # series id -> its change exceptions (objects of their own), by object id
+        self.change_exceptions: dict[int, dict[int, OXObject]] = {}
         self._ids = {"user": 2, "group": 10, "resource": 100, "folder": 20, "object": 1}
         now = self.clock.now()
         gal = OXFolder(
@@ -400,6 +414,8 @@ class OXBackend:
             folder = self.visible_folder(user, int_of(req, "folder_id"), module)
             object_id = int_of(req, "object_id")
             if method == "SAVE" and object_id is None:
+                if module == "calendar" and (int_of(req, "recurrence_id") or 0) > 0:
+                    return self._create_exception(user, folder, req, cache), ()
                 return self._create(user, folder, module, req)
             if object_id is None:
                 raise OXFault(1004)
@@ -422,7 +438,10 @@ class OXBackend:
             if method == "DELETE":
                 if not rights.may(rights.delete, own):
                     raise OXFault(1002)
-                self._remove(obj, self.clock.now())
+                if obj.is_exception:
+                    self._remove_exception(user, obj, cache)
+                else:
+                    self._remove(obj, self.clock.now())
                 return obj, ()
             if method != "SAVE":
                 raise OXFault(1100)
@@ -442,6 +461,7 @@ class OXBackend:
             for name, el in req.items()
             if name not in OBJECT_LEVEL and not is_empty(el)
         }
+        fields.pop("changeexceptions", None)  # kept by the server from the exception objects
         sanitise(module, req, fields, create=True)
         conflicts = self._conflicts(user, None, module, fields, req, user.id)
         now = self.clock.now()
@@ -454,6 +474,8 @@ class OXBackend:
     ) -> tuple[OXObject, tuple[Conflict, ...]]:
         target = int_of(req, "folder")
         target_folder = None
+        if obj.is_exception and target is not None and target != obj.folder:
+            raise OXFault(1100)  # an exception moves with its series, never alone [I]
         if target is not None and target != obj.folder:
             target_folder = self.visible_folder(user, target, obj.module)
             rights = folder.rights(user)
@@ -470,17 +492,35 @@ class OXBackend:
             else:
                 fields[name] = copy.deepcopy(el)
         sanitise(obj.module, req, fields, create=False)
-        conflicts = self._conflicts(user, obj.id, obj.module, fields, req, obj.created_by)
+        if obj.is_exception:
+            # an exception is one occurrence: no pattern of its own, its position is fixed
+            for name in (*RECURRENCE, "recurrence_date_position"):
+                fields.pop(name, None)
+            fields["recurrence_date_position"] = obj.fields["recurrence_date_position"]
+            conflicts: tuple[Conflict, ...] = ()
+        else:
+            fields.pop("changeexceptions", None)
+            if "changeexceptions" in obj.fields and "recurrence_type" in fields:
+                fields["changeexceptions"] = obj.fields["changeexceptions"]
+            conflicts = self._conflicts(user, obj.id, obj.module, fields, req, obj.created_by)
         now = self.clock.now()
         obj.fields = fields
         obj.modified_by, obj.last_modified = user.id, now
         if target_folder is not None:
-            old = obj.folder
-            self.by_folder[old].pop(obj.id, None)
-            self.tombstones.setdefault(old, []).append(Tombstone(obj.id, old, now, obj.module))
+            for moving in [obj, *self.change_exceptions.get(obj.id, {}).values()]:
+                old = moving.folder
+                self.by_folder[old].pop(moving.id, None)
+                self.tombstones.setdefault(old, []).append(
+                    Tombstone(moving.id, old, now, moving.module)
+                )
+                moving.folder = target_folder.id
+                self.by_folder.setdefault(moving.folder, {})[moving.id] = moving
+                if moving is not obj:
+                    moving.last_modified = now
+                    self._touched(moving)
             self._push(old, self.readers(self.folders[old]))
-            obj.folder = target_folder.id
-            self.by_folder.setdefault(obj.folder, {})[obj.id] = obj
+        if obj.module == "calendar" and not obj.is_exception:
+            self._drop_gone_exceptions(obj, now)
         self._touched(obj)
         return obj, conflicts
 
@@ -506,6 +546,15 @@ class OXBackend:
         return obj
 
     def _remove(self, obj: OXObject, now: int) -> None:
+        if obj.id not in self.objects:
+            return  # already gone with its series
+        for exception in list(self.change_exceptions.pop(obj.id, {}).values()):
+            self._remove(exception, now)
+        if obj.series is not None:
+            self.change_exceptions.get(obj.series, {}).pop(obj.id, None)
+        if "attachments" in obj.fields:  # its files go with it
+            for gone in [a.id for a in self.attachments.values() if a.target == obj.id]:
+                del self.attachments[gone]
         self.objects.pop(obj.id, None)
         self.by_folder[obj.folder].pop(obj.id, None)
         self.tombstones.setdefault(obj.folder, []).append(
@@ -513,6 +562,152 @@ class OXBackend:
         )
         obj.last_modified = now
         self._touched(obj)
+
+    # ------------------------------------------------------------------ change exceptions
+
+    def _create_exception(
+        self, user: OXUser, folder: OXFolder, req: dict[str, Element], cache: LastModifiedCache
+    ) -> OXObject:
+        """A changed occurrence: its own object, ``recurrence_id`` = the series.
+
+        Needs ``recurrence_date_position`` (ms of 00:00 UTC of the occurrence's day) and
+        write rights on the series; a ``last_modified`` sent is checked against the series.
+        The series lists the day in ``changeexceptions`` (and no longer in
+        ``deleteexceptions``) and its ``last_modified`` moves. [I]: the reference names the
+        fields, not the save rules; OX's own clients update the series with a position.
+        """
+        series = self.objects.get(int_of(req, "recurrence_id") or 0)
+        if series is None or series.folder != folder.id or series.module != "calendar":
+            raise OXFault(1001)
+        if series.is_exception or "recurrence_type" not in series.fields:
+            raise OXFault(1100)
+        rights = folder.rights(user)
+        if self.hidden_from(user, series) or not rights.may(
+            rights.write, series.created_by == user.id
+        ):
+            raise OXFault(1002)
+        position = int_of(req, "recurrence_date_position")
+        if position is None:
+            raise OXFault(1004)
+        if position % 86_400_000:
+            raise OXFault(1100)
+        sent = int_of(req, "last_modified")
+        if sent is not None and series.last_modified > cache.effective(series.id, sent):
+            raise OXFault(1000)
+        if any(
+            e.int("recurrence_date_position") == position
+            for e in self.change_exceptions.get(series.id, {}).values()
+        ):
+            raise OXFault(1003)
+        fields = {
+            name: copy.deepcopy(el)
+            for name, el in req.items()
+            if name not in OBJECT_LEVEL and name not in RECURRENCE and not is_empty(el)
+        }
+        sanitise(
+            "calendar",
+            {**req, "recurrence_type": element("recurrence_type", "none")},
+            fields,
+            create=True,
+        )
+        fields["recurrence_date_position"] = element("recurrence_date_position", position)
+        now = self.clock.now()
+        exception = self._new_object(folder.id, "calendar", fields, user.id, now)
+        exception.series = series.id
+        self.change_exceptions.setdefault(series.id, {})[exception.id] = exception
+        before = series.last_modified
+        self._exception_dates(series, add_changed=position, drop_deleted=position)
+        series.modified_by, series.last_modified = user.id, self.clock.now()
+        cache.touch(series.id, before, series.last_modified)
+        self._touched(exception)
+        self._touched(series)
+        return exception
+
+    def _remove_exception(
+        self, user: OXUser, exception: OXObject, cache: LastModifiedCache
+    ) -> None:
+        """Deleting a change exception deletes its occurrence: the series gets a delete
+        exception for that day and its ``last_modified`` moves [I]."""
+        position = exception.int("recurrence_date_position")
+        self._remove(exception, self.clock.now())
+        series = self.objects.get(exception.series or 0)
+        if series is None:
+            return
+        before = series.last_modified
+        self._exception_dates(series, drop_changed=position, add_deleted=position)
+        series.modified_by, series.last_modified = user.id, self.clock.now()
+        cache.touch(series.id, before, series.last_modified)
+        self._touched(series)
+
+    def _drop_gone_exceptions(self, series: OXObject, now: int) -> None:
+        """After a series update: a series that is no longer recurring loses its change
+        exceptions, and so does a day now listed in ``deleteexceptions`` [I]."""
+        exceptions = self.change_exceptions.get(series.id)
+        if not exceptions:
+            return
+        recurring = "recurrence_type" in series.fields
+        deleted = _dates_of(series.fields.get("deleteexceptions"))
+        for exception in list(exceptions.values()):
+            position = exception.int("recurrence_date_position")
+            if not recurring or position in deleted:
+                self._remove(exception, now)
+                self._exception_dates(series, drop_changed=position)
+
+    def _exception_dates(
+        self,
+        series: OXObject,
+        *,
+        add_changed: int | None = None,
+        drop_changed: int | None = None,
+        add_deleted: int | None = None,
+        drop_deleted: int | None = None,
+    ) -> None:
+        for name, add_day, drop_day in (
+            ("changeexceptions", add_changed, drop_changed),
+            ("deleteexceptions", add_deleted, drop_deleted),
+        ):
+            days = _dates_of(series.fields.get(name))
+            if add_day is not None:
+                days.add(add_day)
+            if drop_day is not None:
+                days.discard(drop_day)
+            if days:
+                series.fields[name] = element(name, ",".join(str(d) for d in sorted(days)))
+            else:
+                series.fields.pop(name, None)
+
+    def exceptions_of(self, series_id: int) -> list[OXObject]:
+        """The change exceptions of a series, by their day."""
+        with self.lock:
+            return sorted(
+                self.change_exceptions.get(series_id, {}).values(),
+                key=lambda e: e.int("recurrence_date_position") or 0,
+            )
+
+    def add_exception(
+        self, login: str, series_id: int, position: int, changes: Mapping[str, Any]
+    ) -> OXObject:
+        """Create a change exception as user ``login`` would (OX rules apply).
+
+        ``position`` is the ms of 00:00 UTC of the occurrence's day; the exception starts as
+        a copy of the series' fields (``start_date``/``end_date`` moved to that day) with
+        ``changes`` applied.
+        """
+        with self.lock:
+            series = self.objects[series_id]
+            fields: dict[str, Any] = {
+                name: el
+                for name, el in series.fields.items()
+                if name not in RECURRENCE and name != "attachments"
+            }
+            start, end = series.int("start_date") or 0, series.int("end_date") or 0
+            day = start - start % 86_400_000
+            fields["start_date"] = str(position + start - day)
+            fields["end_date"] = str(position + end - day)
+            fields.update(changes)
+            fields["recurrence_id"] = str(series_id)
+            fields["recurrence_date_position"] = str(position)
+            return self.save(login, series.folder, fields)
 
     def _conflicts(
         self,

@@ -173,6 +173,12 @@ class OXObject:
     last_modified: int
     fragment: bytes | None = None  # cached serialised D:response, dropped on change
     body: bytes = b""  # the serialised field elements (ox prefix), kept current by the backend
+    series: int | None = None  # a change exception: the object id of its series
+
+    @property
+    def is_exception(self) -> bool:
+        """A change exception of a series (its own object, ``recurrence_id`` = the series)."""
+        return self.series is not None
 
     def text(self, name: str) -> str | None:
         """Stripped text of field ``name`` or ``None``."""

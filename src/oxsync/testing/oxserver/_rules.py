@@ -21,6 +21,7 @@ __all__ = [
     "CODES",
     "OBJECT_LEVEL",
     "OWNER_RIGHTS",
+    "RECURRENCE",
     "Conflict",
     "LastModifiedCache",
     "OXFault",
@@ -69,7 +70,7 @@ OBJECT_LEVEL = frozenset(
         "attachments",  # written by the server from webdav.attachments
     ]
 )
-_RECURRENCE = (
+RECURRENCE = (
     "recurrence_type",
     "days",
     "day_in_month",
@@ -119,6 +120,16 @@ class LastModifiedCache:
         """Record that an update sent with ``sent`` produced ``new``."""
         original = self.entries.get(object_id, (sent, 0))[0]
         self.entries[object_id] = (original, new)
+
+    def touch(self, object_id: int, before: int, after: int) -> None:
+        """A series moved from ``before`` to ``after`` as a side effect (one of its change
+        exceptions was created or deleted): a later op of the batch that sent the series'
+        timestamp of the chain is not stale, one that sent an older value still is."""
+        entry = self.entries.get(object_id)
+        if entry is not None and entry[1] == before:
+            self.entries[object_id] = (entry[0], after)
+        else:
+            self.entries[object_id] = (before, after)
 
 
 def element(name: str, value: object) -> Element:
@@ -185,7 +196,7 @@ def sanitise(
         return
     rtype = (text_of(req, "recurrence_type") or "").lower()
     if (not create and "recurrence_type" not in req) or rtype in ("", "none"):
-        for name in _RECURRENCE:
+        for name in RECURRENCE:
             fields.pop(name, None)
     elif "until" not in req and "occurrences" not in req:
         fields.pop("until", None)

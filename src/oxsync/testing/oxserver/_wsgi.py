@@ -291,7 +291,9 @@ class OXApp:
             if obj.module in ("calendar", "task"):
                 flag = "true" if "alarm" in obj.fields else "false"
                 extra = f"<ox:alarm_flag>{flag}</ox:alarm_flag>"
-                if "recurrence_type" in obj.fields:
+                if obj.series is not None:  # a change exception names its series
+                    extra += f"<ox:recurrence_id>{obj.series}</ox:recurrence_id>"
+                elif "recurrence_type" in obj.fields:
                     extra += f"<ox:recurrence_id>{obj.id}</ox:recurrence_id>"
             head = (
                 f'<D:response xmlns:D="DAV:" xmlns:ox="{OX_NS}"><D:href>{obj.id}</D:href>'
@@ -342,7 +344,7 @@ class OXApp:
                     sub(prop, "object_id", obj.id)
                     sub(prop, "last_modified", obj.last_modified)
                     if servlet in ("calendar", "tasks"):
-                        sub(prop, "recurrence_id", 0)
+                        sub(prop, "recurrence_id", obj.series or 0)
             except OXFault as exc:
                 resp, prop = response(
                     int_of(f, "object_id") or 0, exc.status, f"[{exc.code}] {exc.text}"
