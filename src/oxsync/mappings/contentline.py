@@ -92,8 +92,7 @@ _FOLD = re.compile("(\r?\n)+[ \t]")  # RFC 5545 §3.1; the same tolerance as ica
 _NEWLINE = re.compile("\r?\n")
 _TOKEN = re.compile(r"[A-Za-z0-9-]+")
 _NAMES: dict[str, str] = {}  # raw name -> upper-case name, validated once
-_BAD_ESCAPE = re.compile(r"\\(?:[^,;:nN]|$)")
-_ESCAPE = re.compile(r"\\([,;:nN])")
+_ESCAPE = re.compile(r"\\(.?)", re.S)
 
 
 def unfold(text: str) -> list[str]:
@@ -171,25 +170,25 @@ def _split_params(text: str) -> list[str]:
     return items
 
 
-def unescape_text(raw: str) -> str:
-    r"""A TEXT value unescaped (RFC 5545 §3.3.11): ``\n \N \, \; \:``.
+def unescape_text(raw: str, escapes: str = "\\,;:nN") -> str:
+    r"""A TEXT value unescaped in one pass (RFC 5545 §3.3.11): ``\\ \, \; \: \n \N``.
 
-    An escaped backslash or an unknown escape raises :class:`Unsupported` (libraries differ
-    on them; the library path decides).
+    ``escapes`` lists the characters a backslash may precede; any other escape raises
+    :class:`Unsupported` (libraries differ on them; the library path decides).
 
-    >>> unescape_text(r"Lunch\, then\nwalk")
-    'Lunch, then\nwalk'
+    >>> unescape_text(r"Lunch\, then\nwalk in C:\\temp")
+    'Lunch, then\nwalk in C:\\temp'
     """
     if "\\" not in raw:
         return raw
-    if _BAD_ESCAPE.search(raw):
-        raise Unsupported("backslash escape")
-    return _ESCAPE.sub(_unescaped, raw)
 
+    def one(match: re.Match[str]) -> str:
+        char = match.group(1)
+        if not char or char not in escapes:
+            raise Unsupported("backslash escape")
+        return "\n" if char in "nN" else char
 
-def _unescaped(match: re.Match[str]) -> str:
-    char = match.group(1)
-    return "\n" if char in "nN" else char
+    return _ESCAPE.sub(one, raw)
 
 
 def escape_text(text: str) -> str:
@@ -198,7 +197,7 @@ def escape_text(text: str) -> str:
     >>> escape_text("a;b,c\\d\ne")
     'a\\;b\\,c\\\\d\\ne'
     """
-    if not any(c in text for c in "\\;,\n"):
+    if "\\" not in text and ";" not in text and "," not in text and "\n" not in text:
         return text
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 

@@ -49,6 +49,7 @@ from oxsync.mappings.contentline import (
     escape_text,
     fold,
     parse_line,
+    unescape_text,
     unfold,
 )
 
@@ -146,32 +147,14 @@ def _one(comp: _Component, name: str) -> ContentLine | None:
 
 
 def unescape(raw: str) -> str:
-    """A TEXT value as the library path reads it."""
-    if "\\" not in raw:
-        return raw
-    if _BAD_TEXT_ESCAPE.search(raw):
-        raise Unsupported("backslash escape")
-    return _TEXT_ESCAPE.sub(_unescaped, raw)
+    """A TEXT value as the library path reads it (icalendar's ``unescape_backslash``)."""
+    return unescape_text(raw) if "\\" in raw else raw
 
 
 def _x_unescape(raw: str) -> str:
-    """An X- value: the library keeps it raw (RFC 7265 "unknown") and the mapping
-    unescapes ``\\\\ \\; \\, \\n``; ``\\:`` stays as written there, so it declines here."""
-    if "\\" not in raw:
-        return raw
-    if _BAD_X_ESCAPE.search(raw):
-        raise Unsupported("backslash escape")
-    return _TEXT_ESCAPE.sub(_unescaped, raw)
-
-
-_BAD_TEXT_ESCAPE = re.compile(r"\\(?:[^,;:nN]|$)")
-_BAD_X_ESCAPE = re.compile(r"\\(?:[^,;nN]|$)")
-_TEXT_ESCAPE = re.compile(r"\\([,;:nN])")
-
-
-def _unescaped(match: re.Match[str]) -> str:
-    char = match.group(1)
-    return "\n" if char in "nN" else char
+    """An X- value: icalendar keeps it raw (RFC 7265 "unknown") and ``ical._unescape``
+    undoes ``\\\\ \\; \\, \\n``; ``\\:`` stays as written there, so it declines here."""
+    return unescape_text(raw, "\\,;nN") if "\\" in raw else raw
 
 
 def _limit(text: str, path: str) -> str | None:
@@ -710,8 +693,6 @@ def _checked(value: str | None, path: str) -> str | None:
     if not isinstance(value, str) or len(value) > base._limit_of(path):
         raise Unsupported(path)
     if not value.isprintable() and (base._CONTROL.search(value) or "\r" in value):
-        raise Unsupported(path)
-    if "\\" in value:  # icalendar's writer rewrites "\\N"; the library path keeps its output
         raise Unsupported(path)
     return value
 

@@ -47,6 +47,8 @@ from vobject.base import parseLine
 
 from oxsync.core import records as r
 from oxsync.errors import FieldError, MappingError
+from oxsync.mappings.contentline import escape_text as _escape
+from oxsync.mappings.contentline import fold
 from oxsync.mappings.values import MAX_NOTE_CHARS, MAX_TEXT_CHARS
 
 __all__ = [
@@ -163,6 +165,15 @@ _SPLIT_COMMA = re.compile(r"(?<!\\)((?:\\\\)*),")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPLIT = re.compile(r"(?<!\\)((?:\\\\)*);")
 _UNESCAPE = re.compile(r"\\(.)", re.S)
+_NO_LINES: list[Any] = []  # shared: never appended to
+_TEXT_X_ROWS = tuple((name, prop, name.startswith("email")) for name, prop in _TEXT_X.items())
+_TEL_ROWS = tuple(
+    (slot, "TEL;TYPE=" + ",".join(types), f"phones.{slot}") for slot, types in PHONE_TYPES.items()
+)
+_EMAIL_ROWS = tuple(
+    (slot, f"EMAIL;TYPE=internet,{etype}", f"EMAIL;TYPE={etype}", f"emails.{slot}")
+    for slot, etype in _EMAIL_TYPES
+)
 _PHOTO_TYPES = {"JPEG": "image/jpeg", "JPG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif"}
 
 
@@ -226,27 +237,15 @@ class _Writer:
         if checked is not None:
             self.add(name, _escape(checked), params)
 
+    def line(self, head: str, value: str | None, path: str) -> None:
+        """``text`` with the name and parameters already formatted (hot loops)."""
+        checked = _check_out(value, self.errs, path)
+        if checked is not None:
+            self.lines.append(f"{head}:{_escape(checked)}")
+
     def serialize(self) -> bytes:
         lines = ["BEGIN:VCARD", *self.lines, "END:VCARD"]
-        return "".join(_fold(line) for line in lines).encode("utf-8")
-
-
-def _fold(line: str) -> str:
-    """The line folded at 75 octets (RFC 6350 3.2), never inside a UTF-8 sequence."""
-    if len(line) <= 75 and (line.isascii() or len(line.encode("utf-8")) <= 75):
-        return line + "\r\n"
-    parts: list[str] = []
-    current: list[str] = []
-    size, limit = 0, 75
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > limit:
-            parts.append("".join(current))
-            current, size, limit = [], 0, 74
-        current.append(char)
-        size += width
-    parts.append("".join(current))
-    return "\r\n ".join(parts) + "\r\n"
+        return "".join([fold(line) for line in lines]).encode("utf-8")
 
 
 def _write_common(out: _Writer, rec: r.Contact | r.DistributionList) -> None:
@@ -325,9 +324,10 @@ def _write_contact(out: _Writer, c: r.Contact) -> None:
         _check_out(c.department, out.errs, "department")
         org = _escape(c.company or "")
         out.add("ORG", org + (";" + _escape(c.department) if c.department else ""))
-    for name, prop in _TEXT_X.items():
-        holder: Any = c.emails if name.startswith("email") else c
-        out.text(prop, getattr(holder, name), name)
+    for name, prop, on_emails in _TEXT_X_ROWS:
+        value = getattr(c.emails if on_emails else c, name)
+        if value is not None:  # most are unset: skip the call
+            out.text(prop, value, name)
     _write_date(out, "BDAY", c.birthday)
     _write_date(out, "ANNIVERSARY" if out.v4 else "X-ANNIVERSARY", c.anniversary)
     if c.anniversary and not out.v4:
@@ -340,11 +340,15 @@ def _write_contact(out: _Writer, c: r.Contact) -> None:
             out.text("X-OXSYNC-GENDER", c.gender, "gender")
     if c.number_of_children is not None:
         out.add("X-OXSYNC-NUMBER-OF-CHILDREN", str(c.number_of_children))
-    for slot, types in PHONE_TYPES.items():
-        out.text("TEL", getattr(c.phones, slot), f"phones.{slot}", {"TYPE": list(types)})
-    for slot, etype in _EMAIL_TYPES:
-        etypes = [etype] if out.v4 else ["internet", etype]
-        out.text("EMAIL", getattr(c.emails, slot), f"emails.{slot}", {"TYPE": etypes})
+    phones = c.phones
+    for slot, head, path in _TEL_ROWS:
+        value = getattr(phones, slot)
+        if value is not None:
+            out.line(head, value, path)
+    for slot, head3, head4, path in _EMAIL_ROWS:
+        value = getattr(c.emails, slot)
+        if value is not None:
+            out.line(head4 if out.v4 else head3, value, path)
     for name, atype, selected in _ADDRESSES:
         _write_address(out, name, atype, getattr(c, name), c.selected_mailing_address == selected)
     for name, utype in _URLS:
@@ -437,17 +441,22 @@ def vcard_to_results(data: bytes) -> list[r.Record | MappingError]:
     return [_read_card(chunk) for chunk in chunks]
 
 
-def _cards(text: str) -> Iterator[str]:
-    """Split into one text per vCard, joining quoted-printable soft line breaks (v2.1)."""
+def _cards(text: str) -> Iterator[list[str]]:
+    """Split into the physical lines of each vCard, joining quoted-printable soft line
+    breaks (v2.1) first."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    qp = "QUOTED-PRINTABLE" in text.upper()  # soft breaks only matter then
     current: list[str] | None = None
     depth = 0
     i = 0
-    while i < len(lines):
+    count = len(lines)
+    while i < count:
         line = lines[i]
-        while line.endswith("=") and "QUOTED-PRINTABLE" in line.upper() and i + 1 < len(lines):
-            i += 1
-            line = line[:-1] + lines[i]
+        if qp:
+            while line.endswith("=") and "QUOTED-PRINTABLE" in line.upper() and i + 1 < count:
+                i += 1
+                line = line[:-1] + lines[i]
+        i += 1
         upper = line.strip().upper()
         if upper == "BEGIN:VCARD":
             depth += 1
@@ -458,22 +467,19 @@ def _cards(text: str) -> Iterator[str]:
         if upper == "END:VCARD" and current is not None:
             depth -= 1
             if depth == 0:
-                yield "\r\n".join(current) + "\r\n"
+                yield current
                 current = None
-        i += 1
     if current is not None:
-        yield "\r\n".join(current) + "\r\n"  # unterminated: the parser reports it
+        yield current  # unterminated: the parser reports it
 
 
-def _read_card(chunk: str) -> r.Record | MappingError:
-    uid_match = re.search(r"^UID[^:\n]*:(.*)$", chunk, re.M | re.I)
-    label = repr(uid_match.group(1).strip()) if uid_match else "(no UID)"
+def _read_card(chunk: list[str]) -> r.Record | MappingError:
     try:
         card = _parse(chunk)
     except MappingError as exc:
-        return MappingError(f"vCard {label} unreadable", exc.errors)
+        return MappingError(f"vCard {_label(chunk)} unreadable", exc.errors)
     except Exception as exc:  # vobject raises ParseError and, on odd input, others
-        return MappingError(f"vCard {label} unreadable", [FieldError("$", str(exc))])
+        return MappingError(f"vCard {_label(chunk)} unreadable", [FieldError("$", str(exc))])
     errs = _Errors()
     try:
         reader = _Reader(card, errs)
@@ -484,28 +490,46 @@ def _read_card(chunk: str) -> r.Record | MappingError:
         errs.add("$", f"{type(exc).__name__}: {exc}")
         record = None
     if errs.items or record is None:
-        return MappingError(f"vCard {label} unreadable", errs.items)
+        return MappingError(f"vCard {_label(chunk)} unreadable", errs.items)
     return record
 
 
-def _parse(chunk: str) -> list[Any]:
-    """The content lines of one vCard, values still escaped (``encoded``) unless they were
-    quoted-printable. vobject's value decoding is skipped on purpose: it keeps only the
-    text before the first unescaped comma (``NOTE:Hello, world`` would lose ", world")."""
-    lines = []
+def _label(chunk: list[str]) -> str:
+    """How an error names a card: its UID if a line gives one."""
+    uid_match = re.search(r"^UID[^:\n]*:(.*)$", "\n".join(chunk), re.M | re.I)
+    return repr(uid_match.group(1).strip()) if uid_match else "(no UID)"
+
+
+def _parse(chunk: list[str], split: Any = None) -> dict[str, list[_Line]]:
+    """The content lines of one vCard by upper-case name, values still escaped
+    (``encoded``) unless they were quoted-printable. vobject's value decoding is skipped on
+    purpose: it keeps only the text before the first unescaped comma (``NOTE:Hello, world``
+    would lose ", world"). ``split`` replaces :func:`_split_line` (the differential tests
+    pass vobject's own line parser)."""
+    split = split or _split_line
+    lines: dict[str, list[_Line]] = {}
     depth = 0
-    unfolded = chunk.replace("\r\n", "\n").replace("\n ", "").replace("\n\t", "")
-    for number, text in enumerate(unfolded.split("\n"), 1):
+    logical: list[str] = []
+    for text in chunk:  # unfold (RFC 6350 §3.2): a leading blank continues the line
+        if logical and (text.startswith(" ") or text.startswith("\t")):
+            logical[-1] += text[1:]
+        else:
+            logical.append(text)
+    for number, text in enumerate(logical, 1):
         if not text.strip():
             continue
-        name, params, value = _split_line(text, number)
+        name, params, value = split(text, number)
         upper = name.upper()
         if upper in ("BEGIN", "END"):
             depth += 1 if upper == "BEGIN" else -1
             continue
         if depth != 1:
             continue  # a nested vCard (AGENT) belongs to its own property
-        lines.append(_Line(upper, params, value))
+        line = _Line(upper, params, value)
+        if upper in lines:
+            lines[upper].append(line)
+        else:
+            lines[upper] = [line]
     if depth != 0:
         raise MappingError("unterminated vCard", [FieldError("$", "BEGIN:VCARD without END")])
     return lines
@@ -537,6 +561,11 @@ class _Line:
         self.name = name
         self.params: dict[str, list[str]] = {}
         self.singletonparams: list[str] = []
+        self.types: set[str] | None = None  # TYPE values, computed when first asked
+        self.value = value
+        self.encoded = True  # backslash escapes still in the value
+        if not params:
+            return
         for param in params:
             if len(param) == 1:
                 self.singletonparams.append(param[0])
@@ -545,9 +574,7 @@ class _Line:
         qp = "QUOTED-PRINTABLE" in (p.upper() for p in self.params.get("ENCODING", [])) or (
             "QUOTED-PRINTABLE" in (p.upper() for p in self.singletonparams)
         )
-        self.encoded = not qp  # backslash escapes still in the value
-        self.types: set[str] | None = None  # TYPE values, computed when first asked
-        self.value = value
+        self.encoded = not qp
         if qp:
             charset = (self.params.get("CHARSET") or ["utf-8"])[0]
             try:
@@ -561,11 +588,9 @@ class _Line:
 class _Reader:
     """Reads one parsed (undecoded) vCard into a record."""
 
-    def __init__(self, card: list[Any], errs: _Errors) -> None:
+    def __init__(self, card: dict[str, list[_Line]], errs: _Errors) -> None:
         self.errs = errs
-        self.lines: dict[str, list[Any]] = {}
-        for line in card:
-            self.lines.setdefault(line.name.upper(), []).append(line)
+        self.lines: dict[str, list[Any]] = card
         self.version = self.first_raw("VERSION") or "3.0"
         if self.version not in ("2.1", "3.0", "4.0"):
             errs.add("VERSION", f"vCard version {self.version!r} is not supported")
@@ -573,7 +598,7 @@ class _Reader:
     # -- access -----------------------------------------------------------------
 
     def all(self, prop: str) -> list[Any]:
-        return self.lines.get(prop, [])
+        return self.lines.get(prop, _NO_LINES)
 
     def first_raw(self, prop: str) -> str | None:
         lines = self.all(prop)
@@ -968,8 +993,12 @@ def _raw_types(line: Any) -> set[str]:
     if cached is not None:
         return cached
     found: set[str] = set()
-    for value in [*line.params.get("TYPE", []), *line.singletonparams]:
-        found.update(t.strip().strip('"').lower() for t in str(value).split(","))
+    for value in [*line.params.get("TYPE", ()), *line.singletonparams]:
+        value = str(value)
+        if "," in value or '"' in value or value != value.strip():
+            found.update(t.strip().strip('"').lower() for t in value.split(","))
+        else:
+            found.add(value.lower())
     if line.params.get("PREF"):
         found.add("pref")
     line.types = found
@@ -1011,10 +1040,6 @@ def _split(line: Any, sep: str) -> list[str]:
     pattern = _SPLIT if sep == ";" else _SPLIT_COMMA
     parts = pattern.sub(lambda m: m.group(1) + "\x00", text).split("\x00")
     return [_UNESCAPE.sub(_unescaped, p) for p in parts]
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def _param(text: str) -> str:
