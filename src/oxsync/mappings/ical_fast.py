@@ -527,7 +527,9 @@ def _attendees(comp: _Component) -> tuple[r.Attendee, ...]:
 
 
 def _attendee(line: ContentLine, *, organizer: bool) -> r.Attendee:
-    uri = unescape(line.value)
+    if "\\" in line.value or not line.value.isprintable():
+        raise Unsupported("escaped address")  # icalendar rejects some (a newline) as broken
+    uri = line.value
     email = user_id = None
     if uri.lower().startswith("mailto:"):
         email = uri[7:] or None

@@ -473,9 +473,9 @@ def _cards(text: str) -> Iterator[list[str]]:
         yield current  # unterminated: the parser reports it
 
 
-def _read_card(chunk: list[str]) -> r.Record | MappingError:
+def _read_card(chunk: list[str], split: Any = None) -> r.Record | MappingError:
     try:
-        card = _parse(chunk)
+        card = _parse(chunk, split)
     except MappingError as exc:
         return MappingError(f"vCard {_label(chunk)} unreadable", exc.errors)
     except Exception as exc:  # vobject raises ParseError and, on odd input, others
@@ -549,6 +549,12 @@ def _split_line(text: str, number: int) -> tuple[str, list[list[str]], str]:
         key, sep, values = raw.partition("=")
         params.append([key.strip(), *values.split(",")] if sep else [raw.strip()])
     return name.rpartition(".")[2].strip(), params, text[colon + 1 :]
+
+
+def _library_line(text: str, number: int) -> tuple[str, list[list[str]], str]:
+    """:func:`_split_line` done by vobject alone: the reference of the differential tests."""
+    name, params, value, _group = parseLine(text, number)
+    return name, params, value
 
 
 class _Line:
