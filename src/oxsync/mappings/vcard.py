@@ -374,6 +374,8 @@ def _write_contact(out: _Writer, c: r.Contact) -> None:
 
 def _write_address(out: _Writer, name: str, atype: str, adr: r.Address, pref: bool) -> None:
     parts = [adr.po_box, None, adr.street, adr.city, adr.state, adr.postal_code, adr.country]
+    if adr.label is None and all(p is None or p == "" for p in parts):
+        return  # an empty address (most of them): nothing to check or write
     for field_name in ("po_box", "street", "city", "state", "postal_code", "country", "label"):
         _check_out(getattr(adr, field_name), out.errs, f"{name}.{field_name}")
     types = [atype, "pref"] if pref else [atype]
