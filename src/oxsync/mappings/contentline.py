@@ -117,10 +117,12 @@ def parse_line(text: str) -> ContentLine:
     colon = text.find(":")
     if colon <= 0 or "\r" in text:
         raise Unsupported(text[:40])
-    if '"' in text[:colon]:
+    head = text[:colon]
+    if '"' in head:
         head, colon = _quoted_head(text)
-    else:
-        head = text[:colon]
+    name = _NAMES.get(head)
+    if name is not None:  # the common line: a known name, no parameters
+        return ContentLine(name, {}, text[colon + 1 :])
     if "\\" in head or not head.isprintable():
         raise Unsupported(text[:40])
     semi = head.find(";")
