@@ -228,3 +228,11 @@ def test_parse_line_agrees_with_icalendar_or_declines(
     assert ours.name == lib_name.upper()
     assert our_params == {k.upper(): v for k, v in lib_params.items()}
     assert our_value == lib_value
+
+
+@pytest.mark.parametrize("module", [contentline, ical], ids=lambda m: m.__name__)
+def test_docstring_examples_run(module: Any) -> None:
+    import doctest
+
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
