@@ -174,6 +174,7 @@ _EMAIL_ROWS = tuple(
     (slot, f"EMAIL;TYPE=internet,{etype}", f"EMAIL;TYPE={etype}", f"emails.{slot}")
     for slot, etype in _EMAIL_TYPES
 )
+_DATE = re.compile(r"(\d{4}|--)-?(\d{2})-?(\d{2})(?:T.*)?")
 _PHOTO_TYPES = {"JPEG": "image/jpeg", "JPG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif"}
 
 
@@ -753,7 +754,7 @@ class _Reader:
         if not lines:
             return None
         raw = str(lines[0].value).strip()
-        match = re.fullmatch(r"(\d{4}|--)-?(\d{2})-?(\d{2})(?:T.*)?", raw)
+        match = _DATE.fullmatch(raw)
         if not match:
             self.errs.add(path, f"{raw!r} is not a date")
             return None
@@ -782,7 +783,8 @@ class _Reader:
         slots: dict[str, str] = {}
         pending = []
         for line, types in lines:  # exact matches first, so they keep their slot
-            slot = next((s for s, t in _PHONE_SETS.items() if t == types and s not in slots), None)
+            exact = _PHONE_SLOTS_BY_SET.get(frozenset(types), ())
+            slot = next((s for s in exact if s not in slots), None)
             if slot is None:
                 pending.append((line, types))
             else:
@@ -956,6 +958,9 @@ class _Reader:
 _PHONE_SETS = {
     slot: frozenset(t for t in types if t != "voice") for slot, types in PHONE_TYPES.items()
 }
+_PHONE_SLOTS_BY_SET: dict[frozenset[str], tuple[str, ...]] = {}
+for _slot, _set in _PHONE_SETS.items():  # slots in PHONE_TYPES order, by their TYPE set
+    _PHONE_SLOTS_BY_SET[_set] = (*_PHONE_SLOTS_BY_SET.get(_set, ()), _slot)
 _PHONE_FALLBACK = (
     "other",
     "primary",
@@ -1065,7 +1070,7 @@ def _rev(raw: str | None) -> datetime | None:
     """REV is bookkeeping: an unreadable one is ignored rather than failing the card."""
     if not raw:
         return None
-    digits = re.sub(r"[-:]", "", raw).rstrip("Z")
+    digits = raw.replace("-", "").replace(":", "").rstrip("Z")
     try:
         return datetime.strptime(digits[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
     except ValueError:
