@@ -236,3 +236,27 @@ def test_docstring_examples_run(module: Any) -> None:
 
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize(
+    "tzid",
+    ["Europe/Paris", "UTC", "Etc/UTC", "GMT", "Etc/GMT+5", "US/Eastern", "Asia/Calcutta"],
+)
+def test_fast_reader_names_zones_as_the_library_path_does(tzid: str) -> None:
+    text = (
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:1\r\n"
+        f"DTSTART;TZID={tzid}:20260302T103000\r\nDTEND;TZID={tzid}:20260302T113000\r\n"
+        "RRULE:FREQ=WEEKLY;UNTIL=20260401T000000Z\r\n"
+        f"EXDATE;TZID={tzid}:20260309T103000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    assert _assert_fast_read_agrees(text)
+
+
+@pytest.mark.parametrize("item", ["VEVENT", "VTODO"])
+def test_fast_reader_adds_durations_across_dst_as_the_library_path_does(item: str) -> None:
+    text = (
+        f"BEGIN:VCALENDAR\r\nBEGIN:{item}\r\nUID:1\r\n"
+        "DTSTART;TZID=Europe/Paris:20260328T103000\r\nDURATION:P1DT2H\r\n"
+        f"END:{item}\r\nEND:VCALENDAR\r\n"
+    )
+    assert _assert_fast_read_agrees(text)

@@ -271,15 +271,16 @@ def _read_event_group(comps: list[_Component]) -> r.Event:
     if end is None:
         duration = _one(master, "DURATION")
         if duration is not None:
-            end = base._to_utc(raw_start + _duration(duration.value))
+            end = base._to_utc(start + _duration(duration.value))  # UTC arithmetic, as there
         else:
             end = start + timedelta(days=1) if all_day else start
     zone_name = None
     source_zone: tzinfo = UTC  # the zone DTSTART was written in (``ical._source_zone``)
     if isinstance(raw_start, datetime) and raw_start.tzinfo is not None:
         source_zone = raw_start.tzinfo
-        if raw_start.tzinfo is not _UTC_ZONE:
-            zone_name = str(getattr(raw_start.tzinfo, "key", "")) or None
+        tzid = start_line.param("TZID")  # as ``ical._zone_name``: UTC names resolve via _iana
+        if tzid is not None:
+            zone_name = tzid if tzid not in ("UTC", "Etc/UTC") else base._iana(tzid)
     zone_name = _x_text(master, "X-OXSYNC-TIMEZONE", "timezone") or (None if all_day else zone_name)
     if isinstance(end, datetime) == all_day:
         raise Unsupported("DTEND and DTSTART of different kinds")
@@ -363,8 +364,7 @@ def _read_task(comp: _Component) -> r.Task:
     due = _when(comp, "DUE")
     duration = _one(comp, "DURATION")
     if due is None and start is not None and duration is not None:
-        raw_start = _value(_one(comp, "DTSTART"))  # type: ignore[arg-type]
-        due = base._to_utc(raw_start + _duration(duration.value))
+        due = base._to_utc(start + _duration(duration.value))
     status = r.TaskStatus.NOT_STARTED
     status_text = _text(comp, "STATUS", "status")
     if status_text is not None:
