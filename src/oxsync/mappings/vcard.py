@@ -1,9 +1,13 @@
 """vCard (RFC 2426 v3.0, RFC 6350 v4.0, read-only v2.1) ⇄ ``Contact`` / ``DistributionList``.
 
-``vobject`` parses each content line (name, parameters, quoted-printable decoding); the
-values are decoded and encoded here, because vobject's own value handling keeps only the
-text before the first unescaped comma (``NOTE:Hello, world``), mangles vCard 4 data URIs
-and cannot quote parameters with double quotes (RFC 6868 is done here).
+Content lines are split here when they have no quoted parameter (most lines: vobject's
+objects cost more than the whole mapping) and by ``vobject``'s ``parseLine`` otherwise;
+``tests/mappings/test_vcard_fast.py`` proves both splits read the same records. Values are
+decoded and encoded here (quoted-printable and charsets of v2.1 included), because
+vobject's own value handling keeps only the text before the first unescaped comma
+(``NOTE:Hello, world``), mangles vCard 4 data URIs and cannot quote parameters with double
+quotes (RFC 6868 is done here). Folding and TEXT escaping come from
+:mod:`oxsync.mappings.contentline`, shared with iCalendar.
 
     >>> from oxsync.core.records import Contact, Phones
     >>> c = Contact(uid="u1", first_name="Ada", last_name="Lovelace",
