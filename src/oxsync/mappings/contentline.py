@@ -78,8 +78,9 @@ class ContentLine:
             if len(raw) < 2 or not raw.endswith('"') or '"' in raw[1:-1]:
                 raise Unsupported(f"parameter {key}={raw}")
             raw = raw[1:-1]
-        elif "," in raw or '"' in raw:
-            raise Unsupported(f"parameter list {key}={raw}")
+        elif "," in raw or '"' in raw or raw != raw.strip():
+            # a list, or blanks icalendar strips around delimiters: the library decides
+            raise Unsupported(f"parameter {key}={raw}")
         if "^" in raw or "\\" in raw:
             raise Unsupported(f"escaped parameter {key}={raw}")
         return raw
