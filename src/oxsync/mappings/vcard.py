@@ -459,10 +459,13 @@ def _cards(text: str) -> Iterator[list[str]]:
     count = len(lines)
     while i < count:
         line = lines[i]
-        if qp:
-            while line.endswith("=") and "QUOTED-PRINTABLE" in line.upper() and i + 1 < count:
+        if qp and line.endswith("=") and "QUOTED-PRINTABLE" in line.upper():
+            joined = []  # soft line breaks, joined once (not quadratically)
+            while line.endswith("=") and i + 1 < count:
+                joined.append(line[:-1])
                 i += 1
-                line = line[:-1] + lines[i]
+                line = lines[i]
+            line = "".join(joined) + line
         i += 1
         upper = line.strip().upper()
         if upper == "BEGIN:VCARD":
@@ -517,11 +520,16 @@ def _parse(chunk: list[str], split: Any = None) -> dict[str, list[_Line]]:
     lines: dict[str, list[_Line]] = {}
     depth = 0
     logical: list[str] = []
+    pieces: list[str] = []  # joined once: a huge folded PHOTO must not copy quadratically
     for text in chunk:  # unfold (RFC 6350 §3.2): a leading blank continues the line
-        if logical and (text.startswith(" ") or text.startswith("\t")):
-            logical[-1] += text[1:]
+        if pieces and (text.startswith(" ") or text.startswith("\t")):
+            pieces.append(text[1:])
         else:
-            logical.append(text)
+            if pieces:
+                logical.append(pieces[0] if len(pieces) == 1 else "".join(pieces))
+            pieces = [text]
+    if pieces:
+        logical.append(pieces[0] if len(pieces) == 1 else "".join(pieces))
     for number, text in enumerate(logical, 1):
         if not text.strip():
             continue
