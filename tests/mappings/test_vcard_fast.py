@@ -97,3 +97,17 @@ def test_our_splitter_reads_mutated_cards_as_vobject_does(kind: ItemKind) -> Non
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.vcf")), ids=lambda p: p.name)
 def test_our_splitter_reads_every_fixture_as_vobject_does(path: Path) -> None:
     _assert_same(path.read_text("utf-8"))
+
+
+def test_a_huge_folded_photo_reads_back_without_quadratic_unfolding() -> None:
+    import time
+
+    from oxsync.core.records import Contact, Photo
+
+    contact = Contact(
+        uid="u", photo=Photo(data=b"\xff" * (6 * 1024 * 1024), content_type="image/png")
+    )
+    data = vcard.contact_to_vcard(contact)  # ~110,000 folded lines
+    started = time.process_time()
+    assert vcard.vcard_to_records(data) == [contact]
+    assert time.process_time() - started < 20  # quadratic joining took minutes
