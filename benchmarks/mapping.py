@@ -5,6 +5,9 @@
   issue 3: 10,000 contacts in ≤ 0.5 s.
 - ``mapping.ox_xml_write``: N contacts -> bytes of one PROPPATCH ``propertyupdate``
   document (full writes, as an update sends them).
+- ``mapping.vcard_write`` / ``mapping.ical_write``: N sample contacts / events -> one
+  vCard 3.0 / VCALENDAR document each, as the vdir store writes its files (the parse
+  scenarios of these forms are in ``benchmarks/vdir.py``). Target for vCard: ≤ 1 s.
 """
 
 from __future__ import annotations
@@ -80,5 +83,29 @@ def ox_xml_write(items: int) -> Callable[[], object]:
             etree.SubElement(prop, OX + "object_id").text = str(1000 + i)
             ox_xml.encode(contact, prop)
         return etree.tostring(root, encoding="UTF-8")
+
+    return run
+
+
+@scenario("mapping.vcard_write", repeat=3)
+def vcard_write(items: int) -> Callable[[], object]:
+    from oxsync.mappings.vcard import contact_to_vcard
+
+    contacts = [sample(ItemKind.CONTACT, i) for i in range(items)]
+
+    def run() -> object:
+        return [contact_to_vcard(contact) for contact in contacts]
+
+    return run
+
+
+@scenario("mapping.ical_write", repeat=3)
+def ical_write(items: int) -> Callable[[], object]:
+    from oxsync.mappings.ical import event_to_ical
+
+    events = [sample(ItemKind.EVENT, i) for i in range(items)]
+
+    def run() -> object:
+        return [event_to_ical(event) for event in events]
 
     return run

@@ -1,9 +1,13 @@
 """vCard (RFC 2426 v3.0, RFC 6350 v4.0, read-only v2.1) ⇄ ``Contact`` / ``DistributionList``.
 
-``vobject`` parses each content line (name, parameters, quoted-printable decoding); the
-values are decoded and encoded here, because vobject's own value handling keeps only the
-text before the first unescaped comma (``NOTE:Hello, world``), mangles vCard 4 data URIs
-and cannot quote parameters with double quotes (RFC 6868 is done here).
+Content lines are split here when they have no quoted parameter (most lines: vobject's
+objects cost more than the whole mapping) and by ``vobject``'s ``parseLine`` otherwise;
+``tests/mappings/test_vcard_fast.py`` proves both splits read the same records. Values are
+decoded and encoded here (quoted-printable and charsets of v2.1 included), because
+vobject's own value handling keeps only the text before the first unescaped comma
+(``NOTE:Hello, world``), mangles vCard 4 data URIs and cannot quote parameters with double
+quotes (RFC 6868 is done here). Folding and TEXT escaping come from
+:mod:`oxsync.mappings.contentline`, shared with iCalendar.
 
     >>> from oxsync.core.records import Contact, Phones
     >>> c = Contact(uid="u1", first_name="Ada", last_name="Lovelace",
@@ -47,6 +51,8 @@ from vobject.base import parseLine
 
 from oxsync.core import records as r
 from oxsync.errors import FieldError, MappingError
+from oxsync.mappings.contentline import escape_text as _escape
+from oxsync.mappings.contentline import fold
 from oxsync.mappings.values import MAX_NOTE_CHARS, MAX_TEXT_CHARS
 
 __all__ = [
@@ -163,6 +169,16 @@ _SPLIT_COMMA = re.compile(r"(?<!\\)((?:\\\\)*),")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPLIT = re.compile(r"(?<!\\)((?:\\\\)*);")
 _UNESCAPE = re.compile(r"\\(.)", re.S)
+_NO_LINES: list[Any] = []  # shared: never appended to
+_TEXT_X_ROWS = tuple((name, prop, name.startswith("email")) for name, prop in _TEXT_X.items())
+_TEL_ROWS = tuple(
+    (slot, "TEL;TYPE=" + ",".join(types), f"phones.{slot}") for slot, types in PHONE_TYPES.items()
+)
+_EMAIL_ROWS = tuple(
+    (slot, f"EMAIL;TYPE=internet,{etype}", f"EMAIL;TYPE={etype}", f"emails.{slot}")
+    for slot, etype in _EMAIL_TYPES
+)
+_DATE = re.compile(r"(\d{4}|--)-?(\d{2})-?(\d{2})(?:T.*)?")
 _PHOTO_TYPES = {"JPEG": "image/jpeg", "JPG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif"}
 
 
@@ -226,27 +242,15 @@ class _Writer:
         if checked is not None:
             self.add(name, _escape(checked), params)
 
+    def line(self, head: str, value: str | None, path: str) -> None:
+        """``text`` with the name and parameters already formatted (hot loops)."""
+        checked = _check_out(value, self.errs, path)
+        if checked is not None:
+            self.lines.append(f"{head}:{_escape(checked)}")
+
     def serialize(self) -> bytes:
         lines = ["BEGIN:VCARD", *self.lines, "END:VCARD"]
-        return "".join(_fold(line) for line in lines).encode("utf-8")
-
-
-def _fold(line: str) -> str:
-    """The line folded at 75 octets (RFC 6350 3.2), never inside a UTF-8 sequence."""
-    if len(line) <= 75 and (line.isascii() or len(line.encode("utf-8")) <= 75):
-        return line + "\r\n"
-    parts: list[str] = []
-    current: list[str] = []
-    size, limit = 0, 75
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > limit:
-            parts.append("".join(current))
-            current, size, limit = [], 0, 74
-        current.append(char)
-        size += width
-    parts.append("".join(current))
-    return "\r\n ".join(parts) + "\r\n"
+        return "".join([fold(line) for line in lines]).encode("utf-8")
 
 
 def _write_common(out: _Writer, rec: r.Contact | r.DistributionList) -> None:
@@ -325,9 +329,10 @@ def _write_contact(out: _Writer, c: r.Contact) -> None:
         _check_out(c.department, out.errs, "department")
         org = _escape(c.company or "")
         out.add("ORG", org + (";" + _escape(c.department) if c.department else ""))
-    for name, prop in _TEXT_X.items():
-        holder: Any = c.emails if name.startswith("email") else c
-        out.text(prop, getattr(holder, name), name)
+    for name, prop, on_emails in _TEXT_X_ROWS:
+        value = getattr(c.emails if on_emails else c, name)
+        if value is not None:  # most are unset: skip the call
+            out.text(prop, value, name)
     _write_date(out, "BDAY", c.birthday)
     _write_date(out, "ANNIVERSARY" if out.v4 else "X-ANNIVERSARY", c.anniversary)
     if c.anniversary and not out.v4:
@@ -340,11 +345,15 @@ def _write_contact(out: _Writer, c: r.Contact) -> None:
             out.text("X-OXSYNC-GENDER", c.gender, "gender")
     if c.number_of_children is not None:
         out.add("X-OXSYNC-NUMBER-OF-CHILDREN", str(c.number_of_children))
-    for slot, types in PHONE_TYPES.items():
-        out.text("TEL", getattr(c.phones, slot), f"phones.{slot}", {"TYPE": list(types)})
-    for slot, etype in _EMAIL_TYPES:
-        etypes = [etype] if out.v4 else ["internet", etype]
-        out.text("EMAIL", getattr(c.emails, slot), f"emails.{slot}", {"TYPE": etypes})
+    phones = c.phones
+    for slot, head, path in _TEL_ROWS:
+        value = getattr(phones, slot)
+        if value is not None:
+            out.line(head, value, path)
+    for slot, head3, head4, path in _EMAIL_ROWS:
+        value = getattr(c.emails, slot)
+        if value is not None:
+            out.line(head4 if out.v4 else head3, value, path)
     for name, atype, selected in _ADDRESSES:
         _write_address(out, name, atype, getattr(c, name), c.selected_mailing_address == selected)
     for name, utype in _URLS:
@@ -370,6 +379,8 @@ def _write_contact(out: _Writer, c: r.Contact) -> None:
 
 def _write_address(out: _Writer, name: str, atype: str, adr: r.Address, pref: bool) -> None:
     parts = [adr.po_box, None, adr.street, adr.city, adr.state, adr.postal_code, adr.country]
+    if adr.label is None and all(p is None or p == "" for p in parts):
+        return  # an empty address (most of them): nothing to check or write
     for field_name in ("po_box", "street", "city", "state", "postal_code", "country", "label"):
         _check_out(getattr(adr, field_name), out.errs, f"{name}.{field_name}")
     types = [atype, "pref"] if pref else [atype]
@@ -437,17 +448,25 @@ def vcard_to_results(data: bytes) -> list[r.Record | MappingError]:
     return [_read_card(chunk) for chunk in chunks]
 
 
-def _cards(text: str) -> Iterator[str]:
-    """Split into one text per vCard, joining quoted-printable soft line breaks (v2.1)."""
+def _cards(text: str) -> Iterator[list[str]]:
+    """Split into the physical lines of each vCard, joining quoted-printable soft line
+    breaks (v2.1) first."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    qp = "QUOTED-PRINTABLE" in text.upper()  # soft breaks only matter then
     current: list[str] | None = None
     depth = 0
     i = 0
-    while i < len(lines):
+    count = len(lines)
+    while i < count:
         line = lines[i]
-        while line.endswith("=") and "QUOTED-PRINTABLE" in line.upper() and i + 1 < len(lines):
-            i += 1
-            line = line[:-1] + lines[i]
+        if qp and line.endswith("=") and "QUOTED-PRINTABLE" in line.upper():
+            joined = []  # soft line breaks, joined once (not quadratically)
+            while line.endswith("=") and i + 1 < count:
+                joined.append(line[:-1])
+                i += 1
+                line = lines[i]
+            line = "".join(joined) + line
+        i += 1
         upper = line.strip().upper()
         if upper == "BEGIN:VCARD":
             depth += 1
@@ -458,22 +477,19 @@ def _cards(text: str) -> Iterator[str]:
         if upper == "END:VCARD" and current is not None:
             depth -= 1
             if depth == 0:
-                yield "\r\n".join(current) + "\r\n"
+                yield current
                 current = None
-        i += 1
     if current is not None:
-        yield "\r\n".join(current) + "\r\n"  # unterminated: the parser reports it
+        yield current  # unterminated: the parser reports it
 
 
-def _read_card(chunk: str) -> r.Record | MappingError:
-    uid_match = re.search(r"^UID[^:\n]*:(.*)$", chunk, re.M | re.I)
-    label = repr(uid_match.group(1).strip()) if uid_match else "(no UID)"
+def _read_card(chunk: list[str], split: Any = None) -> r.Record | MappingError:
     try:
-        card = _parse(chunk)
+        card = _parse(chunk, split)
     except MappingError as exc:
-        return MappingError(f"vCard {label} unreadable", exc.errors)
+        return MappingError(f"vCard {_label(chunk)} unreadable", exc.errors)
     except Exception as exc:  # vobject raises ParseError and, on odd input, others
-        return MappingError(f"vCard {label} unreadable", [FieldError("$", str(exc))])
+        return MappingError(f"vCard {_label(chunk)} unreadable", [FieldError("$", str(exc))])
     errs = _Errors()
     try:
         reader = _Reader(card, errs)
@@ -484,28 +500,51 @@ def _read_card(chunk: str) -> r.Record | MappingError:
         errs.add("$", f"{type(exc).__name__}: {exc}")
         record = None
     if errs.items or record is None:
-        return MappingError(f"vCard {label} unreadable", errs.items)
+        return MappingError(f"vCard {_label(chunk)} unreadable", errs.items)
     return record
 
 
-def _parse(chunk: str) -> list[Any]:
-    """The content lines of one vCard, values still escaped (``encoded``) unless they were
-    quoted-printable. vobject's value decoding is skipped on purpose: it keeps only the
-    text before the first unescaped comma (``NOTE:Hello, world`` would lose ", world")."""
-    lines = []
+def _label(chunk: list[str]) -> str:
+    """How an error names a card: its UID if a line gives one."""
+    uid_match = re.search(r"^UID[^:\n]*:(.*)$", "\n".join(chunk), re.M | re.I)
+    return repr(uid_match.group(1).strip()) if uid_match else "(no UID)"
+
+
+def _parse(chunk: list[str], split: Any = None) -> dict[str, list[_Line]]:
+    """The content lines of one vCard by upper-case name, values still escaped
+    (``encoded``) unless they were quoted-printable. vobject's value decoding is skipped on
+    purpose: it keeps only the text before the first unescaped comma (``NOTE:Hello, world``
+    would lose ", world"). ``split`` replaces :func:`_split_line` (the differential tests
+    pass vobject's own line parser)."""
+    split = split or _split_line
+    lines: dict[str, list[_Line]] = {}
     depth = 0
-    unfolded = chunk.replace("\r\n", "\n").replace("\n ", "").replace("\n\t", "")
-    for number, text in enumerate(unfolded.split("\n"), 1):
+    logical: list[str] = []
+    pieces: list[str] = []  # joined once: a huge folded PHOTO must not copy quadratically
+    for text in chunk:  # unfold (RFC 6350 §3.2): a leading blank continues the line
+        if pieces and (text.startswith(" ") or text.startswith("\t")):
+            pieces.append(text[1:])
+        else:
+            if pieces:
+                logical.append(pieces[0] if len(pieces) == 1 else "".join(pieces))
+            pieces = [text]
+    if pieces:
+        logical.append(pieces[0] if len(pieces) == 1 else "".join(pieces))
+    for number, text in enumerate(logical, 1):
         if not text.strip():
             continue
-        name, params, value = _split_line(text, number)
+        name, params, value = split(text, number)
         upper = name.upper()
         if upper in ("BEGIN", "END"):
             depth += 1 if upper == "BEGIN" else -1
             continue
         if depth != 1:
             continue  # a nested vCard (AGENT) belongs to its own property
-        lines.append(_Line(upper, params, value))
+        line = _Line(upper, params, value)
+        if upper in lines:
+            lines[upper].append(line)
+        else:
+            lines[upper] = [line]
     if depth != 0:
         raise MappingError("unterminated vCard", [FieldError("$", "BEGIN:VCARD without END")])
     return lines
@@ -527,6 +566,12 @@ def _split_line(text: str, number: int) -> tuple[str, list[list[str]], str]:
     return name.rpartition(".")[2].strip(), params, text[colon + 1 :]
 
 
+def _library_line(text: str, number: int) -> tuple[str, list[list[str]], str]:
+    """:func:`_split_line` done by vobject alone: the reference of the differential tests."""
+    name, params, value, _group = parseLine(text, number)
+    return name, params, value
+
+
 class _Line:
     """One content line as vobject's ``parseLine`` splits it (its ContentLine objects cost
     more than the whole mapping); quoted-printable values are decoded here."""
@@ -537,6 +582,11 @@ class _Line:
         self.name = name
         self.params: dict[str, list[str]] = {}
         self.singletonparams: list[str] = []
+        self.types: set[str] | None = None  # TYPE values, computed when first asked
+        self.value = value
+        self.encoded = True  # backslash escapes still in the value
+        if not params:
+            return
         for param in params:
             if len(param) == 1:
                 self.singletonparams.append(param[0])
@@ -545,9 +595,7 @@ class _Line:
         qp = "QUOTED-PRINTABLE" in (p.upper() for p in self.params.get("ENCODING", [])) or (
             "QUOTED-PRINTABLE" in (p.upper() for p in self.singletonparams)
         )
-        self.encoded = not qp  # backslash escapes still in the value
-        self.types: set[str] | None = None  # TYPE values, computed when first asked
-        self.value = value
+        self.encoded = not qp
         if qp:
             charset = (self.params.get("CHARSET") or ["utf-8"])[0]
             try:
@@ -561,11 +609,9 @@ class _Line:
 class _Reader:
     """Reads one parsed (undecoded) vCard into a record."""
 
-    def __init__(self, card: list[Any], errs: _Errors) -> None:
+    def __init__(self, card: dict[str, list[_Line]], errs: _Errors) -> None:
         self.errs = errs
-        self.lines: dict[str, list[Any]] = {}
-        for line in card:
-            self.lines.setdefault(line.name.upper(), []).append(line)
+        self.lines: dict[str, list[Any]] = card
         self.version = self.first_raw("VERSION") or "3.0"
         if self.version not in ("2.1", "3.0", "4.0"):
             errs.add("VERSION", f"vCard version {self.version!r} is not supported")
@@ -573,7 +619,7 @@ class _Reader:
     # -- access -----------------------------------------------------------------
 
     def all(self, prop: str) -> list[Any]:
-        return self.lines.get(prop, [])
+        return self.lines.get(prop, _NO_LINES)
 
     def first_raw(self, prop: str) -> str | None:
         lines = self.all(prop)
@@ -720,7 +766,7 @@ class _Reader:
         if not lines:
             return None
         raw = str(lines[0].value).strip()
-        match = re.fullmatch(r"(\d{4}|--)-?(\d{2})-?(\d{2})(?:T.*)?", raw)
+        match = _DATE.fullmatch(raw)
         if not match:
             self.errs.add(path, f"{raw!r} is not a date")
             return None
@@ -749,7 +795,8 @@ class _Reader:
         slots: dict[str, str] = {}
         pending = []
         for line, types in lines:  # exact matches first, so they keep their slot
-            slot = next((s for s, t in _PHONE_SETS.items() if t == types and s not in slots), None)
+            exact = _PHONE_SLOTS_BY_SET.get(frozenset(types), ())
+            slot = next((s for s in exact if s not in slots), None)
             if slot is None:
                 pending.append((line, types))
             else:
@@ -923,6 +970,9 @@ class _Reader:
 _PHONE_SETS = {
     slot: frozenset(t for t in types if t != "voice") for slot, types in PHONE_TYPES.items()
 }
+_PHONE_SLOTS_BY_SET: dict[frozenset[str], tuple[str, ...]] = {}
+for _slot, _set in _PHONE_SETS.items():  # slots in PHONE_TYPES order, by their TYPE set
+    _PHONE_SLOTS_BY_SET[_set] = (*_PHONE_SLOTS_BY_SET.get(_set, ()), _slot)
 _PHONE_FALLBACK = (
     "other",
     "primary",
@@ -968,8 +1018,12 @@ def _raw_types(line: Any) -> set[str]:
     if cached is not None:
         return cached
     found: set[str] = set()
-    for value in [*line.params.get("TYPE", []), *line.singletonparams]:
-        found.update(t.strip().strip('"').lower() for t in str(value).split(","))
+    for value in [*line.params.get("TYPE", ()), *line.singletonparams]:
+        value = str(value)
+        if "," in value or '"' in value or value != value.strip():
+            found.update(t.strip().strip('"').lower() for t in value.split(","))
+        else:
+            found.add(value.lower())
     if line.params.get("PREF"):
         found.add("pref")
     line.types = found
@@ -1013,10 +1067,6 @@ def _split(line: Any, sep: str) -> list[str]:
     return [_UNESCAPE.sub(_unescaped, p) for p in parts]
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
 def _param(text: str) -> str:
     """RFC 6868 parameter encoding (vobject refuses double quotes and newlines)."""
     return text.replace("^", "^^").replace("\n", "^n").replace('"', "^'")
@@ -1032,7 +1082,7 @@ def _rev(raw: str | None) -> datetime | None:
     """REV is bookkeeping: an unreadable one is ignored rather than failing the card."""
     if not raw:
         return None
-    digits = re.sub(r"[-:]", "", raw).rstrip("Z")
+    digits = raw.replace("-", "").replace(":", "").rstrip("Z")
     try:
         return datetime.strptime(digits[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
     except ValueError:
