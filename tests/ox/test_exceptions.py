@@ -509,3 +509,40 @@ def test_moving_a_series_takes_its_exceptions(
     assert _items(ox, str(calendar)) == {}
     there = _items(ox, str(other))[str(series_id)].record
     assert [e.summary for e in there.exceptions] == ["M"]  # type: ignore[union-attr]
+
+
+def test_a_series_create_whose_answer_was_lost_gets_its_exceptions_and_files(
+    backend: OXBackend,
+) -> None:
+    from oxsync.core.records import Attachment
+    from oxsync.testing.oxserver import Fault, OXTestServer
+
+    with OXTestServer(backend) as server:
+        ox = OXStore(server.url, "alice", CANARY, timeout=5.0)
+        mem = MemoryStore()
+        engine = _engine(ox, mem)
+        engine.sync()  # pairs folders
+        moved = EventException(original_start=START + WEEK, summary="Moved")
+        mem.put(
+            "calendar",
+            Event(
+                uid="lost",
+                summary="Standup",
+                start=START,
+                end=START + timedelta(hours=1),
+                recurrence=Recurrence(frequency=Frequency.WEEKLY, weekdays=2, count=4),
+                exceptions=(moved,),
+                attachments=(Attachment(filename="a.txt", data=b"a"),),
+            ),
+        )
+        # the server creates the series, then the answer is cut
+        server.faults.add(Fault(truncate=True, path="calendar", method="PROPPATCH"))
+        engine.sync()
+        engine.sync()
+        calendar = backend.default_folder("alice", "calendar")
+        (series,) = [o for o in backend.objects_in(calendar) if not o.is_exception]
+        assert [e.text("title") for e in backend.exceptions_of(series.id)] == ["Moved"]
+        assert [a.data for a in backend.attachments.values() if a.target == series.id] == [b"a"]
+        assert len(mem.records(mem.default_folder(FolderKind.CALENDAR).id)) == 1
+        assert engine.sync().changed == 0
+        ox.close()

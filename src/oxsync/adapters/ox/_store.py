@@ -478,7 +478,14 @@ class OXStore(BaseStore):
             self._recover(folder, ops, results)
         if folder.kind is FolderKind.CALENDAR:
             for i, op in enumerate(ops):
-                if results[i] is None and self._exceptions.writes(folder, op):
+                done = results[i]
+                if isinstance(done, Applied) and isinstance(op, Create):
+                    # a create found done after a lost answer: its exceptions may not be,
+                    # so they are written as for an update of what is there
+                    again = Update(done.id, op.record, None)
+                    if self._exceptions.writes(folder, again):
+                        self._exceptions.apply(folder, i, again, results)
+                elif done is None and self._exceptions.writes(folder, op):
                     self._exceptions.apply(folder, i, op, results)
         todo = [(i, op) for i, op in enumerate(ops) if results[i] is None]
         # Lists go last, so that members can point at contacts written in the same call.
@@ -500,14 +507,13 @@ class OXStore(BaseStore):
     def _write_files(self, folder: Folder, op: Create | Update, done: Applied) -> OpResult:
         """After the item is written: delete and upload the files that differ; the version
         becomes the object's final ``last_modified`` so the next sync is a no-op."""
-        wanted = op.record.attachments  # type: ignore[union-attr]
+        wanted: tuple[Attachment, ...] = getattr(op.record, "attachments", ())
         try:
-            present = []
-            if isinstance(op, Update):
-                got = self._fetch_one(folder, done.id)
-                if isinstance(got, Failure):
-                    return got
-                present = attachments_of(got[1])
+            # also for a create: one found done after a lost answer may have some files
+            got = self._fetch_one(folder, done.id)
+            if isinstance(got, Failure):
+                return got
+            present = attachments_of(got[1])
             module = MODULE_TYPE[folder.kind]
             changed = write_files(
                 self.client, module, folder.id, done.id, wanted, present, self._file_cache
