@@ -546,3 +546,20 @@ def test_a_series_create_whose_answer_was_lost_gets_its_exceptions_and_files(
         assert len(mem.records(mem.default_folder(FolderKind.CALENDAR).id)) == 1
         assert engine.sync().changed == 0
         ox.close()
+
+
+def test_an_exception_deleted_while_ox_forgot_its_tombstone_is_gone(
+    backend: OXBackend, ox: OXStore, calendar: int, series_id: int
+) -> None:
+    exception = backend.add_exception("bob", series_id, day_ms(START + WEEK), {"title": "X"})
+    first = ox.changes(str(calendar), None)
+    ox.list_every = 3600.0
+    quiet = ox.changes(str(calendar), first.cursor)  # the first delta brings a LIST
+    backend.delete("bob", exception.id)
+    backend.tombstones.clear()
+    delta = ox.changes(str(calendar), quiet.cursor)  # no LIST, no DELETE entry
+    assert [r.id for r in delta.changed] == [str(series_id)]
+    item = ox.fetch(str(calendar), [str(series_id)])[str(series_id)]
+    assert isinstance(item, Item) and item.version == delta.changed[0].version
+    assert item.record.exceptions == ()  # type: ignore[union-attr]
+    assert item.record.recurrence.deleted == ((START + WEEK).date(),)  # type: ignore[union-attr]

@@ -22,6 +22,7 @@ from oxsync.adapters.ox._files import ATTACHMENTS_TAG
 from oxsync.adapters.ox._folders import SERVLET_OF
 from oxsync.adapters.ox._results import NO_CHECK, failure_of, timestamp
 from oxsync.adapters.ox._series import (
+    ExceptionObject,
     SeriesIndex,
     composite_version,
     date_position,
@@ -100,6 +101,13 @@ class SeriesItems:
             else:
                 index.drop_series(oid)
                 kept.append(oid)
+        if current is not None:
+            # exception objects no longer listed are gone even if OX forgot the tombstone
+            present = set(current)
+            for oid in [oid for oid in index.series_of if oid not in present]:
+                sid = index.drop(oid)
+                if sid is not None and sid in present:
+                    touched.add(sid)
         for sid in sorted(touched - set(listed) - set(kept)):
             got = self.store._fetch_one(folder, sid)
             if not isinstance(got, Failure):
@@ -107,7 +115,7 @@ class SeriesItems:
                 listed[sid] = (versions.with_attached(got[0], has_files), got[1])
         refs = []
         for oid, (version, prop) in listed.items():
-            version = composite_version(version, index.of(oid).values())
+            version = composite_version(version, _listed_by(index, oid, prop))
             listed[oid] = (version, prop)
             refs.append(ItemRef(oid, version))
         if current is not None:
@@ -145,7 +153,7 @@ class SeriesItems:
         index = self.indexes.get(folder.id)
         if (index is None or not index.complete) and child_text(prop, "changeexceptions"):
             index = self.load(folder)
-        objects = list(index.of(item.id).values()) if index is not None else []
+        objects = _listed_by(index, item.id, prop) if index is not None else []
         changes = []
         for entry in objects:
             try:
@@ -325,3 +333,13 @@ def _same_occurrence(target: Event, prop: Element) -> bool:
     return attrs.evolve(want, created=None, last_modified=None) == attrs.evolve(
         have, created=None, last_modified=None
     )
+
+
+def _listed_by(index: SeriesIndex, series_id: str, prop: Element) -> list[ExceptionObject]:
+    """The exception objects of a series whose day the series lists in
+    ``changeexceptions``: one deleted while OX forgot its tombstone does not count."""
+    days = child_text(prop, "changeexceptions")
+    if not days:
+        return []
+    listed = {int(d) for d in days.split(",") if d.strip().isdigit()}
+    return [e for e in index.of(series_id).values() if e.position in listed]
