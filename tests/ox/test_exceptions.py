@@ -509,3 +509,57 @@ def test_moving_a_series_takes_its_exceptions(
     assert _items(ox, str(calendar)) == {}
     there = _items(ox, str(other))[str(series_id)].record
     assert [e.summary for e in there.exceptions] == ["M"]  # type: ignore[union-attr]
+
+
+def test_a_series_create_whose_answer_was_lost_gets_its_exceptions_and_files(
+    backend: OXBackend,
+) -> None:
+    from oxsync.core.records import Attachment
+    from oxsync.testing.oxserver import Fault, OXTestServer
+
+    with OXTestServer(backend) as server:
+        ox = OXStore(server.url, "alice", CANARY, timeout=5.0)
+        mem = MemoryStore()
+        engine = _engine(ox, mem)
+        engine.sync()  # pairs folders
+        moved = EventException(original_start=START + WEEK, summary="Moved")
+        mem.put(
+            "calendar",
+            Event(
+                uid="lost",
+                summary="Standup",
+                start=START,
+                end=START + timedelta(hours=1),
+                recurrence=Recurrence(frequency=Frequency.WEEKLY, weekdays=2, count=4),
+                exceptions=(moved,),
+                attachments=(Attachment(filename="a.txt", data=b"a"),),
+            ),
+        )
+        # the server creates the series, then the answer is cut
+        server.faults.add(Fault(truncate=True, path="calendar", method="PROPPATCH"))
+        engine.sync()
+        engine.sync()
+        calendar = backend.default_folder("alice", "calendar")
+        (series,) = [o for o in backend.objects_in(calendar) if not o.is_exception]
+        assert [e.text("title") for e in backend.exceptions_of(series.id)] == ["Moved"]
+        assert [a.data for a in backend.attachments.values() if a.target == series.id] == [b"a"]
+        assert len(mem.records(mem.default_folder(FolderKind.CALENDAR).id)) == 1
+        assert engine.sync().changed == 0
+        ox.close()
+
+
+def test_an_exception_deleted_while_ox_forgot_its_tombstone_is_gone(
+    backend: OXBackend, ox: OXStore, calendar: int, series_id: int
+) -> None:
+    exception = backend.add_exception("bob", series_id, day_ms(START + WEEK), {"title": "X"})
+    first = ox.changes(str(calendar), None)
+    ox.list_every = 3600.0
+    quiet = ox.changes(str(calendar), first.cursor)  # the first delta brings a LIST
+    backend.delete("bob", exception.id)
+    backend.tombstones.clear()
+    delta = ox.changes(str(calendar), quiet.cursor)  # no LIST, no DELETE entry
+    assert [r.id for r in delta.changed] == [str(series_id)]
+    item = ox.fetch(str(calendar), [str(series_id)])[str(series_id)]
+    assert isinstance(item, Item) and item.version == delta.changed[0].version
+    assert item.record.exceptions == ()  # type: ignore[union-attr]
+    assert item.record.recurrence.deleted == ((START + WEEK).date(),)  # type: ignore[union-attr]

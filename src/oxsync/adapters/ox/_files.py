@@ -15,7 +15,10 @@ from oxsync.adapters.ox._attachments import AttachmentInfo
 from oxsync.adapters.ox._client import OXClient
 from oxsync.core.records import Attachment
 
-__all__ = ["FileCache", "read_files", "write_files"]
+__all__ = ["ATTACHMENTS_TAG", "FileCache", "read_files", "write_files"]
+
+ATTACHMENTS_TAG = "{http://www.open-xchange.org}attachments"
+"""The element an object lists its files in (qualified name)."""
 
 
 class FileCache:

@@ -17,9 +17,9 @@
 - Moves send ``folder`` (target) with ``folder_id`` (source); for appointments and tasks
   the full item goes along, since OX drops the recurrence of an update without
   ``recurrence_type``.
-- **change exceptions** are objects of their own in OX; the store folds them into their
-  series (one ``Event`` with ``exceptions``, a composite version, see ``_series`` and
-  ``_versions``) and writes them by difference after the series.
+- **change exceptions** are objects of their own in OX; ``_series_items`` folds them into
+  their series (one ``Event`` with ``exceptions``, a composite version, see ``_series``
+  and ``_versions``) and writes them by difference after the series.
 - **attachments** travel through ``webdav.attachments`` after the item (``_files``).
 
 This module is longer than most: it is the one place that turns OX's object-by-object
@@ -53,7 +53,7 @@ from oxsync.adapters.ox._codec import (
     new_prop,
 )
 from oxsync.adapters.ox._codec import object_list as list_ids
-from oxsync.adapters.ox._files import FileCache, read_files, write_files
+from oxsync.adapters.ox._files import ATTACHMENTS_TAG, FileCache, read_files, write_files
 from oxsync.adapters.ox._folders import (
     MODULE_OF,
     SERVLET_OF,
@@ -72,22 +72,15 @@ from oxsync.adapters.ox._results import (
     timestamp,
 )
 from oxsync.adapters.ox._series import (
-    SeriesIndex,
-    composite_version,
-    date_position,
-    exception_event,
-    exception_from,
-    exception_object,
     is_exception,
     series_stamp,
-    with_exceptions,
 )
+from oxsync.adapters.ox._series_items import SeriesItems
 from oxsync.core.records import (
     Attachment,
     Contact,
     DistributionList,
     DistributionListMember,
-    Event,
     Folder,
     FolderKind,
     ItemKind,
@@ -120,7 +113,6 @@ from oxsync.errors import (
     TransientError,
 )
 from oxsync.mappings import ox_xml
-from oxsync.mappings.values import date_from_ox
 
 __all__ = ["STORE_UNSUPPORTED", "OXStore"]
 
@@ -195,7 +187,7 @@ class OXStore(BaseStore):
         self._suspect: set[str] = set()
         self.list_every = list_every
         self._listed_at: dict[str, float] = {}
-        self._series: dict[str, SeriesIndex] = {}
+        self._exceptions = SeriesItems(self)
         self._file_cache = FileCache()
 
     # ------------------------------------------------------------------ basics
@@ -349,12 +341,12 @@ class OXStore(BaseStore):
             elif status == "CREATE":
                 changed.append(ItemRef(object_id, version))
                 listed[object_id] = (version, resp.prop)
-                if with_files and resp.prop.find(_ATTACHMENTS) is not None:
+                if with_files and resp.prop.find(ATTACHMENTS_TAG) is not None:
                     attached.append(object_id)
             else:
                 raise ProtocolError(f"unknown object_status {status!r}")
         if folder.kind is FolderKind.CALENDAR:
-            changed, deleted, current = self._series_changes(
+            changed, deleted, current = self._exceptions.fold_changes(
                 folder, cursor is None, listed, deleted, current
             )
         if attached:
@@ -395,11 +387,11 @@ class OXStore(BaseStore):
                 entry = got
             item = self._decode(folder, object_id, *entry)
             if folder.kind is FolderKind.CALENDAR and isinstance(item, Item):
-                item = self._with_exceptions(folder, item, entry[1])
+                item = self._exceptions.read_into(folder, item, entry[1])
             if isinstance(item, Item) and (
                 versions.attached(item.version)
                 if listed_entry
-                else entry[1].find(_ATTACHMENTS) is not None
+                else entry[1].find(ATTACHMENTS_TAG) is not None
             ):
                 item = self._with_files(folder, item, entry[1])
             out[object_id] = item
@@ -428,101 +420,6 @@ class OXStore(BaseStore):
                 version, prop = listed[object_id]
                 listed[object_id] = (versions.with_attached(version, True), prop)
         return [ItemRef(ref.id, listed[ref.id][0]) if ref.id in listed else ref for ref in changed]
-
-    # ------------------------------------------------------------------ series
-
-    def _series_changes(
-        self,
-        folder: Folder,
-        full: bool,
-        listed: dict[str, tuple[str, Element]],
-        deleted: list[str],
-        current: list[str] | None,
-    ) -> tuple[list[ItemRef], list[str], list[str] | None]:
-        """Fold change exceptions into their series: an exception object listed or deleted
-        is a change of its series (fetched if the listing did not carry it), never an item
-        of its own; series versions become composite (:func:`composite_version`)."""
-        found = {oid: sid for oid, (_, prop) in listed.items() if (sid := is_exception(oid, prop))}
-        index = self._series.get(folder.id)
-        if full:
-            index = self._series[folder.id] = SeriesIndex(complete=True)
-        elif index is None or not index.complete:
-            needed = found or any(child_text(p, "changeexceptions") for _, p in listed.values())
-            index = self._load_series_index(folder) if needed else self._series_index(folder.id)
-        touched: set[str] = set()
-        for oid, sid in found.items():
-            version, prop = listed.pop(oid)
-            entry = exception_object(oid, version, prop)
-            if entry is not None:
-                index.put(sid, entry)
-            touched.add(sid)
-        kept: list[str] = []
-        for oid in deleted:
-            sid = index.drop(oid)
-            if sid is not None:
-                touched.add(sid)
-            else:
-                index.drop_series(oid)
-                kept.append(oid)
-        for sid in sorted(touched - set(listed) - set(kept)):
-            got = self._fetch_one(folder, sid)
-            if not isinstance(got, Failure):
-                has_files = got[1].find(_ATTACHMENTS) is not None
-                listed[sid] = (versions.with_attached(got[0], has_files), got[1])
-        refs = []
-        for oid, (version, prop) in listed.items():
-            version = composite_version(version, index.of(oid).values())
-            listed[oid] = (version, prop)
-            refs.append(ItemRef(oid, version))
-        if current is not None:
-            current = [oid for oid in current if oid not in index.series_of]
-        return refs, kept, current
-
-    def _series_index(self, folder_id: str) -> SeriesIndex:
-        index = self._series.get(folder_id)
-        if index is None:
-            index = self._series[folder_id] = SeriesIndex()
-        return index
-
-    def _load_series_index(self, folder: Folder) -> SeriesIndex:
-        """List the folder once to learn every series' exception objects."""
-        index = self._series[folder.id] = SeriesIndex(complete=True)
-        responses = self.client.propfind(
-            SERVLET_OF[folder.kind],
-            {"folder_id": folder.id, "lastsync": "0", "objectmode": "NEW_AND_MODIFIED"},
-        )
-        for resp in responses:
-            if not resp.ok or resp.text("object_status") != "CREATE":
-                continue
-            oid = resp.text("object_id") or resp.href
-            sid = is_exception(oid, resp.prop)
-            entry = exception_object(oid, resp.text("last_modified") or "", resp.prop)
-            if sid is not None and entry is not None:
-                index.put(sid, entry)
-        return index
-
-    def _with_exceptions(self, folder: Folder, item: Item, prop: Element) -> Item | Failure:
-        """A series with its exception objects read into ``exceptions``."""
-        record = item.record
-        if not isinstance(record, Event) or record.recurrence is None:
-            return item
-        index = self._series.get(folder.id)
-        if (index is None or not index.complete) and child_text(prop, "changeexceptions"):
-            index = self._load_series_index(folder)
-        objects = list(index.of(item.id).values()) if index is not None else []
-        changes = []
-        for entry in objects:
-            try:
-                occurrence = ox_xml.decode(ItemKind.EVENT, entry.prop)
-            except MappingError as exc:
-                return Failure(FailureKind.INVALID, f"exception {entry.id}: {exc}")
-            if not isinstance(occurrence, Event):
-                continue
-            change = exception_from(record, occurrence, entry.position)
-            if change is not None:
-                changes.append(change)
-        version = composite_version(item.version, objects)
-        return Item(item.id, version, with_exceptions(record, changes))
 
     def _decode(
         self, folder: Folder, object_id: str, version: str, prop: Element
@@ -581,8 +478,15 @@ class OXStore(BaseStore):
             self._recover(folder, ops, results)
         if folder.kind is FolderKind.CALENDAR:
             for i, op in enumerate(ops):
-                if results[i] is None and self._writes_exceptions(folder, op):
-                    self._apply_series(folder, i, op, results)
+                done = results[i]
+                if isinstance(done, Applied) and isinstance(op, Create):
+                    # a create found done after a lost answer: its exceptions may not be,
+                    # so they are written as for an update of what is there
+                    again = Update(done.id, op.record, None)
+                    if self._exceptions.writes(folder, again):
+                        self._exceptions.apply(folder, i, again, results)
+                elif done is None and self._exceptions.writes(folder, op):
+                    self._exceptions.apply(folder, i, op, results)
         todo = [(i, op) for i, op in enumerate(ops) if results[i] is None]
         # Lists go last, so that members can point at contacts written in the same call.
         lists = [(i, op) for i, op in todo if isinstance(_record_of(op), DistributionList)]
@@ -603,14 +507,13 @@ class OXStore(BaseStore):
     def _write_files(self, folder: Folder, op: Create | Update, done: Applied) -> OpResult:
         """After the item is written: delete and upload the files that differ; the version
         becomes the object's final ``last_modified`` so the next sync is a no-op."""
-        wanted = op.record.attachments  # type: ignore[union-attr]
+        wanted: tuple[Attachment, ...] = getattr(op.record, "attachments", ())
         try:
-            present = []
-            if isinstance(op, Update):
-                got = self._fetch_one(folder, done.id)
-                if isinstance(got, Failure):
-                    return got
-                present = attachments_of(got[1])
+            # also for a create: one found done after a lost answer may have some files
+            got = self._fetch_one(folder, done.id)
+            if isinstance(got, Failure):
+                return got
+            present = attachments_of(got[1])
             module = MODULE_TYPE[folder.kind]
             changed = write_files(
                 self.client, module, folder.id, done.id, wanted, present, self._file_cache
@@ -664,156 +567,6 @@ class OXStore(BaseStore):
                         results[index] = Failure(FailureKind.TRANSIENT, str(exc))
                 return False
         return True
-
-    def _writes_exceptions(self, folder: Folder, op: Op) -> bool:
-        """Whether writing ``op`` touches change exceptions (then it is not batched)."""
-        if isinstance(op, Create):
-            return isinstance(op.record, Event) and bool(op.record.exceptions)
-        if not isinstance(op, Update) or not isinstance(op.record, Event):
-            return False
-        index = self._series.get(folder.id)
-        return (
-            bool(op.record.exceptions)
-            or ":" in (op.version or "")
-            or (index is not None and bool(index.of(op.id)))
-        )
-
-    def _apply_series(
-        self, folder: Folder, index: int, op: Op, results: list[OpResult | None]
-    ) -> None:
-        """Write a series and its exception objects.
-
-        1. the series itself (create, or update with the op's version as the guard);
-        2. one PROPPATCH: deletes of exception objects no longer wanted, updates of those
-           that differ, creates of new ones (``recurrence_id`` + position, with the
-           series' new ``last_modified``), and, if an exception was removed but its
-           occurrence was not deleted, the series again so that OX's delete exception
-           for that day is undone (OX's in-batch cache lets the chain through);
-        3. the series and the written exceptions are read back for the final version.
-        """
-        assert isinstance(op, Create | Update) and isinstance(op.record, Event)
-        record = op.record
-        if isinstance(op, Create) and not record.uid:
-            record = attrs.evolve(record, uid=str(uuid.uuid4()))
-            op = attrs.evolve(op, record=record)
-        try:
-            if isinstance(op, Update):
-                stale = self._exception_changed_since(folder, op)
-                if stale is not None:
-                    results[index] = stale
-                    return
-            self._apply_batch(folder, [(index, op)], results, ignore_conflicts=False)
-            first = results[index]
-            if not isinstance(first, Applied):
-                return
-            failure = self._write_exceptions(folder, index, op, record, first)
-            got = self._fetch_one(folder, first.id)
-        except TransientError as exc:
-            if isinstance(op, Create) and results[index] is None:
-                self._suspect.add(folder.id)
-            results[index] = Failure(FailureKind.TRANSIENT, str(exc))
-            return
-        if failure is not None and isinstance(op, Update):
-            results[index] = failure
-            return
-        if failure is not None:
-            # the series exists: report it created (a retry would duplicate it)
-            text = f"series {record.summary!r}: an exception was refused: {failure.message}"
-            self.warnings.append(text)
-            log.warning("%s", text)
-        version = got[0] if not isinstance(got, Failure) else first.version
-        exceptions = self._series_index(folder.id).of(first.id).values()
-        results[index] = Applied(first.id, composite_version(version, exceptions))
-
-    def _exception_changed_since(self, folder: Folder, op: Update) -> Failure | None:
-        """The guard that OX cannot give in one request: the series' own timestamp is
-        checked by its update, and creating or deleting an exception moves it, but an edit
-        of an exception object does not; so each known exception is re-read first."""
-        known = self._series.get(folder.id)
-        if known is None or not known.complete:
-            known = self._load_series_index(folder)
-        if op.version is None:
-            return None
-        stamp = timestamp(series_stamp(op.version))
-        for entry in list(known.of(op.id).values()):
-            got = self._fetch_one(folder, entry.id)
-            if isinstance(got, Failure):
-                continue  # gone: its series moved too, the series update will say so
-            if timestamp(got[0]) > stamp:
-                return Failure(
-                    FailureKind.CONFLICT,
-                    f"exception {entry.id} of series {op.id} was modified on the server",
-                )
-            fresh = exception_object(entry.id, *got)
-            if fresh is not None:
-                known.put(op.id, fresh)
-        return None
-
-    def _write_exceptions(
-        self, folder: Folder, index: int, op: Create | Update, record: Event, series: Applied
-    ) -> Failure | None:
-        """Step 2 of :meth:`_apply_series`; the first refusal, if any."""
-        known = self._series_index(folder.id)
-        present = {e.position: e for e in known.of(series.id).values()}
-        wanted = {date_position(record, c.original_start): c for c in record.exceptions}
-        stamp = series_stamp(op.version or NO_CHECK) if isinstance(op, Update) else NO_CHECK
-        deleted_days = set(record.recurrence.deleted) if record.recurrence else set()
-        props: list[Element] = []
-        sent: list[tuple[str, str | None, int]] = []  # (what, exception id, position)
-        restore = False
-        for position, gone in present.items():
-            if position not in wanted:
-                prop = new_prop()
-                add(prop, "object_id", gone.id)
-                add(prop, "folder_id", folder.id)
-                add(prop, "last_modified", stamp)
-                add(prop, "method", "DELETE")
-                props.append(prop)
-                sent.append(("delete", gone.id, position))
-                restore = restore or _day_of(position) not in deleted_days
-        for position, change in wanted.items():
-            target = exception_event(record, change)
-            entry = present.get(position)
-            prop = new_prop()
-            if entry is None:
-                add(prop, "folder_id", folder.id)
-                add(prop, "recurrence_id", series.id)
-                add(prop, "recurrence_date_position", str(position))
-                add(prop, "last_modified", series.version)
-                ox_xml.encode(target, prop, full=False)
-                sent.append(("create", None, position))
-            else:
-                if _same_occurrence(target, entry.prop):
-                    continue
-                add(prop, "object_id", entry.id)
-                add(prop, "folder_id", folder.id)
-                add(prop, "last_modified", stamp)
-                ox_xml.encode(target, prop, full=True)
-                sent.append(("update", entry.id, position))
-            props.append(prop)
-        if restore:
-            props.append(
-                self._prop_for(folder, index, Update(series.id, record, series.version), False)
-            )
-            sent.append(("series", series.id, 0))
-        if not props:
-            return None
-        responses = self._expect(self.client.proppatch("calendar", props), len(props))
-        failure: Failure | None = None
-        for (what, oid, _position), resp in zip(sent, responses, strict=True):
-            if what == "delete" and (resp.ok or resp.code == 1001):
-                known.drop(oid or "")
-                continue
-            if not resp.ok:
-                failure = failure or failure_of(resp)
-                continue
-            if what in ("create", "update"):
-                new_id = resp.text("object_id") or resp.href
-                got = self._fetch_one(folder, new_id)
-                fresh = None if isinstance(got, Failure) else exception_object(new_id, *got)
-                if fresh is not None:
-                    known.put(series.id, fresh)
-        return failure
 
     def _resolve_members(self, folder: Folder, ops: Sequence[Op]) -> None:
         """Find the ids of contacts that list members point at but this store never saw."""
@@ -951,10 +704,11 @@ class OXStore(BaseStore):
         object_id = resp.text("object_id") or resp.href
         version = resp.text("last_modified") or ""
         known = self._known.get(folder.id)
-        if isinstance(op, Delete | Move) and folder.id in self._series:
-            self._series[folder.id].drop_series(op.id)  # exceptions go with their series
+        indexes = self._exceptions.indexes
+        if isinstance(op, Delete | Move) and folder.id in indexes:
+            indexes[folder.id].drop_series(op.id)  # exceptions go with their series
             if isinstance(op, Move):
-                self._series.pop(op.to_folder, None)
+                indexes.pop(op.to_folder, None)
         if isinstance(op, Delete):
             if known is not None:
                 known.discard(op.id)
@@ -1094,9 +848,6 @@ class OXStore(BaseStore):
         return out
 
 
-_ATTACHMENTS = "{http://www.open-xchange.org}attachments"
-
-
 def _has_files(op: Create | Update) -> bool:
     """Whether writing ``op`` may touch attachments (wanted, or present when read)."""
     if isinstance(op.record, DistributionList):
@@ -1106,22 +857,3 @@ def _has_files(op: Create | Update) -> bool:
 
 def _record_of(op: Op) -> object:
     return getattr(op, "record", None)
-
-
-def _day_of(position: int) -> date:
-    """The day of a ``recurrence_date_position``."""
-    return date_from_ox(position)
-
-
-def _same_occurrence(target: Event, prop: Element) -> bool:
-    """Whether an exception object already holds ``target`` (compared through the codec,
-    so that what OX cannot keep does not count as a difference)."""
-    written = new_prop()
-    ox_xml.encode(target, written, full=False)
-    try:
-        want, have = ox_xml.decode(ItemKind.EVENT, written), ox_xml.decode(ItemKind.EVENT, prop)
-    except MappingError:
-        return False
-    return attrs.evolve(want, created=None, last_modified=None) == attrs.evolve(
-        have, created=None, last_modified=None
-    )
