@@ -113,7 +113,7 @@ def test_a_broken_file_is_ignored_and_does_not_block_the_folder(tmp_path: Path) 
 def test_a_file_emptied_by_a_power_cut_is_ignored_and_the_other_copy_kept(
     tmp_path: Path,
 ) -> None:
-    memory, vdir, engine = _setup(tmp_path)
+    memory, _vdir, engine = _setup(tmp_path)
     for i in range(3):
         memory.put("contacts", sample(ItemKind.CONTACT, i))
     engine.sync()
