@@ -87,7 +87,7 @@ def read(text: str) -> list[r.Record | MappingError]:
                 results.append(_read_task(comp))
             else:
                 uid = _one(comp, "UID")
-                key = (unescape(uid.value) or base._NO_UID) if uid is not None else base._NO_UID
+                key = (_unescape(uid.value) or base._NO_UID) if uid is not None else base._NO_UID
                 groups.setdefault(key, []).append(comp)
         uidless = groups.pop(base._NO_UID, [])
         if sum("RECURRENCE-ID" not in c.props for c in uidless) > 1:
@@ -146,7 +146,7 @@ def _one(comp: _Component, name: str) -> ContentLine | None:
     return lines[0]
 
 
-def unescape(raw: str) -> str:
+def _unescape(raw: str) -> str:
     """A TEXT value as the library path reads it (icalendar's ``unescape_backslash``)."""
     return unescape_text(raw) if "\\" in raw else raw
 
@@ -165,7 +165,7 @@ def _limit(text: str, path: str) -> str | None:
 
 def _text(comp: _Component, name: str, path: str) -> str | None:
     line = _one(comp, name)
-    return None if line is None else _limit(unescape(line.value), path)
+    return None if line is None else _limit(_unescape(line.value), path)
 
 
 def _x_text(comp: _Component, name: str, path: str) -> str | None:
@@ -496,7 +496,7 @@ def _alarm(comp: _Component, *, is_event: bool) -> r.Alarm | None:
     at: datetime | None = None
     for valarm in comp.children:
         action = _one(valarm, "ACTION")
-        if action is not None and unescape(action.value).upper() == "NONE":
+        if action is not None and _unescape(action.value).upper() == "NONE":
             continue
         trigger = _one(valarm, "TRIGGER")
         if trigger is None:
