@@ -8,7 +8,7 @@ value rules they reuse) for the inputs most files hold, and nothing else:
 
 - **Reading** declines (raises :class:`~oxsync.mappings.contentline.Unsupported`) on
   anything outside its subset — a ``VTIMEZONE`` that is not an IANA zone (Outlook's
-  Windows names, custom rules), ``TZID`` values that are no IANA name, ``ATTACH``,
+  Windows names, custom rules), ``TZID`` values that are no IANA name, inline ``ATTACH``,
   ``VJOURNAL``/``VFREEBUSY``, unknown subcomponents, value forms other than ``DATE`` /
   ``DATE-TIME`` / ``DURATION``, backslash escapes libraries disagree on, repeated
   single-valued properties — and on **every field error**. :func:`oxsync.mappings.ical.
@@ -428,8 +428,6 @@ _SENSITIVITY = {"PRIVATE": r.Sensitivity.PRIVATE, "CONFIDENTIAL": r.Sensitivity.
 
 
 def _common(comp: _Component) -> dict[str, Any]:
-    if "ATTACH" in comp.props:
-        raise Unsupported("ATTACH")
     cls_text = (_text(comp, "CLASS", "sensitivity") or "PUBLIC").upper()
     sensitivity = _SENSITIVITY.get(cls_text, r.Sensitivity.NORMAL)
     if (
@@ -465,10 +463,33 @@ def _common(comp: _Component) -> dict[str, Any]:
         "categories": tuple(categories),
         "sensitivity": sensitivity,
         "color_label": color,
-        "attachments": (),
+        "attachments": _links(comp),
         "created": _stamp(comp, "CREATED"),
         "last_modified": _stamp(comp, "LAST-MODIFIED"),
     }
+
+
+_FILENAME_PARAMS = ("FILENAME", "X-FILENAME", "X-APPLE-FILENAME", "X-ORACLE-FILENAME")
+
+
+def _links(comp: _Component) -> tuple[r.Attachment, ...]:
+    """ATTACH links (Google's Drive files), kept as ``text/uri-list`` files as the library
+    path keeps them; inline (base64) attachments decline."""
+    out = []
+    for line in comp.props.get("ATTACH", ()):
+        kind = line.param("VALUE")
+        if "ENCODING" in line.params or (kind is not None and kind.upper() != "URI"):
+            raise Unsupported("inline ATTACH")
+        link = _unescape(line.value)
+        name = next((n for k in _FILENAME_PARAMS if (n := line.param(k)) is not None), None)
+        out.append(
+            r.Attachment(
+                filename=name or link.rsplit("/", 1)[-1] or "link",
+                content_type="text/uri-list",
+                data=link.encode(),
+            )
+        )
+    return tuple(out)
 
 
 def _stamp(comp: _Component, name: str) -> datetime | None:
