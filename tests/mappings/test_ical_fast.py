@@ -157,6 +157,10 @@ _OTHER_PRODUCERS = [  # properties other producers write; each is read or declin
     "CATEGORIES:c\\,d",
     "RDATE:20260101T000000Z",
     "ATTACH:https://example.org/a.pdf",
+    "ATTACH;FILENAME=notes.pdf;FMTTYPE=application/pdf:https://example.org/",
+    "ATTACH;VALUE=URI;X-APPLE-FILENAME=b.txt:https://example.org/b",
+    "ATTACH;ENCODING=BASE64;VALUE=BINARY:aGVsbG8=",
+    'ATTACH;FILENAME="a;b.txt":ftp://example.org/a\\,b',
     "CREATED:20260101T000000Z",
     "LAST-MODIFIED;VALUE=DATE:20260101",
     "X-OXSYNC-COLOR-LABEL:4",
@@ -233,7 +237,7 @@ def test_fast_reader_takes_real_world_files_it_can() -> None:
         for path in sorted(FIXTURES.glob("*.ics"))
         if _assert_fast_read_agrees(_prepared(path.read_bytes()))
     ]
-    assert {"apple_calendar.ics", "ox_export.ics"} <= set(taken)
+    assert {"apple_calendar.ics", "google_calendar.ics", "ox_export.ics"} <= set(taken)
 
 
 # --------------------------------------------------------------------------- content lines

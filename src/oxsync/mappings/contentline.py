@@ -24,7 +24,7 @@ and raises :class:`Unsupported` for anything else (a backslash in a parameter, R
 that is not a token, …). The fast readers in :mod:`oxsync.mappings.ical_fast` then hand the
 whole document to the library-based path, so an unusual file is read exactly as before:
 the fast path may decline, never mis-read. The differential Hypothesis tests in
-``tests/mappings/test_fast_paths.py`` prove the two paths agree.
+``tests/mappings/test_ical_fast.py`` and ``test_vcard_fast.py`` prove the two paths agree.
 """
 
 from __future__ import annotations

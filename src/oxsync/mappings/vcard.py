@@ -531,10 +531,10 @@ def _parse(chunk: list[str], split: Any = None) -> dict[str, list[_Line]]:
     if pieces:
         logical.append(pieces[0] if len(pieces) == 1 else "".join(pieces))
     for number, text in enumerate(logical, 1):
-        if not text.strip():
+        if not text or text.isspace():
             continue
         name, params, value = split(text, number)
-        upper = name.upper()
+        upper = _UPPER.get(name) or _upper(name)
         if upper in ("BEGIN", "END"):
             depth += 1 if upper == "BEGIN" else -1
             continue
@@ -558,12 +558,24 @@ def _split_line(text: str, number: int) -> tuple[str, list[list[str]], str]:
     if colon <= 0 or '"' in head:
         name, params, value, _group = parseLine(text, number)
         return name, params, value
+    if ";" not in head:  # most lines: no parameters
+        return head.rpartition(".")[2].strip(), [], text[colon + 1 :]
     name, *raw_params = head.split(";")
     params = []
     for raw in raw_params:
         key, sep, values = raw.partition("=")
         params.append([key.strip(), *values.split(",")] if sep else [raw.strip()])
     return name.rpartition(".")[2].strip(), params, text[colon + 1 :]
+
+
+_UPPER: dict[str, str] = {}  # property name -> upper case, bounded
+
+
+def _upper(name: str) -> str:
+    upper = name.upper()
+    if len(_UPPER) < 4096:
+        _UPPER[name] = upper
+    return upper
 
 
 def _library_line(text: str, number: int) -> tuple[str, list[list[str]], str]:
