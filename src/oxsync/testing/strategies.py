@@ -264,15 +264,11 @@ def _anchor_series(
     if not found:
         return start, end, rule, ()
     first = found[0]
-    shift = first - local
-    start, end = (
-        (first.astimezone(UTC), end + shift)
-        if isinstance(first, datetime)
-        else (
-            first,
-            end + shift,
-        )
-    )
+    # Keep the duration. (A wall-clock shift would be wrong across a DST change: aware
+    # datetimes of one zone subtract as wall times, so the end could precede the start.)
+    duration = end - start
+    start = first.astimezone(UTC) if isinstance(first, datetime) else first
+    end = start + duration
 
     def day(moment: Any) -> date:
         return moment.date() if isinstance(moment, datetime) else moment
