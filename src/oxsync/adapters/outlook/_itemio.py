@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -307,6 +307,13 @@ def _attachment_bytes(att: Any) -> bytes:
             return fh.read()
 
 
+_UNSET = object()
+_NEW_ITEM_DEFAULTS: dict[str, Any] = {"Sensitivity": 0, "Importance": 1, "Gender": 0}
+"""What a new item already holds for these enumerations (normal, normal, unspecified):
+writing them again would only cost a cross-process call each. SelectedMailingAddress is
+not here: Outlook may pick a mailing address on its own once an address is written."""
+
+
 def _com_value(value: Any) -> Any:
     if isinstance(value, datetime | date) or value is None:
         return to_com(value) if isinstance(value, datetime | date) else value
@@ -320,21 +327,25 @@ def write_item(item: Any, props: Mapping[str, Any], recipient: Any, *, new: bool
     ``new`` item, empty texts and dates are not written: a new item is blank already, and
     every skipped property is one cross-process COM call less.
     """
-    # Outlook couples a task's Status, Complete and PercentComplete: the status goes last
-    last = [(n, props[n]) for n in ("Status", "Complete") if n in props]
-    ordered = [kv for kv in props.items() if kv[0] not in ("Status", "Complete")] + last
+    ordered: Iterable[tuple[str, Any]] = props.items()
+    if "Status" in props or "Complete" in props:
+        # Outlook couples a task's Status, Complete and PercentComplete: status goes last
+        last = [(n, props[n]) for n in ("Status", "Complete") if n in props]
+        ordered = [kv for kv in ordered if kv[0] not in ("Status", "Complete")] + last
     for name, value in ordered:
-        if name.startswith("_") or name in READ_ONLY:
+        if new and (value == "" or value is None):  # most of a new item's properties
             continue
-        if new and (
-            value == "" or value is None or (isinstance(value, datetime) and value.year >= 4501)
-        ):
+        if name[0] == "_" or name in READ_ONLY:
             continue
-        if value is None and isinstance(getattr(item, name), datetime):
-            value = to_com(None)
+        if isinstance(value, date):  # datetime included
+            if new and value.year >= 4501:  # Outlook's "no date"
+                continue
+            value = to_com(value)
+        elif new and _NEW_ITEM_DEFAULTS.get(name, _UNSET) == value:
+            continue
         elif value is None:
-            value = ""
-        setattr(item, name, _com_value(value))
+            value = to_com(None) if isinstance(getattr(item, name), datetime) else ""
+        setattr(item, name, value)
     if "_members" in props:
         while item.MemberCount:
             item.RemoveMember(item.GetMember(1))
