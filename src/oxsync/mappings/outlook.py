@@ -20,6 +20,9 @@ plain properties travel under keys starting with ``_``:
 ``_appointment_color`` PidLidAppointmentColor 0–10 (via PropertyAccessor)
 =====================  ============================================================
 
+``note_html`` is ``HTMLBody`` (with ``BodyFormat`` 2, read-only, as a marker); the adapter
+writes it instead of ``Body``, which Outlook then derives from the HTML.
+
     >>> from zoneinfo import ZoneInfo
     >>> from oxsync.core.records import Contact, ItemKind
     >>> props = to_outlook(Contact(last_name="Curie", categories=("Work", "VIP")))
@@ -544,6 +547,32 @@ class _UserFields:
         return {"user_fields": tuple(texts)} if texts else {}
 
 
+OL_FORMAT_HTML = 2
+"""OlBodyFormat of an item whose body is HTML (plain text is 1, RTF 3)."""
+
+
+class _HtmlNote:
+    """note_html <-> ``HTMLBody``, read only while ``BodyFormat`` is HTML.
+
+    Written with ``BodyFormat`` 2 as a marker (read-only in Outlook: writing ``HTMLBody``
+    switches the item to HTML and derives ``Body`` from it, so the adapter writes
+    ``HTMLBody`` instead of ``Body``). A plain or RTF body reads as no HTML.
+    """
+
+    paths = ("note_html",)
+
+    def write(self, values: Mapping[str, Any], out: dict[str, Any], ctx: _Ctx) -> None:
+        html = v.check_text(values["note_html"], limit=v.MAX_NOTE_CHARS)
+        if html is not None:
+            out["HTMLBody"], out["BodyFormat"] = html, OL_FORMAT_HTML
+
+    def read(self, props: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
+        if props.get("BodyFormat") != OL_FORMAT_HTML:
+            return {}
+        html = v.check_text(props.get("HTMLBody"), limit=v.MAX_NOTE_CHARS)
+        return {} if html is None else {"note_html": html}
+
+
 class _Complete:
     """Write-only ``Complete`` flag derived from the task status."""
 
@@ -581,6 +610,7 @@ def _address(path: str, prefix: str) -> str:
 
 _CONTACT: list[Any] = [
     *_COMMON,
+    _HtmlNote(),
     *_props(
         _TEXT,
         "title=Title first_name=FirstName middle_name=MiddleName last_name=LastName "
@@ -637,6 +667,7 @@ _DISTRIBUTION_LIST: list[Any] = [
 
 _EVENT: list[Any] = [
     *_COMMON,
+    _HtmlNote(),
     *_props(_TEXT, "summary=Subject location=Location"),
     _EventTiming(),
     Prop("busy_status", "BusyStatus", _enum(v.OUTLOOK_BUSY_STATUS)),
@@ -650,6 +681,7 @@ _EVENT: list[Any] = [
 
 _TASK: list[Any] = [
     *_COMMON,
+    _HtmlNote(),
     *_props(
         _TEXT,
         "summary=Subject companies=Companies mileage=Mileage "
@@ -691,13 +723,12 @@ OUTLOOK_UNSUPPORTED: dict[ItemKind, frozenset[str]] = {
     ItemKind.CONTACT: _names(
         "display_name marital_status number_of_children phones.mobile2 phones.ip im_address2 "
         "employee_type tax_id branches sales_volume commercial_register business_category info "
-        "note_html color_label business_address.label home_address.label other_address.label"
+        "color_label business_address.label home_address.label other_address.label"
     ),
     ItemKind.DISTRIBUTION_LIST: _names("color_label"),
-    ItemKind.EVENT: _names("note_html sequence alarm.at"),
+    ItemKind.EVENT: _names("sequence alarm.at"),
     ItemKind.TASK: _names(
-        "note_html color_label actual_costs target_costs currency alarm.minutes_before "
-        "delegation_state"
+        "color_label actual_costs target_costs currency alarm.minutes_before delegation_state"
     ),
 }
 """Canonical fields (dotted paths) Outlook cannot hold, per kind.

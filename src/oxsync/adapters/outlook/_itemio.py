@@ -30,7 +30,9 @@ from oxsync.core.records import ItemKind
 __all__ = [
     "ITEM_TYPE",
     "MESSAGE_CLASS_KIND",
+    "OL_FORMAT_HTML",
     "READ_PROPERTIES",
+    "body_format_of",
     "read_item",
     "write_after_save",
     "write_item",
@@ -203,6 +205,7 @@ READ_ONLY = frozenset(
         "ConversationID",
         "Duration",
         "FullName",
+        "BodyFormat",
     }
 )
 """Properties never written (read-only in the OOM, or derived from others)."""
@@ -229,6 +232,11 @@ def read_item(item: Any, kind: ItemKind) -> dict[str, Any]:
     props: dict[str, Any] = {}
     for name in READ_PROPERTIES[kind]:
         props[name] = from_com(getattr(item, name))
+    if kind is not ItemKind.DISTRIBUTION_LIST:
+        body_format = body_format_of(item)
+        props["BodyFormat"] = body_format
+        if body_format == OL_FORMAT_HTML:
+            props["HTMLBody"] = item.HTMLBody
     users = item.UserProperties
     props["_user_properties"] = {u.Name: from_com(u.Value) for u in users}
     if kind is ItemKind.DISTRIBUTION_LIST:
@@ -282,6 +290,24 @@ def read_item(item: Any, kind: ItemKind) -> dict[str, Any]:
                 ]
             del pattern
     return props
+
+
+OL_FORMAT_HTML = 2
+
+
+def body_format_of(item: Any) -> int | None:
+    """The item's OlBodyFormat, or None where the object model has no ``BodyFormat``.
+
+    The documented object model gives ``BodyFormat`` and ``HTMLBody`` to mail-like items
+    only; an item without them keeps its note as plain ``Body`` (and ``RTFBody``).
+    """
+    try:
+        value = getattr(item, "BodyFormat", None)
+    except Exception as exc:  # late-bound COM reports an unknown name as a com_error
+        if type(exc).__name__ == "com_error":
+            return None
+        raise
+    return None if value is None else int(value)
 
 
 def _read_exception(exc: Any, series: Mapping[str, Any], minutes: int) -> dict[str, Any]:
