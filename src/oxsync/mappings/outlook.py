@@ -805,7 +805,7 @@ def to_outlook(
     ctx = _Ctx(tz or _UTC_ZONE, list_separator)
     out: dict[str, Any] = {}
     errors: list[FieldError] = []
-    to_text = _TEXT.to
+    to_text, limit = _TEXT.to, v.MAX_TEXT_CHARS
     for entry in _WRITE_PLANS[kind]:
         step = entry[0]
         if step == "texts":
@@ -813,6 +813,9 @@ def to_outlook(
             for name, path, value in zip(names, paths, getter(record), strict=True):
                 if value is None:
                     out[name] = ""
+                    continue
+                if type(value) is str and value.isascii() and len(value) <= limit:
+                    out[name] = value  # what check_text gives ASCII: nothing to encode
                     continue
                 try:
                     out[name] = to_text(value, ctx)

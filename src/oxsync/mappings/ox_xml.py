@@ -193,10 +193,18 @@ _MINUTES: Codec[int | None] = _optional(
     Codec(v.minutes_to_ox, lambda text: v.minutes_from_ox(text) or None)
 )
 _CATEGORIES: Codec[tuple[str, ...]] = Codec(_categories_dump, v.split_categories)
-_PRIVATE: Codec[r.Sensitivity] = Codec(
-    lambda s: _BOOL.dump(v.private_flag(s)),
-    lambda text: v.sensitivity_from_private_flag(_bool_load(text)),
-)
+
+
+def _private_load(text: str) -> r.Sensitivity:
+    known = _PRIVATE_TEXTS.get(text)  # the server writes exactly "true" / "false"
+    return known if known is not None else v.sensitivity_from_private_flag(_bool_load(text))
+
+
+_PRIVATE_TEXTS = {
+    "true": v.sensitivity_from_private_flag(True),
+    "false": v.sensitivity_from_private_flag(False),
+}
+_PRIVATE: Codec[r.Sensitivity] = Codec(lambda s: _BOOL.dump(v.private_flag(s)), _private_load)
 _DEFAULT_ADDRESS: Codec[str | None] = _optional(_enum(v.OX_DEFAULT_ADDRESS))
 
 
@@ -1032,7 +1040,12 @@ def kind_of(prop: Element, folder_kind: FolderKind) -> ItemKind:
         return ItemKind.EVENT
     if folder_kind is FolderKind.TASKS:
         return ItemKind.TASK
-    flag = prop.find(_Q + "distributionlist_flag")
-    if flag is not None and _bool_load(flag.text or ""):
-        return ItemKind.DISTRIBUTION_LIST
+    # iterchildren matches the tag in C (find goes through lxml's Python ElementPath)
+    for flag in prop.iterchildren(_DL_FLAG):
+        if _bool_load(flag.text or ""):
+            return ItemKind.DISTRIBUTION_LIST
+        break
     return ItemKind.CONTACT
+
+
+_DL_FLAG = _Q + "distributionlist_flag"
