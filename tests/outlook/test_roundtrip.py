@@ -19,6 +19,7 @@ from oxsync.core.serial import to_data
 from oxsync.core.store import Applied, Create, Failure, Item
 from oxsync.mappings.outlook import from_outlook, to_outlook
 from oxsync.testing.outlook import Application
+from oxsync.testing.outlook._items import text_of_html
 from oxsync.testing.strategies import records
 
 _FOLDER = {
@@ -115,6 +116,9 @@ def test_store_round_trip_equals_mapping_round_trip(kind: ItemKind, data: Any) -
     assert isinstance(applied, Applied), applied
     got = _STORE.fetch(folder, [applied.id])[applied.id]
     assert isinstance(got, Item), got
+    html = getattr(expected, "note_html", None)
+    if html is not None:  # Outlook derives the plain text from the HTML body written
+        expected = attrs.evolve(expected, note=text_of_html(html).replace("\r\n", "\n") or None)
     if isinstance(expected, Event) and not expected.all_day and expected.timezone is None:
         expected = attrs.evolve(expected, timezone="Europe/Paris")  # Outlook always has one
     assert _plain(got.record) == _plain(expected)

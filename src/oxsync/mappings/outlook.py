@@ -20,6 +20,9 @@ plain properties travel under keys starting with ``_``:
 ``_appointment_color`` PidLidAppointmentColor 0–10 (via PropertyAccessor)
 =====================  ============================================================
 
+``note_html`` is ``HTMLBody`` (with ``BodyFormat`` 2, read-only, as a marker); the adapter
+writes it instead of ``Body``, which Outlook then derives from the HTML.
+
     >>> from zoneinfo import ZoneInfo
     >>> from oxsync.core.records import Contact, ItemKind
     >>> props = to_outlook(Contact(last_name="Curie", categories=("Work", "VIP")))
@@ -517,9 +520,15 @@ def _uid_back(raw: Any, ctx: _Ctx) -> str | None:
     return _TEXT.back(raw.get(UID_PROPERTY), ctx)  # type: ignore[no-any-return]
 
 
+_USER_SLOTS = ("User1", "User2", "User3", "User4")
+
+
 def _user_fields_to(fields: tuple[str | None, ...], ctx: _Ctx) -> dict[str, str]:
+    if not fields:  # the common case
+        return dict.fromkeys(_USER_SLOTS, "")
     return {
-        f"User{i}": _TEXT.to(fields[i - 1] if i <= len(fields) else None, ctx) for i in range(1, 5)
+        name: _TEXT.to(fields[i] if i < len(fields) else None, ctx)
+        for i, name in enumerate(_USER_SLOTS)
     }
 
 
@@ -536,6 +545,32 @@ class _UserFields:
         while texts and texts[-1] is None:
             texts.pop()
         return {"user_fields": tuple(texts)} if texts else {}
+
+
+OL_FORMAT_HTML = 2
+"""OlBodyFormat of an item whose body is HTML (plain text is 1, RTF 3)."""
+
+
+class _HtmlNote:
+    """note_html <-> ``HTMLBody``, read only while ``BodyFormat`` is HTML.
+
+    Written with ``BodyFormat`` 2 as a marker (read-only in Outlook: writing ``HTMLBody``
+    switches the item to HTML and derives ``Body`` from it, so the adapter writes
+    ``HTMLBody`` instead of ``Body``). A plain or RTF body reads as no HTML.
+    """
+
+    paths = ("note_html",)
+
+    def write(self, values: Mapping[str, Any], out: dict[str, Any], ctx: _Ctx) -> None:
+        html = v.check_text(values["note_html"], limit=v.MAX_NOTE_CHARS)
+        if html is not None:
+            out["HTMLBody"], out["BodyFormat"] = html, OL_FORMAT_HTML
+
+    def read(self, props: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
+        if props.get("BodyFormat") != OL_FORMAT_HTML:
+            return {}
+        html = v.check_text(props.get("HTMLBody"), limit=v.MAX_NOTE_CHARS)
+        return {} if html is None else {"note_html": html}
 
 
 class _Complete:
@@ -575,6 +610,7 @@ def _address(path: str, prefix: str) -> str:
 
 _CONTACT: list[Any] = [
     *_COMMON,
+    _HtmlNote(),
     *_props(
         _TEXT,
         "title=Title first_name=FirstName middle_name=MiddleName last_name=LastName "
@@ -631,6 +667,7 @@ _DISTRIBUTION_LIST: list[Any] = [
 
 _EVENT: list[Any] = [
     *_COMMON,
+    _HtmlNote(),
     *_props(_TEXT, "summary=Subject location=Location"),
     _EventTiming(),
     Prop("busy_status", "BusyStatus", _enum(v.OUTLOOK_BUSY_STATUS)),
@@ -644,6 +681,7 @@ _EVENT: list[Any] = [
 
 _TASK: list[Any] = [
     *_COMMON,
+    _HtmlNote(),
     *_props(
         _TEXT,
         "summary=Subject companies=Companies mileage=Mileage "
@@ -685,13 +723,12 @@ OUTLOOK_UNSUPPORTED: dict[ItemKind, frozenset[str]] = {
     ItemKind.CONTACT: _names(
         "display_name marital_status number_of_children phones.mobile2 phones.ip im_address2 "
         "employee_type tax_id branches sales_volume commercial_register business_category info "
-        "note_html color_label business_address.label home_address.label other_address.label"
+        "color_label business_address.label home_address.label other_address.label"
     ),
     ItemKind.DISTRIBUTION_LIST: _names("color_label"),
-    ItemKind.EVENT: _names("note_html sequence alarm.at"),
+    ItemKind.EVENT: _names("sequence alarm.at"),
     ItemKind.TASK: _names(
-        "note_html color_label actual_costs target_costs currency alarm.minutes_before "
-        "delegation_state"
+        "color_label actual_costs target_costs currency alarm.minutes_before delegation_state"
     ),
 }
 """Canonical fields (dotted paths) Outlook cannot hold, per kind.
@@ -723,6 +760,39 @@ def _getter(path: str) -> Callable[[Any], Any]:
     return operator.attrgetter(path)
 
 
+# Write plan per kind, in table order: consecutive plain text rows become one run read
+# with a single attrgetter (a contact has ~70 of them, mostly unset: an unset text is
+# just ""), other rows stay one step each. Entries: ("texts", names, paths, getter),
+# ("prop", name, path, getter, to) or ("part", part, ((path, getter), …)).
+def _write_plan(table: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...]:
+    plan: list[tuple[Any, ...]] = []
+    run: list[Prop] = []
+
+    def close_run() -> None:
+        if len(run) > 1:
+            paths = tuple(p.path for p in run)
+            plan.append(("texts", tuple(p.name for p in run), paths, operator.attrgetter(*paths)))
+        elif run:
+            plan.append(("prop", run[0].name, run[0].path, _getter(run[0].path), run[0].codec.to))
+        run.clear()
+
+    for part in table:
+        if type(part) is Prop and part.codec is _TEXT and not part.read_only:
+            run.append(part)
+            continue
+        close_run()
+        if type(part) is Prop:
+            if not part.read_only:
+                plan.append(("prop", part.name, part.path, _getter(part.path), part.codec.to))
+        else:
+            plan.append(("part", part, tuple((p, _getter(p)) for p in part.paths)))
+    close_run()
+    return tuple(plan)
+
+
+_WRITE_PLANS = {kind: _write_plan(table) for kind, table in TABLES.items()}
+
+
 def to_outlook(
     record: r.Record, *, list_separator: str = ";", tz: ZoneInfo | None = None
 ) -> dict[str, Any]:
@@ -732,25 +802,43 @@ def to_outlook(
     listing every field that cannot be written.
     """
     kind = r.item_kind_of(record)
-    ctx = _Ctx(tz or ZoneInfo("UTC"), list_separator)
+    ctx = _Ctx(tz or _UTC_ZONE, list_separator)
     out: dict[str, Any] = {}
     errors: list[FieldError] = []
-    for part in TABLES[kind]:
+    to_text, limit = _TEXT.to, v.MAX_TEXT_CHARS
+    for entry in _WRITE_PLANS[kind]:
+        step = entry[0]
+        if step == "texts":
+            _, names, paths, getter = entry
+            for name, path, value in zip(names, paths, getter(record), strict=True):
+                if value is None:
+                    out[name] = ""
+                    continue
+                if type(value) is str and value.isascii() and len(value) <= limit:
+                    out[name] = value  # what check_text gives ASCII: nothing to encode
+                    continue
+                try:
+                    out[name] = to_text(value, ctx)
+                except (TypeError, ValueError) as exc:
+                    errors.append(FieldError(path, str(exc)))
+            continue
         try:
-            if type(part) is Prop:  # one field, one property: skip the generic mapping
-                if not part.read_only:
-                    out[part.name] = part.codec.to(_getter(part.path)(record), ctx)
+            if step == "prop":
+                out[entry[1]] = entry[4](entry[3](record), ctx)
             else:
-                part.write({path: _getter(path)(record) for path in part.paths}, out, ctx)
+                entry[1].write({path: get(record) for path, get in entry[2]}, out, ctx)
         except FieldError as exc:
             errors.append(exc)
         except MappingError as exc:
             errors.extend(exc.errors)
         except (TypeError, ValueError, AttributeError) as exc:
-            errors.append(FieldError(part.paths[0], str(exc)))
+            errors.append(FieldError(entry[2] if step == "prop" else entry[1].paths[0], str(exc)))
     if errors:
         raise MappingError(f"cannot write {type(record).__name__} to Outlook", errors)
     return out
+
+
+_UTC_ZONE = ZoneInfo("UTC")
 
 
 def from_outlook(

@@ -37,6 +37,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import sys
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from operator import attrgetter
@@ -72,7 +73,6 @@ OX_NS = "http://www.open-xchange.org"
 
 _DAV_NS = "DAV:"
 _Q = "{" + OX_NS + "}"
-_QLEN = len(_Q)
 T = TypeVar("T")
 Element: TypeAlias = etree._Element
 
@@ -104,10 +104,20 @@ def _text(limit: int) -> Codec[str | None]:
     def load(text: str) -> str | None:
         # lxml hands out valid Unicode only; the length is all there is to check
         if len(text) > limit:
-            raise ValueError(f"text of {len(text)} characters exceeds the limit of {limit}")
+            raise ValueError(_too_long(text, limit))
         return text
 
-    return Codec(dump, load)
+    codec = Codec(dump, load)
+    _TEXT_LIMITS[id(codec)] = limit
+    return codec
+
+
+_TEXT_LIMITS: dict[int, int] = {}
+"""Text codecs (by id) -> their length limit: decoding checks the length inline."""
+
+
+def _too_long(text: str, limit: int) -> str:
+    return f"text of {len(text)} characters exceeds the limit of {limit}"
 
 
 def _int(low: int, high: int) -> Codec[int | None]:
@@ -183,10 +193,18 @@ _MINUTES: Codec[int | None] = _optional(
     Codec(v.minutes_to_ox, lambda text: v.minutes_from_ox(text) or None)
 )
 _CATEGORIES: Codec[tuple[str, ...]] = Codec(_categories_dump, v.split_categories)
-_PRIVATE: Codec[r.Sensitivity] = Codec(
-    lambda s: _BOOL.dump(v.private_flag(s)),
-    lambda text: v.sensitivity_from_private_flag(_bool_load(text)),
-)
+
+
+def _private_load(text: str) -> r.Sensitivity:
+    known = _PRIVATE_TEXTS.get(text)  # the server writes exactly "true" / "false"
+    return known if known is not None else v.sensitivity_from_private_flag(_bool_load(text))
+
+
+_PRIVATE_TEXTS = {
+    "true": v.sensitivity_from_private_flag(True),
+    "false": v.sensitivity_from_private_flag(False),
+}
+_PRIVATE: Codec[r.Sensitivity] = Codec(lambda s: _BOOL.dump(v.private_flag(s)), _private_load)
 _DEFAULT_ADDRESS: Codec[str | None] = _optional(_enum(v.OX_DEFAULT_ADDRESS))
 
 
@@ -807,45 +825,73 @@ elsewhere (read as busy), yearly intervals > 1 (read as monthly every 12·N), ta
 datetimes at exactly UTC midnight (read as dates).
 """
 
-# Decoding plan per kind, for one pass over the children: element -> simple field,
-# element -> structured part, and the structured parts to finish with.
-_FIELDS_BY_ELEMENT: dict[ItemKind, dict[str, tuple[Callable[[str], Any], str, str, str]]] = {
-    kind: {
-        _Q + p.element: (p.codec.load, p.path, p.head, p.tail)
-        for p in table
-        if isinstance(p, Field)
-    }
-    for kind, table in TABLES.items()
-}
-_PARTS_BY_ELEMENT: dict[ItemKind, dict[str, Part]] = {
-    kind: {_Q + e: p for p in table if not isinstance(p, Field) for e in p.elements}
-    for kind, table in TABLES.items()
-}
-_PARTS: dict[ItemKind, tuple[tuple[Part, bool], ...]] = {
-    kind: tuple((p, getattr(p, "required", False)) for p in table if not isinstance(p, Field))
-    for kind, table in TABLES.items()
-}
-_ANY_OX = _Q + "*"
-_NO_CTX = _Ctx()
-_NESTED: dict[ItemKind, dict[str, type[Any]]] = {
-    kind: {
-        a.name: type(a.default)
-        for a in attrs.fields(r.record_class(kind))
-        if attrs.has(type(a.default))
-    }
-    for kind in ItemKind
-}
+# Decoding plan per kind, for one pass over the children. Plain text fields (most of
+# a contact) are found by qualified tag in ``texts`` -> (group, key, limit, path); group
+# 0 is the item's own keyword arguments, group i > 0 those of its i-th nested record
+# (``phones``, ``business_address``…). Other tags are in ``others``: a converted field
+# -> (group, key, load, path), an element of a structured part -> (-1, part, None,
+# element name). Read-only server fields decode like fields; kind markers read nothing.
+# Keys are interned: a record class matches interned keyword names by identity, other
+# strings by comparing them with each of its ~60 parameter names in turn.
+_TextEntry: TypeAlias = tuple[int, str, int, str]
+_OtherEntry: TypeAlias = tuple[int, Any, Callable[[str], Any] | None, str]
 
 
-_PLANS: dict[ItemKind, tuple[Any, ...]] = {
-    kind: (
-        _FIELDS_BY_ELEMENT[kind],
-        _PARTS_BY_ELEMENT[kind],
-        _PARTS[kind],
-        _NESTED[kind],
-        r.record_class(kind),
+@frozen
+class _DecodePlan:
+    """How to decode one item kind (built once per kind from its table)."""
+
+    cls: type[Any]
+    nested: tuple[tuple[str, type[Any]], ...]  # group i -> (attribute, class) at i - 1
+    texts: dict[str, _TextEntry]
+    others: dict[str, _OtherEntry]
+    parts: tuple[tuple[Part, bool], ...]  # (part, read even when absent)
+    any_required: bool  # some part reads even when none of its elements is there
+    empty_groups: tuple[tuple[()], ...]  # one () per group: map(dict, …) makes the dicts
+
+
+def _decode_plan(kind: ItemKind, table: tuple[Row, ...]) -> _DecodePlan:
+    cls = r.record_class(kind)
+    nested_classes = {
+        a.name: type(a.default) for a in attrs.fields(cls) if attrs.has(type(a.default))
+    }
+    heads: list[str] = []
+    texts: dict[str, _TextEntry] = {}
+    others: dict[str, _OtherEntry] = {}
+    parts: list[tuple[Part, bool]] = []
+    for row in table:
+        if isinstance(row, Field | _ReadOnly):
+            (path,), (element,) = row.paths, row.elements
+            head, _, tail = path.partition(".")
+            group = 0
+            if tail:
+                if head not in heads:
+                    heads.append(head)
+                group = heads.index(head) + 1
+            key = sys.intern(tail or path)
+            limit = _TEXT_LIMITS.get(id(row.codec))
+            if limit is None:
+                others[_Q + element] = (group, key, row.codec.load, path)
+            else:
+                texts[_Q + element] = (group, key, limit, path)
+        elif not isinstance(row, _Constant):
+            for element in row.elements:
+                others[_Q + element] = (-1, row, None, element)
+            parts.append((row, getattr(row, "required", False)))
+    return _DecodePlan(
+        cls=cls,
+        nested=tuple((sys.intern(head), nested_classes[head]) for head in heads),
+        texts=texts,
+        others=others,
+        parts=tuple(parts),
+        any_required=any(required for _, required in parts),
+        empty_groups=((),) * (len(heads) + 1),
     )
-    for kind in ItemKind
+
+
+_NO_CTX = _Ctx()
+_PLANS: dict[ItemKind, _DecodePlan] = {
+    kind: _decode_plan(kind, table) for kind, table in TABLES.items()
 }
 
 
@@ -922,57 +968,64 @@ def decode(
     ``contact_uid(object_id, folder_id)`` maps distribution-list references back to
     contact uids. Raises :class:`MappingError` listing every bad field with its path.
     """
-    fields, parts, finishers, nested_classes, cls = _PLANS[kind]
-    top: dict[str, Any] = {}
-    nested: dict[str, dict[str, Any]] = {}
+    plan = _PLANS[kind]
+    text_entry, other_entry = plan.texts.get, plan.others.get
+    groups: list[dict[str, Any]] = list(map(dict, plan.empty_groups))
     errors: list[FieldError] = []
-    found: dict[Part, dict[str, Element]] = {}
-    for child in prop.iterchildren(_ANY_OX):
+    found: dict[Part, dict[str, Element]] | None = None
+    # The hot loop (a listing: 10,000 contacts x ~25 elements); elements of other
+    # namespaces and comments match nothing; a repeated element: the last one wins.
+    for child in prop:
         tag = child.tag
-        field = fields.get(tag)
-        if field is not None:
+        entry = text_entry(tag)
+        if entry is not None:
             text = child.text
-            if not text:
+            if text:
+                group, key, limit, path = entry
+                if len(text) > limit:
+                    errors.append(FieldError(path, _too_long(text, limit)))
+                else:
+                    groups[group][key] = text
+            continue
+        other = other_entry(tag)
+        if other is None:
+            continue
+        group, key, load, path = other
+        if load is not None:
+            text = child.text
+            if text:
+                try:
+                    groups[group][key] = load(text)
+                except (TypeError, ValueError) as exc:
+                    errors.append(FieldError(path, str(exc)))
+        elif found is None:
+            found = {key: {path: child}}
+        elif key in found:
+            found[key][path] = child
+        else:
+            found[key] = {path: child}
+    top = groups[0]
+    if found is not None or plan.any_required:
+        ctx = _Ctx(contact_uid=contact_uid) if found and contact_uid else _NO_CTX
+        for part, required in plan.parts:
+            elements = found.get(part) if found else None
+            if elements is None and not required:
                 continue
-            load, path, head, tail = field
             try:
-                value = load(text)
+                top.update(part.read(elements or {}, ctx))
+            except FieldError as exc:
+                errors.append(exc)
+            except MappingError as exc:
+                errors.extend(exc.errors)
             except (TypeError, ValueError) as exc:
-                errors.append(FieldError(path, str(exc)))
-                continue
-            if not tail:
-                top[path] = value
-            elif head in nested:
-                nested[head][tail] = value
-            else:
-                nested[head] = {tail: value}
-            continue
-        part = parts.get(tag)
-        if part is not None:
-            name = tag[_QLEN:]
-            if part in found:
-                found[part][name] = child
-            else:
-                found[part] = {name: child}
-    ctx = _Ctx(contact_uid=contact_uid) if found or contact_uid else _NO_CTX
-    for part, required in finishers:
-        elements = found.get(part)
-        if elements is None and not required:
-            continue
-        try:
-            top.update(part.read(elements or {}, ctx))
-        except FieldError as exc:
-            errors.append(exc)
-        except MappingError as exc:
-            errors.extend(exc.errors)
-        except (TypeError, ValueError) as exc:
-            errors.append(FieldError(part.paths[0] if part.paths else "$", str(exc)))
+                errors.append(FieldError(part.paths[0] if part.paths else "$", str(exc)))
     if errors:
         raise MappingError(f"cannot read OX {kind.value}", errors)
-    for head, values in nested.items():
-        top[head] = nested_classes[head](**values)
+    for values, (head, nested_class) in zip(groups[1:], plan.nested, strict=True):
+        if values:
+            top[head] = nested_class(**values)
     try:
-        record: r.Record = cls(**top)
+        record: r.Record = plan.cls(**top)
         return record
     except (TypeError, ValueError) as exc:
         raise MappingError(f"cannot read OX {kind.value}", [FieldError("$", str(exc))]) from exc
@@ -987,7 +1040,12 @@ def kind_of(prop: Element, folder_kind: FolderKind) -> ItemKind:
         return ItemKind.EVENT
     if folder_kind is FolderKind.TASKS:
         return ItemKind.TASK
-    flag = prop.find(_Q + "distributionlist_flag")
-    if flag is not None and _bool_load(flag.text or ""):
-        return ItemKind.DISTRIBUTION_LIST
+    # iterchildren matches the tag in C (find goes through lxml's Python ElementPath)
+    for flag in prop.iterchildren(_DL_FLAG):
+        if _bool_load(flag.text or ""):
+            return ItemKind.DISTRIBUTION_LIST
+        break
     return ItemKind.CONTACT
+
+
+_DL_FLAG = _Q + "distributionlist_flag"

@@ -322,7 +322,7 @@ def split_categories(text: str | None, separator: str = ",") -> tuple[str, ...]:
         return ()
     if not isinstance(text, str):
         raise TypeError(f"expected a string, got {type(text).__name__}")
-    return tuple(name for part in text.split(separator) if (name := part.strip()))
+    return tuple(filter(None, map(str.strip, text.split(separator))))
 
 
 def join_categories(names: Iterable[str], separator: str = ",") -> str | None:
@@ -344,6 +344,7 @@ def join_categories(names: Iterable[str], separator: str = ",") -> str | None:
 # --------------------------------------------------------------------------- OX time
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DAY = date(1970, 1, 1)
 _DAY_MS = 86_400_000
 
 
@@ -374,7 +375,8 @@ def datetime_from_ox(value: int | str) -> datetime:
     # fast path for the common case: plain digits
     ms = int(value) if type(value) is str and value.isdigit() else _ms(value)
     try:
-        return _EPOCH + timedelta(milliseconds=ms)
+        # positional: timedelta's keyword form costs three times as much (hot in listings)
+        return _EPOCH + timedelta(0, 0, 0, ms)
     except OverflowError:
         raise ValueError(f"{ms} ms is outside the supported date range") from None
 
@@ -388,7 +390,11 @@ def date_to_ox(value: date) -> int:
 
 def date_from_ox(value: int | str) -> date:
     """The calendar day of an OX *Date* (the UTC day; a time part is ignored)."""
-    return datetime_from_ox(value).date()
+    ms = int(value) if type(value) is str and value.isdigit() else _ms(value)
+    try:
+        return _EPOCH_DAY + timedelta(ms // _DAY_MS)  # the UTC day, also before 1970
+    except OverflowError:
+        raise ValueError(f"{ms} ms is outside the supported date range") from None
 
 
 def minutes_to_ox(minutes: int) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -30,7 +30,9 @@ from oxsync.core.records import ItemKind
 __all__ = [
     "ITEM_TYPE",
     "MESSAGE_CLASS_KIND",
+    "OL_FORMAT_HTML",
     "READ_PROPERTIES",
+    "body_format_of",
     "read_item",
     "write_after_save",
     "write_item",
@@ -203,6 +205,7 @@ READ_ONLY = frozenset(
         "ConversationID",
         "Duration",
         "FullName",
+        "BodyFormat",
     }
 )
 """Properties never written (read-only in the OOM, or derived from others)."""
@@ -229,6 +232,11 @@ def read_item(item: Any, kind: ItemKind) -> dict[str, Any]:
     props: dict[str, Any] = {}
     for name in READ_PROPERTIES[kind]:
         props[name] = from_com(getattr(item, name))
+    if kind is not ItemKind.DISTRIBUTION_LIST:
+        body_format = body_format_of(item)
+        props["BodyFormat"] = body_format
+        if body_format == OL_FORMAT_HTML:
+            props["HTMLBody"] = item.HTMLBody
     users = item.UserProperties
     props["_user_properties"] = {u.Name: from_com(u.Value) for u in users}
     if kind is ItemKind.DISTRIBUTION_LIST:
@@ -284,6 +292,24 @@ def read_item(item: Any, kind: ItemKind) -> dict[str, Any]:
     return props
 
 
+OL_FORMAT_HTML = 2
+
+
+def body_format_of(item: Any) -> int | None:
+    """The item's OlBodyFormat, or None where the object model has no ``BodyFormat``.
+
+    The documented object model gives ``BodyFormat`` and ``HTMLBody`` to mail-like items
+    only; an item without them keeps its note as plain ``Body`` (and ``RTFBody``).
+    """
+    try:
+        value = getattr(item, "BodyFormat", None)
+    except Exception as exc:  # late-bound COM reports an unknown name as a com_error
+        if type(exc).__name__ == "com_error":
+            return None
+        raise
+    return None if value is None else int(value)
+
+
 def _read_exception(exc: Any, series: Mapping[str, Any], minutes: int) -> dict[str, Any]:
     """One exception: what differs from the series (the OOM does not say what changed)."""
     original = from_com(exc.OriginalDate)
@@ -307,6 +333,13 @@ def _attachment_bytes(att: Any) -> bytes:
             return fh.read()
 
 
+_UNSET = object()
+_NEW_ITEM_DEFAULTS: dict[str, Any] = {"Sensitivity": 0, "Importance": 1, "Gender": 0}
+"""What a new item already holds for these enumerations (normal, normal, unspecified):
+writing them again would only cost a cross-process call each. SelectedMailingAddress is
+not here: Outlook may pick a mailing address on its own once an address is written."""
+
+
 def _com_value(value: Any) -> Any:
     if isinstance(value, datetime | date) or value is None:
         return to_com(value) if isinstance(value, datetime | date) else value
@@ -320,21 +353,25 @@ def write_item(item: Any, props: Mapping[str, Any], recipient: Any, *, new: bool
     ``new`` item, empty texts and dates are not written: a new item is blank already, and
     every skipped property is one cross-process COM call less.
     """
-    # Outlook couples a task's Status, Complete and PercentComplete: the status goes last
-    last = [(n, props[n]) for n in ("Status", "Complete") if n in props]
-    ordered = [kv for kv in props.items() if kv[0] not in ("Status", "Complete")] + last
+    ordered: Iterable[tuple[str, Any]] = props.items()
+    if "Status" in props or "Complete" in props:
+        # Outlook couples a task's Status, Complete and PercentComplete: status goes last
+        last = [(n, props[n]) for n in ("Status", "Complete") if n in props]
+        ordered = [kv for kv in ordered if kv[0] not in ("Status", "Complete")] + last
     for name, value in ordered:
-        if name.startswith("_") or name in READ_ONLY:
+        if new and (value == "" or value is None):  # most of a new item's properties
             continue
-        if new and (
-            value == "" or value is None or (isinstance(value, datetime) and value.year >= 4501)
-        ):
+        if name[0] == "_" or name in READ_ONLY:
             continue
-        if value is None and isinstance(getattr(item, name), datetime):
-            value = to_com(None)
+        if isinstance(value, date):  # datetime included
+            if new and value.year >= 4501:  # Outlook's "no date"
+                continue
+            value = to_com(value)
+        elif new and _NEW_ITEM_DEFAULTS.get(name, _UNSET) == value:
+            continue
         elif value is None:
-            value = ""
-        setattr(item, name, _com_value(value))
+            value = to_com(None) if isinstance(getattr(item, name), datetime) else ""
+        setattr(item, name, value)
     if "_members" in props:
         while item.MemberCount:
             item.RemoveMember(item.GetMember(1))

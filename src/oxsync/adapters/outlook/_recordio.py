@@ -23,7 +23,13 @@ from oxsync.adapters.outlook._identity import (
     UID_PROPERTY,
     ZONE_PROPERTY,
 )
-from oxsync.adapters.outlook._itemio import read_item, write_after_save, write_item
+from oxsync.adapters.outlook._itemio import (
+    OL_FORMAT_HTML,
+    body_format_of,
+    read_item,
+    write_after_save,
+    write_item,
+)
 from oxsync.adapters.outlook._time import WINDOWS_TO_IANA, version_of
 from oxsync.core.records import DelegationState, ItemKind, Record, item_kind_of
 
@@ -132,16 +138,35 @@ class RecordIO:
             delegated = getattr(record, "delegation_state", DelegationState.NOT_DELEGATED)
             if delegated is not DelegationState.NOT_DELEGATED and int(item.Ownership) != 1:
                 item.Assign()  # the only way the OOM makes a task delegated
+        self._choose_body(item, record, props, new=new)
+        write_item(item, props, self.om.recipient, new=new)
+        item.Save()
+        write_after_save(item, props)
+        return version_of(item.LastModificationTime)
+
+    def _choose_body(self, item: Any, record: Record, props: dict[str, Any], *, new: bool) -> None:
+        """Leave in ``props`` the one body to write: HTMLBody, Body, or none.
+
+        With ``note_html``, ``HTMLBody`` is written and Outlook derives ``Body`` from it
+        (on an item whose object model has no HTML body, the plain note is written
+        instead). Otherwise ``Body`` is written unless the text is unchanged: writing it
+        would discard the item's rich text (RTF or HTML).
+        """
+        html = props.pop("HTMLBody", None)
+        props.pop("BodyFormat", None)  # read-only: follows the body written
+        if html is not None:
+            current = body_format_of(item)
+            if current is not None:
+                props.pop("Body", None)
+                if new or current != OL_FORMAT_HTML or item.HTMLBody != html:
+                    props["HTMLBody"] = html
+                return
         if (
             not new
             and "Body" in props
             and self._mapping.note_unchanged(item.Body, getattr(record, "note", None))
         ):
-            del props["Body"]  # writing Body would discard the item's rich text (RTFBody)
-        write_item(item, props, self.om.recipient, new=new)
-        item.Save()
-        write_after_save(item, props)
-        return version_of(item.LastModificationTime)
+            del props["Body"]
 
     def _time_zone(self, item: Any, windows_id: str) -> Any:
         application = item.Application if hasattr(item, "Application") else None

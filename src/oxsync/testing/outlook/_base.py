@@ -87,35 +87,41 @@ class OomObject:
         if name[0] == "_":
             self.__dict__[name] = value
             return
-        descriptor = _descriptor(type(self), name)
-        if descriptor is not None:
-            self._touch()
-            if descriptor.fset is None:
-                raise AttributeError(f"Property '{type(self).__name__}.{name}' can not be set.")
-            descriptor.fset(self, value)
+        cls = type(self)
+        how = _SETTERS.get(cls, _NO_SETTERS).get(name)
+        if how is None:
+            how = _setter(cls, name)
+        if how.__class__ is int:  # a plain property of the bag
+            if self.__dict__.get("_dead"):
+                self._check_alive()
+            self._app.calls += 1
+            self._set(name, value)
             return
-        if name not in self._p or name in self._READONLY:
-            raise AttributeError(f"Property '{type(self).__name__}.{name}' can not be set.")
-        if self.__dict__.get("_dead"):
-            self._check_alive()
-        self._app.calls += 1
-        self._set(name, value)
+        if how is _REFUSED:
+            raise AttributeError(f"Property '{cls.__name__}.{name}' can not be set.")
+        self._touch()  # a Python property (computed or coupled in the OOM)
+        if how.fset is None:
+            raise AttributeError(f"Property '{cls.__name__}.{name}' can not be set.")
+        how.fset(self, value)
 
     def _set(self, name: str, value: Any) -> None:
         """Store a property value, converting as COM would."""
-        default = self._PROPS[name]
-        if name in self._DATES:
+        cls = type(self)
+        kind = _KINDS.get(cls, _NO_SETTERS).get(name)
+        if kind is None:
+            kind = _kind(cls, name)
+        if kind == _AS_DATE:
             value = wall_clock(value) if value is not None else NO_DATE
-        elif isinstance(default, bool):
+        elif kind == _AS_STR:
+            if type(value) is not str:
+                value = "" if value is None else str(value)
+        elif kind == _AS_BOOL:
             value = bool(value)
-        elif isinstance(default, int):
-            if isinstance(value, bool) or not isinstance(value, int):
-                try:
-                    value = int(value)
-                except (TypeError, ValueError):
-                    raise com_error(E_INVALIDARG, f"type mismatch for {name}") from None
-        elif isinstance(default, str) and type(value) is not str:
-            value = "" if value is None else str(value)
+        elif kind == _AS_INT and (isinstance(value, bool) or not isinstance(value, int)):
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                raise com_error(E_INVALIDARG, f"type mismatch for {name}") from None
         self._p[name] = value
 
     def _touch(self) -> None:
@@ -127,18 +133,47 @@ class OomObject:
         """Raise if the object is dead (items and folders set ``_dead``)."""
 
 
-_DESCRIPTORS: dict[tuple[type, str], property | None] = {}
+# How each class takes a write to each name, worked out once per (class, name): a Python
+# property (its descriptor), a plain property with its COM conversion (an int below), or
+# refused (unknown or read-only).
+_AS_ANY, _AS_DATE, _AS_BOOL, _AS_INT, _AS_STR = range(5)
+_REFUSED = property()
+_NO_SETTERS: dict[str, Any] = {}
+_SETTERS: dict[type, dict[str, Any]] = {}
 
 
-def _descriptor(cls: type, name: str) -> property | None:
-    """The class's property named ``name`` (cached: looked up on every property write)."""
-    key = (cls, name)
-    try:
-        return _DESCRIPTORS[key]
-    except KeyError:
-        found = getattr(cls, name, None)
-        _DESCRIPTORS[key] = found if isinstance(found, property) else None
-        return _DESCRIPTORS[key]
+_KINDS: dict[type, dict[str, int]] = {}
+
+
+def _setter(cls: type[OomObject], name: str) -> Any:
+    found = getattr(cls, name, None)
+    how: Any
+    if isinstance(found, property):
+        how = found
+    elif name not in cls._PROPS or name in cls._READONLY:
+        how = _REFUSED
+    else:
+        how = _kind(cls, name)
+    _SETTERS.setdefault(cls, {})[name] = how
+    return how
+
+
+def _kind(cls: type[OomObject], name: str) -> int:
+    """The COM conversion of a write to ``name`` (from its declared default)."""
+    default = cls._PROPS[name]
+    kind = (
+        _AS_DATE
+        if name in cls._DATES
+        else _AS_BOOL
+        if isinstance(default, bool)
+        else _AS_INT
+        if isinstance(default, int)
+        else _AS_STR
+        if isinstance(default, str)
+        else _AS_ANY
+    )
+    _KINDS.setdefault(cls, {})[name] = kind
+    return kind
 
 
 class UserProperty(OomObject):

@@ -10,7 +10,10 @@ and kills the old object; ``Delete`` moves it to Deleted Items (permanent there)
 from __future__ import annotations
 
 import copy
+import html
+import re
 from datetime import datetime
+from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from oxsync.testing.outlook._base import (
@@ -53,6 +56,8 @@ _COMMON: dict[str, Any] = {
     "BillingInformation": "",
     "Companies": "",
     "RTFBody": b"",
+    "BodyFormat": constants.olFormatPlain,
+    "HTMLBody": None,  # None: the HTML Outlook makes of Body, built when read
 }
 
 
@@ -60,7 +65,7 @@ class OutlookItem(OomObject):
     """Behaviour shared by every item class (save, delete, move, copy, properties)."""
 
     _PROPS: ClassVar[dict[str, Any]] = dict(_COMMON)
-    _READONLY: ClassVar[frozenset[str]] = frozenset({"EntryID", "MessageClass"})
+    _READONLY: ClassVar[frozenset[str]] = frozenset({"EntryID", "MessageClass", "BodyFormat"})
     CLASS: ClassVar[int] = 0
     ITEM_TYPE: ClassVar[int] = 0
     MESSAGE_CLASS: ClassVar[str] = "IPM"
@@ -126,10 +131,31 @@ class OutlookItem(OomObject):
 
     def _set(self, name: str, value: Any) -> None:
         super()._set(name, value)
-        if name == "Body":  # writing the plain text drops the rich text formatting
-            text = str(self._p["Body"]).replace("\\", "\\\\").replace("{", "\\{")
-            text = text.replace("}", "\\}").replace("\r\n", "\\par ").replace("\n", "\\par ")
-            self._p["RTFBody"] = ("{\\rtf1\\ansi " + text + "}").encode("utf-8")
+        p = self._p
+        if name == "Body":  # writing the plain text drops the rich text and the HTML
+            p["RTFBody"] = _rtf_of_text(p["Body"])
+            p["BodyFormat"] = constants.olFormatPlain
+            p["HTMLBody"] = None
+        elif name == "RTFBody":
+            p["BodyFormat"] = constants.olFormatRichText
+        self.__dict__["_dirty"] = True
+
+    @property
+    def HTMLBody(self) -> str:
+        """The body as HTML (made from Body unless HTML was written)."""
+        self._touch()
+        html = self._p["HTMLBody"]
+        return _html_of_text(self._p["Body"]) if html is None else str(html)
+
+    @HTMLBody.setter
+    def HTMLBody(self, value: str) -> None:
+        # Outlook switches the item to HTML and derives the plain text (and the RTF) from it
+        html = "" if value is None else str(value)
+        p = self._p
+        p["HTMLBody"] = html
+        p["Body"] = text_of_html(html)
+        p["RTFBody"] = _rtf_of_text(p["Body"])
+        p["BodyFormat"] = constants.olFormatHTML
         self.__dict__["_dirty"] = True
 
     def _check_alive(self) -> None:
@@ -276,3 +302,56 @@ class OutlookItem(OomObject):
         if schema in self._accessor:
             return copy.deepcopy(self._accessor[schema])
         raise com_error(MAPI_E_NOT_FOUND, f"property {schema} is unknown or cannot be found")
+
+
+def _rtf_of_text(text: str) -> bytes:
+    text = str(text).replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}")
+    text = text.replace("\r\n", "\\par ").replace("\n", "\\par ")
+    return ("{\\rtf1\\ansi " + text + "}").encode("utf-8")
+
+
+def _html_of_text(text: str) -> str:
+    body = html.escape(str(text)).replace("\r\n", "<br>\r\n")
+    return f"<html><body>{body}</body></html>" if body else ""
+
+
+_BLOCKS = frozenset({"p", "div", "li", "tr", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5",
+                     "h6", "blockquote", "pre"})  # fmt: skip
+_HIDDEN = frozenset({"head", "script", "style", "title"})
+_SPACES = re.compile(r"\s+")
+
+
+class _TextOfHtml(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN:
+            self.hidden += 1
+        elif tag == "br":
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(_SPACES.sub(" ", data))  # HTML collapses white space
+
+
+def text_of_html(source: str) -> str:
+    """The plain text Outlook derives from an HTML body (lines joined with CRLF)."""
+    parser = _TextOfHtml()
+    parser.feed(source)
+    parser.close()
+    lines = [line.strip() for line in "".join(parser.parts).split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\r\n".join(lines)

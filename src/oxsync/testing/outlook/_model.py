@@ -105,8 +105,9 @@ class Application(OomObject):
         self.store_id = "0000000038A1BB1005E5101AA1BB08002B2A56C20000" + uuid.uuid4().hex.upper()
         self._namespace = NameSpace(self, user_name)
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
+    # A plain attribute (not a property bag): object's own slot, no Python frame. Every
+    # counted call increments ``calls`` through here.
+    __setattr__ = object.__setattr__  # type: ignore[assignment]
 
     # ------------------------------------------------------------------ OOM surface
 

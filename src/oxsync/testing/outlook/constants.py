@@ -27,6 +27,11 @@ class _Constants:
     olFolderNotes = 12
     olFolderTasks = 13
     olFolderDrafts = 16
+    # OlBodyFormat
+    olFormatUnspecified = 0
+    olFormatPlain = 1
+    olFormatHTML = 2
+    olFormatRichText = 3
     # OlItemType
     olMailItem = 0
     olAppointmentItem = 1
