@@ -58,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also run vdirsyncer on the same files and print the ratios",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of the vdirsyncer comparison (medians are reported)",
+    )
     parser.add_argument("--_one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._one:
@@ -93,16 +99,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.compare_vdirsyncer:
         from benchmarks.compare_vdirsyncer import compare
 
-        ratios = compare(args.items)
+        ratios = compare(args.items, args.rounds)
         output["compare_vdirsyncer"] = ratios
-        print(f"vdirsyncer comparison ({args.items} contacts, fresh processes):")
+        print(
+            f"vdirsyncer comparison ({args.items} contacts, fresh processes, "
+            f"median of {args.rounds} rounds):"
+        )
         print(
             f"  initial: oxsync {ratios['oxsync_initial']:.2f}s, vdirsyncer "
             f"{ratios['vdirsyncer_initial']:.2f}s -> oxsync {ratios['initial_ratio']:.1f}x faster"
+            f"  (ranges {ratios['oxsync_initial_min']:.2f}-{ratios['oxsync_initial_max']:.2f}s, "
+            f"{ratios['vdirsyncer_initial_min']:.2f}-{ratios['vdirsyncer_initial_max']:.2f}s)"
         )
         print(
             f"  no-op:   oxsync {ratios['oxsync_noop']:.2f}s, vdirsyncer "
             f"{ratios['vdirsyncer_noop']:.2f}s -> oxsync {ratios['noop_ratio']:.1f}x faster"
+            f"  (ranges {ratios['oxsync_noop_min']:.2f}-{ratios['oxsync_noop_max']:.2f}s, "
+            f"{ratios['vdirsyncer_noop_min']:.2f}-{ratios['vdirsyncer_noop_max']:.2f}s)"
         )
     if args.json_path:
         with open(args.json_path, "w") as fh:

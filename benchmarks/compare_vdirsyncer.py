@@ -2,13 +2,15 @@
 
 Writes N contacts as ``.vcf`` files into one folder, then runs, each as a fresh process
 (so both pay their start-up): vdirsyncer with two filesystem storages, and ``oxsync sync``
-with two vdir stores, first an initial sync into an empty folder and then a no-op sync.
+with two vdir stores, first an initial sync into an empty folder and then a no-op sync;
+several rounds, alternating which tool goes first, reporting medians.
 Needs the ``bench`` extra (``pip install -e '.[bench]'``) for vdirsyncer.
 """
 
 from __future__ import annotations
 
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,11 +33,22 @@ def _timed(argv: list[str]) -> float:
     return elapsed
 
 
-def compare(items: int) -> dict[str, float]:
-    """Run both tools on ``items`` contacts; returns seconds and ratios."""
+def compare(items: int, rounds: int = 3) -> dict[str, float]:
+    """Run both tools on ``items`` contacts ``rounds`` times, alternating which goes first.
+
+    Each round starts both from an empty target (initial sync) and then syncs again
+    (no-op). Figures are medians over the rounds, so one disturbed run (this kind of
+    shared VM swings 2x from minute to minute) does not decide the ratio.
+    """
     vdirsyncer = shutil.which("vdirsyncer") or str(Path(sys.executable).parent / "vdirsyncer")
     if not Path(vdirsyncer).exists():
         raise SystemExit("vdirsyncer is not installed: pip install -e '.[bench]'")
+    times: dict[str, list[float]] = {
+        "oxsync_initial": [],
+        "oxsync_noop": [],
+        "vdirsyncer_initial": [],
+        "vdirsyncer_noop": [],
+    }
     with tempfile.TemporaryDirectory(prefix="oxsync-vs-vdirsyncer-") as tmp:
         root = Path(tmp)
         source = root / "source"
@@ -43,12 +56,38 @@ def compare(items: int) -> dict[str, float]:
         for i in range(items):
             record = sample(ItemKind.CONTACT, i)
             (source / f"{record.uid}.vcf").write_bytes(contact_to_vcard(record))
-        # vdirsyncer: a -> b, collection given directly.
-        for name in ("vds_a", "vds_b"):
-            (root / name).mkdir()
-        shutil.copytree(source, root / "vds_a" / "contacts")
-        (root / "vds_b" / "contacts").mkdir()
-        (root / "vdirsyncer.conf").write_text(f"""
+        for n in range(rounds):
+            runs = [_vdirsyncer_round, _oxsync_round]
+            for run in runs if n % 2 == 0 else runs[::-1]:
+                tool, initial, noop = run(vdirsyncer, root, source, items)
+                times[f"{tool}_initial"].append(initial)
+                times[f"{tool}_noop"].append(noop)
+    out = {name: statistics.median(values) for name, values in times.items()}
+    out["initial_ratio"] = out["vdirsyncer_initial"] / out["oxsync_initial"]
+    out["noop_ratio"] = out["vdirsyncer_noop"] / out["oxsync_noop"]
+    out["rounds"] = rounds
+    for name, values in times.items():
+        out[f"{name}_min"], out[f"{name}_max"] = min(values), max(values)
+    return out
+
+
+def _fresh(root: Path, *names: str) -> None:
+    for name in names:
+        path = root / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def _vdirsyncer_round(
+    vdirsyncer: str, root: Path, source: Path, items: int
+) -> tuple[str, float, float]:
+    _fresh(root, "vds_a", "vds_b", "vds_status")
+    (root / "vds_a").mkdir()
+    (root / "vds_b" / "contacts").mkdir(parents=True)
+    shutil.copytree(source, root / "vds_a" / "contacts")
+    (root / "vdirsyncer.conf").write_text(f"""
 [general]
 status_path = "{root / "vds_status"}/"
 
@@ -68,13 +107,20 @@ type = "filesystem"
 path = "{root / "vds_b"}/"
 fileext = ".vcf"
 """)
-        vds = [vdirsyncer, "-c", str(root / "vdirsyncer.conf")]
-        subprocess.run([*vds, "discover"], capture_output=True, check=True, input=b"y\n")
-        vds_initial = _timed([*vds, "sync"])
-        vds_noop = _timed([*vds, "sync"])
-        # oxsync: two vdir stores, same files.
-        shutil.copytree(source, root / "ox_a" / "contacts")
-        (root / "oxsync.toml").write_text(f"""
+    vds = [vdirsyncer, "-c", str(root / "vdirsyncer.conf")]
+    subprocess.run([*vds, "discover"], capture_output=True, check=True, input=b"y\n")
+    initial = _timed([*vds, "sync"])
+    noop = _timed([*vds, "sync"])
+    return "vdirsyncer", initial, noop
+
+
+def _oxsync_round(
+    vdirsyncer: str, root: Path, source: Path, items: int
+) -> tuple[str, float, float]:
+    _fresh(root, "ox_a", "ox_b", "oxsync-state.sqlite", "oxsync-state.sqlite-wal")
+    _fresh(root, "oxsync-state.sqlite-shm")
+    shutil.copytree(source, root / "ox_a" / "contacts")
+    (root / "oxsync.toml").write_text(f"""
 [stores.a]
 type = "vdir"
 path = "{root / "ox_a"}"
@@ -90,25 +136,10 @@ modules = ["contacts"]
 conflict = "a-wins"
 state_path = "{root / "oxsync-state.sqlite"}"
 """)
-        ox = [
-            sys.executable,
-            "-m",
-            "oxsync.cli",
-            "--config",
-            str(root / "oxsync.toml"),
-            "-q",
-            "sync",
-        ]
-        ox_initial = _timed(ox)
-        ox_noop = _timed(ox)
-        copied = len(list((root / "ox_b" / "contacts").glob("*.vcf")))
-        if copied != items:
-            raise RuntimeError(f"oxsync copied {copied} of {items} files")
-    return {
-        "oxsync_initial": ox_initial,
-        "vdirsyncer_initial": vds_initial,
-        "initial_ratio": vds_initial / ox_initial,
-        "oxsync_noop": ox_noop,
-        "vdirsyncer_noop": vds_noop,
-        "noop_ratio": vds_noop / ox_noop,
-    }
+    ox = [sys.executable, "-m", "oxsync.cli", "--config", str(root / "oxsync.toml"), "-q", "sync"]
+    initial = _timed(ox)
+    noop = _timed(ox)
+    copied = len(list((root / "ox_b" / "contacts").glob("*.vcf")))
+    if copied != items:
+        raise RuntimeError(f"oxsync copied {copied} of {items} files")
+    return "oxsync", initial, noop

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-import platform
 import signal
 import sys
 import threading
@@ -433,7 +432,7 @@ def doctor(ctx: Ctx) -> None:
         ctx.say(f"{name}:")
         for key, value in result.items():
             ctx.say(f"  {key}: {value}")
-    ctx.say(f"oxsync {_version('oxsync')}, Python {platform.python_version()}")
+    ctx.say(f"oxsync {_version('oxsync')}, Python {sys.version.split()[0]}")
     if ctx.as_json:
         emit_json(checks)
     sys.exit(worst)
@@ -483,6 +482,8 @@ def diagnostics_export(ctx: Ctx, file: str) -> None:
         p: _version(p)
         for p in ("oxsync", "httpx", "lxml", "attrs", "cattrs", "icalendar", "vobject", "click")
     }
+    import platform  # only here: its import compiles a dozen regular expressions
+
     versions["python"] = platform.python_version()
     versions["platform"] = platform.platform()
     summary: dict[str, Any] = {}

@@ -18,12 +18,10 @@ import base64
 import hashlib
 import json
 from datetime import date, datetime
-from typing import Any, TypeAlias
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
-import cattrs
-from cattrs.fns import identity
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from oxsync.core import records as r
 from oxsync.errors import FieldError, MappingError
@@ -31,7 +29,7 @@ from oxsync.errors import FieldError, MappingError
 __all__ = [
     "Fingerprint",
     "canonical",
-    "converter",
+    "converter",  # noqa: F822 (module __getattr__: built on first use)
     "dumps",
     "fingerprint",
     "fingerprint_of",
@@ -55,7 +53,18 @@ def _str_to_date_or_datetime(value: Any, _: Any) -> datetime | date:
     return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
 
 
-def _make_converter() -> cattrs.Converter:
+if TYPE_CHECKING:
+    import cattrs
+
+
+@cache
+def _converter() -> cattrs.Converter:
+    # Built on first use: importing cattrs and setting it up costs ~25 ms, which a
+    # command that (un)structures nothing, such as a no-op sync, does not pay.
+    import cattrs
+    from cattrs.fns import identity
+    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+
     conv = cattrs.Converter(forbid_extra_keys=True)
     conv.register_unstructure_hook(datetime, _dt_to_str)
     conv.register_unstructure_hook(date, _dt_to_str)
@@ -100,8 +109,11 @@ def _all_attrs_classes() -> list[type[Any]]:
     ]
 
 
-converter = _make_converter()
-"""The cattrs converter for records (defaults omitted on unstructure)."""
+def __getattr__(name: str) -> Any:
+    if name == "converter":  # the cattrs converter for records (defaults omitted)
+        return _converter()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _VOLATILE_NAMES = {
     cls: frozenset(a.name for a in attrs.fields(cls) if a.metadata.get(r.VOLATILE))
@@ -111,7 +123,7 @@ _VOLATILE_NAMES = {
 
 def to_data(record: r.Record | r.Folder) -> dict[str, Any]:
     """Plain data for a record (JSON-able; default values omitted)."""
-    data: dict[str, Any] = converter.unstructure(record)
+    data: dict[str, Any] = _converter().unstructure(record)
     return data
 
 
@@ -119,13 +131,15 @@ def from_data(kind: r.ItemKind, data: dict[str, Any]) -> r.Record:
     """Inverse of :func:`to_data`; raises :class:`MappingError` naming every bad field."""
     cls = r.record_class(kind)
     try:
-        return converter.structure(data, cls)
+        return _converter().structure(data, cls)
     except Exception as exc:
         raise MappingError(f"cannot build {cls.__name__} from data", _field_errors(exc)) from exc
 
 
 def _field_errors(exc: BaseException) -> list[FieldError]:
     """Every failing field with its path, via cattrs' own error transformer."""
+    import cattrs
+
     if isinstance(exc, cattrs.BaseValidationError):
         out = []
         for message in cattrs.transform_error(exc, path="$"):
