@@ -36,11 +36,45 @@ def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None
     db.executescript(V1_SCHEMA)
     db.close()
     state = State(path)
-    assert state.schema_version == SCHEMA_VERSION == 2
+    assert state.schema_version == SCHEMA_VERSION == 3
     (row,) = state.folder_pairs("default")
     assert (row.a_cursor, row.b_cursor, row.last_sync) == ("5", "7", None)
     (pair,) = state.all_pairs(1)
     assert pair.a_id == "a1" and pair.uid is None
+
+
+def test_version_2_clustered_pairs_are_moved_to_an_insertion_ordered_table(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v2.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(V1_SCHEMA.replace("'schema_version', '1'", "'schema_version', '2'"))
+    db.executescript(
+        "ALTER TABLE folder_pairs ADD COLUMN last_sync REAL;"
+        "ALTER TABLE item_pairs ADD COLUMN uid TEXT;"
+        "INSERT INTO item_pairs (folder_pair, a_id, b_id, a_version, b_version, a_fp, b_fp,"
+        " kind, uid, base) VALUES (1, 'a2', 'b2', 'v2', 'w2', 'f2', 'g2', 'event', 'x', 'b');"
+    )
+    db.close()
+    state = State(path)
+    assert state.schema_version == 3
+    pairs = {p.a_id: p for p in state.all_pairs(1)}
+    assert set(pairs) == {"a1", "a2"} and pairs["a2"].uid == "x" and pairs["a2"].b_fp == "g2"
+    assert state.versions(1, "b") == {"b1": "w1", "b2": "w2"}
+    # A v1 file got `uid` appended after `base`; v3 puts the columns back in the order the
+    # positional INSERT of put_pairs writes.
+    kept = ItemPairRow(1, "a3", "b2", "v3", "w3", "f", "f", "contact", "u3", b"{}")
+    state.put_pairs([kept])  # b2 is unique: the pair holding it is replaced
+    assert set(state.versions(1, "a")) == {"a1", "a3"}
+    (new,) = state.pairs_by_id(1, "a", ["a3"]).values()
+    assert (new.uid, new.base) == ("u3", b"{}")
+    with pytest.raises(sqlite3.IntegrityError):
+        state._db.execute(
+            "INSERT INTO item_pairs VALUES (1, 'a1', 'b9', 'v', 'w', 'f', 'f', 'contact', NULL, '')"
+        )
+    db = sqlite3.connect(path)
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name='item_pairs'").fetchone()
+    assert "WITHOUT ROWID" not in sql
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -43,8 +43,15 @@ __all__ = [
     "State",
 ]
 
-SCHEMA_VERSION = 2
-"""Current schema version. Version 1 lacked ``folder_pairs.last_sync`` and the ``uid`` column."""
+SCHEMA_VERSION = 3
+"""Current schema version.
+
+Version 1 lacked ``folder_pairs.last_sync`` and the ``uid`` column. Version 2 clustered
+``item_pairs`` on ``(folder_pair, a_id)`` (``WITHOUT ROWID``): with the base record stored
+in the row, every batch of inserts in random id order rewrote most of the table's pages
+(55,000 page writes for a 10,000-item initial sync). Version 3 keeps the rows in insertion
+order and the ids in two small indexes: the same inserts cost a quarter of the time.
+"""
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -70,9 +77,9 @@ CREATE TABLE item_pairs (
     b_fp TEXT NOT NULL,
     kind TEXT NOT NULL,
     uid TEXT,
-    base BLOB NOT NULL,
-    PRIMARY KEY (folder_pair, a_id)
-) WITHOUT ROWID;
+    base BLOB NOT NULL
+);
+CREATE UNIQUE INDEX item_pairs_a ON item_pairs (folder_pair, a_id);
 CREATE UNIQUE INDEX item_pairs_b ON item_pairs (folder_pair, b_id);
 CREATE TABLE ignored (
     folder_pair INTEGER NOT NULL REFERENCES folder_pairs(id) ON DELETE CASCADE,
@@ -102,6 +109,27 @@ _MIGRATIONS: dict[int, str] = {
     1: """
     ALTER TABLE folder_pairs ADD COLUMN last_sync REAL;
     ALTER TABLE item_pairs ADD COLUMN uid TEXT;
+    """,
+    2: """
+    CREATE TABLE item_pairs_v3 (
+    folder_pair INTEGER NOT NULL REFERENCES folder_pairs(id) ON DELETE CASCADE,
+    a_id TEXT NOT NULL,
+    b_id TEXT NOT NULL,
+    a_version TEXT NOT NULL,
+    b_version TEXT NOT NULL,
+    a_fp TEXT NOT NULL,
+    b_fp TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    uid TEXT,
+    base BLOB NOT NULL
+    );
+    INSERT INTO item_pairs_v3
+        SELECT folder_pair, a_id, b_id, a_version, b_version, a_fp, b_fp, kind, uid, base
+        FROM item_pairs;
+    DROP TABLE item_pairs;
+    ALTER TABLE item_pairs_v3 RENAME TO item_pairs;
+    CREATE UNIQUE INDEX item_pairs_a ON item_pairs (folder_pair, a_id);
+    CREATE UNIQUE INDEX item_pairs_b ON item_pairs (folder_pair, b_id);
     """,
 }
 
