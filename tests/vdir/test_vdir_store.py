@@ -283,21 +283,30 @@ def test_batch_durability_syncs_once_per_batch_before_results(
 ) -> None:
     import oxsync.adapters.vdir as vdir_module
 
-    synced: list[tuple[str, int]] = []
+    synced: list[tuple[list[str], list[str], int]] = []
     fsyncs: list[int] = []
-    monkeypatch.setattr(
-        vdir_module,
-        "_sync_directory",
-        lambda folder: synced.append((folder.name, len(list(folder.glob("*.vcf"))))),
-    )
+
+    def record(files: list[Path], folders: set[Path]) -> None:
+        on_disk = len(list((tmp_path / "contacts").glob("*.vcf")))
+        synced.append((sorted(p.name for p in files), sorted(f.name for f in folders), on_disk))
+
+    monkeypatch.setattr(vdir_module, "_make_durable", record)
     monkeypatch.setattr(os, "fsync", lambda fd: fsyncs.append(fd))
     store = VdirStore(tmp_path)  # default: fsync="batch"
+    store.create_folder("archive", FolderKind.CONTACTS)
     ops = [Create(sample(ItemKind.CONTACT, i)) for i in range(5)]
-    assert all(isinstance(x, Applied) for x in store.apply("contacts", ops))
-    assert synced == [("contacts", 5)]  # one sync, after all five files were in place
+    results = store.apply("contacts", ops)
+    assert all(isinstance(x, Applied) for x in results)
+    # One sync, after all five files were in place, naming exactly what was written.
+    assert synced == [(sorted(r.id for r in results), ["contacts"], 5)]
     assert fsyncs == []  # no per-file sync
     assert store.apply("contacts", [Delete("nope.vcf")])[0].kind is FailureKind.NOT_FOUND
     assert len(synced) == 1  # nothing written: nothing to sync
+    moved = store.apply("contacts", [Move(results[0].id, "archive", results[0].version)])
+    assert isinstance(moved[0], Applied)
+    assert synced[-1][:2] == ([moved[0].id], ["archive", "contacts"])  # both folders' entries
+    store.apply("contacts", [Delete(results[1].id)])
+    assert synced[-1][:2] == ([], ["contacts"])
 
 
 def test_a_failed_batch_sync_reports_the_writes_as_transient(
@@ -305,28 +314,30 @@ def test_a_failed_batch_sync_reports_the_writes_as_transient(
 ) -> None:
     import oxsync.adapters.vdir as vdir_module
 
-    def fail(folder: Path) -> None:
+    def fail(files: list[Path], folders: set[Path]) -> None:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(vdir_module, "_sync_directory", fail)
+    monkeypatch.setattr(vdir_module, "_make_durable", fail)
     store = VdirStore(tmp_path)
     (result,) = store.apply("contacts", [Create(sample(ItemKind.CONTACT, 1))])
     assert isinstance(result, Failure) and result.kind is FailureKind.TRANSIENT
     assert "Input/output error" in result.message
 
 
-def test_real_directory_sync_and_per_file_mode(
+def test_real_durability_calls_and_per_file_mode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import oxsync.adapters.vdir as vdir_module
 
-    vdir_module._sync_directory(tmp_path)  # the real call (syncfs on Linux) succeeds
-    monkeypatch.setattr(vdir_module, "_SYNCFS", None)  # the portable fallback too
     (tmp_path / "x.vcf").write_bytes(b"x")
-    vdir_module._sync_directory(tmp_path)
+    vdir_module._make_durable([tmp_path / "x.vcf"], {tmp_path})  # syncfs on Linux
     fsyncs: list[int] = []
     real_fsync = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd)))
+    monkeypatch.setattr(vdir_module, "_SYNCFS", None)  # the portable fallback
+    vdir_module._make_durable([tmp_path / "x.vcf"], {tmp_path})
+    assert len(fsyncs) == 2  # the written file and its folder, nothing else
+    fsyncs.clear()
     store = VdirStore(tmp_path / "per-file", fsync=True)
     store.apply("contacts", [Create(sample(ItemKind.CONTACT, i)) for i in range(3)])
     assert len(fsyncs) == 3

@@ -199,9 +199,7 @@ class VdirStore(BaseStore):
             refs = [
                 ItemRef(name, f"{st.st_mtime_ns}-{st.st_size}")
                 for entry in entries
-                if (name := entry.name)[-4:].lower() in _ITEM_SUFFIXES
-                and name[0] != "."
-                and entry.is_file()
+                if _is_item(name := entry.name) and entry.is_file()
                 for st in (entry.stat(),)
             ]
         return Changes(refs, (), cursor="full", full=True)
@@ -247,17 +245,25 @@ class VdirStore(BaseStore):
         folder = self._dir(folder_id)
         kind = self._kind(folder_id)
         results = [self._apply_one(folder, kind, op) for op in ops]
-        if self._durability == "batch" and any(isinstance(r, Applied) for r in results):
-            try:
-                _sync_directory(folder)
-            except OSError as exc:
-                # Written but maybe not durable: the engine must not record the batch.
-                return [
-                    Failure(FailureKind.TRANSIENT, f"cannot sync {folder.name!r}: {exc.strerror}")
-                    if isinstance(r, Applied)
-                    else r
-                    for r in results
-                ]
+        if self._durability == "batch":
+            written = [
+                (self.root / op.to_folder if isinstance(op, Move) else folder) / result.id
+                for op, result in zip(ops, results, strict=True)
+                if isinstance(result, Applied) and not isinstance(op, Delete)
+            ]
+            if any(isinstance(r, Applied) for r in results):
+                try:
+                    _make_durable(written, {folder, *(p.parent for p in written)})
+                except OSError as exc:
+                    # Written but maybe not durable: the engine must not record the batch.
+                    return [
+                        Failure(
+                            FailureKind.TRANSIENT, f"cannot sync {folder.name!r}: {exc.strerror}"
+                        )
+                        if isinstance(r, Applied)
+                        else r
+                        for r in results
+                    ]
         return results
 
     def _apply_one(self, folder: Path, kind: FolderKind, op: Op) -> OpResult:
@@ -517,25 +523,23 @@ def _durability(fsync: bool | str) -> str:
     return fsync
 
 
-def _sync_directory(folder: Path) -> None:
-    """Make every write in ``folder`` (contents and renames) durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        if _SYNCFS is not None:
+def _make_durable(files: Sequence[Path], folders: set[Path]) -> None:
+    """Make a batch's writes durable: the written files' contents and the folders' entries
+    (renames, deletions). One ``syncfs`` where there is one, else an ``fsync`` of each."""
+    if _SYNCFS is not None:
+        fd = os.open(next(iter(folders)), os.O_RDONLY)
+        try:
             if _SYNCFS(fd) != 0:
                 raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
-            return
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_file() and _is_item(entry.name):
-                    file_fd = os.open(entry.path, os.O_RDONLY)
-                    try:
-                        os.fsync(file_fd)
-                    finally:
-                        os.close(file_fd)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        finally:
+            os.close(fd)
+        return
+    for path in [*files, *folders]:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _load_syncfs() -> Callable[[int], int] | None:
