@@ -55,7 +55,7 @@ from typing import Any
 from attrs import field, frozen
 
 from oxsync.core.records import FolderKind
-from oxsync.errors import ConfigError, InvalidDataError
+from oxsync.errors import ConfigError, InvalidDataError, redact
 
 __all__ = [
     "MODULES",
@@ -237,8 +237,10 @@ class StoreConfig:
             return cls(**kwargs)
         except (InvalidDataError, TypeError, ValueError) as exc:
             # An option of the right name but a wrong value, found by the adapter itself.
+            secret = kwargs.get("password")
+            text = redact(str(exc), [secret] if isinstance(secret, str) and secret else [])
             raise ConfigError(
-                f"store {self.name!r}: {exc}", key=f"stores.{self.name}", line=self.line
+                f"store {self.name!r}: {text}", key=f"stores.{self.name}", line=self.line
             ) from exc
 
     def redacted(self) -> dict[str, Any]:

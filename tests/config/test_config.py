@@ -327,3 +327,23 @@ def test_a_bad_option_value_found_by_the_adapter_names_the_store_and_line(
         config.store("laptop").open()
     assert caught.value.key == "stores.laptop" and caught.value.line == 3
     assert "fsync must be one of batch, file, off" in str(caught.value)
+
+
+def test_an_adapter_error_naming_the_password_is_redacted(tmp_path: Path) -> None:
+    from oxsync.config import StoreConfig
+
+    class Picky:
+        def __init__(self, password: str, name: str = "x") -> None:
+            raise ValueError(f"cannot use {password}")
+
+    store = StoreConfig(
+        name="work",
+        type="ox",
+        password=PasswordSource("env", "OXSYNC_T", "stores.work.password_env"),
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OXSYNC_T", "canary-s3cret")
+        mp.setattr(StoreConfig, "adapter_class", lambda self: Picky)
+        with pytest.raises(ConfigError) as caught:
+            store.open()
+    assert "canary-s3cret" not in str(caught.value) and "***" in str(caught.value)
