@@ -53,7 +53,20 @@ in the row, every batch of inserts in random id order rewrote most of the table'
 order and the ids in two small indexes: the same inserts cost a quarter of the time.
 """
 
-_SCHEMA = """
+_PAIR_COLUMNS = """\
+    folder_pair INTEGER NOT NULL REFERENCES folder_pairs(id) ON DELETE CASCADE,
+    a_id TEXT NOT NULL,
+    b_id TEXT NOT NULL,
+    a_version TEXT NOT NULL,
+    b_version TEXT NOT NULL,
+    a_fp TEXT NOT NULL,
+    b_fp TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    uid TEXT,
+    base BLOB NOT NULL"""
+"""The ``item_pairs`` columns, in the order :meth:`State.put_pairs` inserts them."""
+
+_SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE folder_pairs (
     id INTEGER PRIMARY KEY,
@@ -68,16 +81,7 @@ CREATE TABLE folder_pairs (
     UNIQUE (pair, b_folder)
 );
 CREATE TABLE item_pairs (
-    folder_pair INTEGER NOT NULL REFERENCES folder_pairs(id) ON DELETE CASCADE,
-    a_id TEXT NOT NULL,
-    b_id TEXT NOT NULL,
-    a_version TEXT NOT NULL,
-    b_version TEXT NOT NULL,
-    a_fp TEXT NOT NULL,
-    b_fp TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    uid TEXT,
-    base BLOB NOT NULL
+{_PAIR_COLUMNS}
 );
 CREATE UNIQUE INDEX item_pairs_a ON item_pairs (folder_pair, a_id);
 CREATE UNIQUE INDEX item_pairs_b ON item_pairs (folder_pair, b_id);
@@ -110,18 +114,9 @@ _MIGRATIONS: dict[int, str] = {
     ALTER TABLE folder_pairs ADD COLUMN last_sync REAL;
     ALTER TABLE item_pairs ADD COLUMN uid TEXT;
     """,
-    2: """
+    2: f"""
     CREATE TABLE item_pairs_v3 (
-    folder_pair INTEGER NOT NULL REFERENCES folder_pairs(id) ON DELETE CASCADE,
-    a_id TEXT NOT NULL,
-    b_id TEXT NOT NULL,
-    a_version TEXT NOT NULL,
-    b_version TEXT NOT NULL,
-    a_fp TEXT NOT NULL,
-    b_fp TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    uid TEXT,
-    base BLOB NOT NULL
+{_PAIR_COLUMNS}
     );
     INSERT INTO item_pairs_v3
         SELECT folder_pair, a_id, b_id, a_version, b_version, a_fp, b_fp, kind, uid, base
