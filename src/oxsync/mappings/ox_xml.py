@@ -825,26 +825,25 @@ elsewhere (read as busy), yearly intervals > 1 (read as monthly every 12·N), ta
 datetimes at exactly UTC midnight (read as dates).
 """
 
-# Decoding plan per kind, for one pass over the children. Plain text fields (most of
-# a contact) are found by qualified tag in ``texts`` -> (group, key, limit, path); group
-# 0 is the item's own keyword arguments, group i > 0 those of its i-th nested record
-# (``phones``, ``business_address``…). Other tags are in ``others``: a converted field
-# -> (group, key, load, path), an element of a structured part -> (-1, part, None,
-# element name). Read-only server fields decode like fields; kind markers read nothing.
-# Keys are interned: a record class matches interned keyword names by identity, other
-# strings by comparing them with each of its ~60 parameter names in turn.
-_TextEntry: TypeAlias = tuple[int, str, int, str]
-_OtherEntry: TypeAlias = tuple[int, Any, Callable[[str], Any] | None, str]
+# Decoding plan per kind, for one pass over the children. Every tag the kind knows is in
+# ``entries`` (qualified tag -> one tuple, so an element costs one dict lookup):
+# ``(group, key, load, limit, path)``. Group 0 is the item's own keyword arguments, group
+# i > 0 those of its i-th nested record (``phones``, ``business_address``…). A plain text
+# field has ``load`` None and its length ``limit``; a converted field its ``load``; an
+# element of a structured part has group -1 and the part as ``key``. Read-only server
+# fields decode like fields; kind markers read nothing. Keys are interned: a record class
+# matches interned keyword names by identity, other strings by comparing them with each
+# of its ~60 parameter names in turn.
+_Entry: TypeAlias = tuple[int, Any, Callable[[str], Any] | None, int, str]
 
 
 @frozen
 class _DecodePlan:
     """How to decode one item kind (built once per kind from its table)."""
 
-    cls: type[Any]
-    nested: tuple[tuple[str, type[Any]], ...]  # group i -> (attribute, class) at i - 1
-    texts: dict[str, _TextEntry]
-    others: dict[str, _OtherEntry]
+    build: Callable[..., Any]  # the record class's fast constructor
+    nested: tuple[tuple[str, Callable[..., Any]], ...]  # group i -> (attribute, build)
+    entries: dict[str, _Entry]
     parts: tuple[tuple[Part, bool], ...]  # (part, read even when absent)
     any_required: bool  # some part reads even when none of its elements is there
     empty_groups: tuple[tuple[()], ...]  # one () per group: map(dict, …) makes the dicts
@@ -856,8 +855,7 @@ def _decode_plan(kind: ItemKind, table: tuple[Row, ...]) -> _DecodePlan:
         a.name: type(a.default) for a in attrs.fields(cls) if attrs.has(type(a.default))
     }
     heads: list[str] = []
-    texts: dict[str, _TextEntry] = {}
-    others: dict[str, _OtherEntry] = {}
+    entries: dict[str, _Entry] = {}
     parts: list[tuple[Part, bool]] = []
     for row in table:
         if isinstance(row, Field | _ReadOnly):
@@ -871,18 +869,17 @@ def _decode_plan(kind: ItemKind, table: tuple[Row, ...]) -> _DecodePlan:
             key = sys.intern(tail or path)
             limit = _TEXT_LIMITS.get(id(row.codec))
             if limit is None:
-                others[_Q + element] = (group, key, row.codec.load, path)
+                entries[_Q + element] = (group, key, row.codec.load, 0, path)
             else:
-                texts[_Q + element] = (group, key, limit, path)
+                entries[_Q + element] = (group, key, None, limit, path)
         elif not isinstance(row, _Constant):
             for element in row.elements:
-                others[_Q + element] = (-1, row, None, element)
+                entries[_Q + element] = (-1, row, None, 0, element)
             parts.append((row, getattr(row, "required", False)))
     return _DecodePlan(
-        cls=cls,
-        nested=tuple((sys.intern(head), nested_classes[head]) for head in heads),
-        texts=texts,
-        others=others,
+        build=r.constructor(cls),
+        nested=tuple((sys.intern(head), r.constructor(nested_classes[head])) for head in heads),
+        entries=entries,
         parts=tuple(parts),
         any_required=any(required for _, required in parts),
         empty_groups=((),) * (len(heads) + 1),
@@ -969,41 +966,38 @@ def decode(
     contact uids. Raises :class:`MappingError` listing every bad field with its path.
     """
     plan = _PLANS[kind]
-    text_entry, other_entry = plan.texts.get, plan.others.get
+    entry_of = plan.entries.get
     groups: list[dict[str, Any]] = list(map(dict, plan.empty_groups))
     errors: list[FieldError] = []
     found: dict[Part, dict[str, Element]] | None = None
     # The hot loop (a listing: 10,000 contacts x ~25 elements); elements of other
     # namespaces and comments match nothing; a repeated element: the last one wins.
     for child in prop:
-        tag = child.tag
-        entry = text_entry(tag)
-        if entry is not None:
-            text = child.text
-            if text:
-                group, key, limit, path = entry
-                if len(text) > limit:
-                    errors.append(FieldError(path, _too_long(text, limit)))
-                else:
-                    groups[group][key] = text
+        entry = entry_of(child.tag)
+        if entry is None:
             continue
-        other = other_entry(tag)
-        if other is None:
+        group, key, load, limit, path = entry
+        if group < 0:  # an element of a structured part
+            if found is None:
+                found = {key: {path: child}}
+            elif key in found:
+                found[key][path] = child
+            else:
+                found[key] = {path: child}
             continue
-        group, key, load, path = other
-        if load is not None:
-            text = child.text
-            if text:
-                try:
-                    groups[group][key] = load(text)
-                except (TypeError, ValueError) as exc:
-                    errors.append(FieldError(path, str(exc)))
-        elif found is None:
-            found = {key: {path: child}}
-        elif key in found:
-            found[key][path] = child
-        else:
-            found[key] = {path: child}
+        text = child.text
+        if not text:
+            continue
+        if load is None:
+            if len(text) > limit:
+                errors.append(FieldError(path, _too_long(text, limit)))
+            else:
+                groups[group][key] = text
+            continue
+        try:
+            groups[group][key] = load(text)
+        except (TypeError, ValueError) as exc:
+            errors.append(FieldError(path, str(exc)))
     top = groups[0]
     if found is not None or plan.any_required:
         ctx = _Ctx(contact_uid=contact_uid) if found and contact_uid else _NO_CTX
@@ -1021,11 +1015,11 @@ def decode(
                 errors.append(FieldError(part.paths[0] if part.paths else "$", str(exc)))
     if errors:
         raise MappingError(f"cannot read OX {kind.value}", errors)
-    for values, (head, nested_class) in zip(groups[1:], plan.nested, strict=True):
+    for values, (head, build) in zip(groups[1:], plan.nested, strict=True):
         if values:
-            top[head] = nested_class(**values)
+            top[head] = build(**values)
     try:
-        record: r.Record = plan.cls(**top)
+        record: r.Record = plan.build(**top)
         return record
     except (TypeError, ValueError) as exc:
         raise MappingError(f"cannot read OX {kind.value}", [FieldError("$", str(exc))]) from exc

@@ -346,6 +346,7 @@ def join_categories(names: Iterable[str], separator: str = ",") -> str | None:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_DAY = date(1970, 1, 1)
 _DAY_MS = 86_400_000
+_EPOCH_ORDINAL = _EPOCH_DAY.toordinal()
 
 
 def _ms(value: Any) -> int:
@@ -392,8 +393,9 @@ def date_from_ox(value: int | str) -> date:
     """The calendar day of an OX *Date* (the UTC day; a time part is ignored)."""
     ms = int(value) if type(value) is str and value.isdigit() else _ms(value)
     try:
-        return _EPOCH_DAY + timedelta(ms // _DAY_MS)  # the UTC day, also before 1970
-    except OverflowError:
+        # the UTC day, also before 1970 (floor division); fromordinal is the cheapest way
+        return date.fromordinal(_EPOCH_ORDINAL + ms // _DAY_MS)
+    except (ValueError, OverflowError):
         raise ValueError(f"{ms} ms is outside the supported date range") from None
 
 
