@@ -65,6 +65,7 @@ from oxsync.core.store import (
     Item,
     ItemRef,
     Move,
+    Native,
     Op,
     OpResult,
     Update,
@@ -239,7 +240,9 @@ class VdirStore(BaseStore):
             return Failure(
                 FailureKind.INVALID, f"{item_id} holds {len(records)} items; a vdir file holds one"
             )
-        return Item(item_id, f"{st.st_mtime_ns}-{st.st_size}", records[0])
+        return Item(
+            item_id, f"{st.st_mtime_ns}-{st.st_size}", records[0], Native(_media_type(data), data)
+        )
 
     def _apply(self, folder_id: str, ops: Sequence[Op]) -> Sequence[OpResult]:
         folder = self._dir(folder_id)
@@ -277,7 +280,7 @@ class VdirStore(BaseStore):
             if not record.uid:
                 record = attrs.evolve(record, uid=str(uuid.uuid4()))
             item_id = _new_item_id(folder, record.uid or "", _EXTENSION[kind])
-            return self._write(folder / item_id, record, None)
+            return self._write(folder / item_id, record, None, self._native(op, record))
         path = folder / op.id
         current = _version(path) if _is_item(op.id) else None
         if current is None:
@@ -295,7 +298,7 @@ class VdirStore(BaseStore):
                 old = self._fetch_one(folder, op.id)
                 uid = old.record.uid if isinstance(old, Item) else None
                 record = attrs.evolve(record, uid=uid or str(uuid.uuid4()))
-            return self._write(path, record, current)
+            return self._write(path, record, current, self._native(op, record))
         if isinstance(op, Delete):
             try:
                 path.unlink()
@@ -317,11 +320,27 @@ class VdirStore(BaseStore):
         os.replace(path, target / new_id)
         return Applied(new_id, _version(target / new_id) or "")
 
-    def _write(self, path: Path, record: Record, previous: str | None) -> OpResult:
-        try:
-            data = _serialize(record, self._vcard_version)
-        except MappingError as exc:
-            return Failure(FailureKind.INVALID, str(exc), tuple(e.path for e in exc.errors))
+    def _native(self, op: Create | Update, record: Record) -> bytes | None:
+        """The source's own bytes, when they are ``record`` in the format written here."""
+        native = op.native
+        if native is None or record is not op.record:
+            return None
+        if item_kind_of(record) in (ItemKind.CONTACT, ItemKind.DISTRIBUTION_LIST):
+            wanted = f"text/vcard;version={self._vcard_version}"
+        else:
+            wanted = "text/calendar"
+        return native.data if native.media_type == wanted else None
+
+    def _write(
+        self, path: Path, record: Record, previous: str | None, native: bytes | None = None
+    ) -> OpResult:
+        if native is not None:
+            data = native
+        else:
+            try:
+                data = _serialize(record, self._vcard_version)
+            except MappingError as exc:
+                return Failure(FailureKind.INVALID, str(exc), tuple(e.path for e in exc.errors))
         # Plain strings and file descriptors: pathlib costs more than the write itself here.
         name = path.name
         final = os.fspath(path)
@@ -436,6 +455,17 @@ def _parse(item_id: str, data: bytes) -> list[Record]:
     from oxsync.mappings import ical
 
     return ical.ical_to_records(data)
+
+
+_VCARD_VERSION = re.compile(rb"^VERSION[ \t]*:[ \t]*([0-9.]+)[ \t]*\r?$", re.M | re.I)
+
+
+def _media_type(data: bytes) -> str:
+    """``text/vcard;version=N`` (from the card's VERSION line) or ``text/calendar``."""
+    if data.lstrip()[:12].upper().startswith(b"BEGIN:VCARD"):
+        found = _VCARD_VERSION.search(data)
+        return f"text/vcard;version={found.group(1).decode() if found else '?'}"
+    return "text/calendar"
 
 
 def _serialize(record: Record, vcard_version: str) -> bytes:

@@ -50,6 +50,7 @@ from oxsync.core.store import (
     FailureKind,
     Item,
     Move,
+    Native,
     Op,
     OpResult,
     Store,
@@ -338,7 +339,7 @@ class SyncEngine:
             )
         actions = self._drop_read_only(fp, actions, report)
         self._check_brake(fp, actions, force)
-        complete = self._execute(fp, actions, report) and not hold
+        complete = self._execute(fp, actions, report, delta) and not hold
         if complete:
             with self.state.transaction():
                 self.state.set_cursors(fp.row.id, a_changes.cursor, b_changes.cursor, time.time())
@@ -520,7 +521,7 @@ class SyncEngine:
                 item = got.get(item_id)
                 if isinstance(item, Item):
                     blob, fp = canonical(item.record)
-                    out[item_id] = P.Seen(item_id, item.version, item.record, blob, fp)
+                    out[item_id] = P.Seen(item_id, item.version, item.record, blob, fp, item.native)
                 elif item is None or item.kind is FailureKind.NOT_FOUND:
                     out[item_id] = P.Seen(item_id, "")  # vanished: a deletion
                 elif item.kind.lasting:
@@ -617,13 +618,19 @@ class SyncEngine:
 
     # ------------------------------------------------------------------ execute
 
-    def _execute(self, fp: _Pair, actions: Sequence[P.Action], report: SyncReport) -> bool:
+    def _execute(
+        self,
+        fp: _Pair,
+        actions: Sequence[P.Action],
+        report: SyncReport,
+        delta: P.FolderDelta | None = None,
+    ) -> bool:
         row = fp.row
         works: list[_Work] = []
         with self.state.transaction():
             for action in actions:
                 self._apply_local(row, action, report)
-                ops = self._ops_for(fp, action)
+                ops = self._ops_for(fp, action, delta)
                 if ops:
                     works.append(_Work(action, ops, record=_written_record(action, ops)))
             entries = []
@@ -681,20 +688,28 @@ class SyncEngine:
         elif isinstance(action, P.Unignore):
             self.state.unignore(row.id, action.side, [action.item_id])
 
-    def _ops_for(self, fp: _Pair, action: P.Action) -> dict[str, Op]:
+    def _ops_for(
+        self, fp: _Pair, action: P.Action, delta: P.FolderDelta | None = None
+    ) -> dict[str, Op]:
         if isinstance(action, P.CopyNew):
             record = (
                 action.record
                 if action.record.uid
                 else attrs.evolve(action.record, uid=uuid.uuid4().hex)
             )
-            return {action.target: Create(record)}
+            native = _native_of(delta, P.other(action.target), action.source_id, record)
+            return {action.target: Create(record, native)}
         if isinstance(action, P.Overwrite):
             pair = action.pair
             record = _with_uid(action.record, pair.uid)
+            source = P.other(action.target)
+            native = _native_of(delta, source, pair.side_id(source), record)
             return {
                 action.target: Update(
-                    pair.side_id(action.target), record, pair.side_version(action.target)
+                    pair.side_id(action.target),
+                    record,
+                    pair.side_version(action.target),
+                    native,
                 )
             }
         if isinstance(action, P.DualWrite):
@@ -978,6 +993,22 @@ def _targets(action: P.Action) -> set[str]:
 def _with_uid(record: Record, uid: str | None) -> Record:
     # Keep the uid the pair was created with when a side does not carry one.
     return record if record.uid or not uid else attrs.evolve(record, uid=uid)
+
+
+def _native_of(
+    delta: P.FolderDelta | None, side: str, item_id: str, record: Record
+) -> Native | None:
+    """The source item's own bytes, when ``record`` is exactly what they encode.
+
+    Identity, not equality: a merged, uid-filled or capability-restored record is a new
+    object, and its bytes must be written from the record.
+    """
+    if delta is None:
+        return None
+    seen = (delta.a if side == "a" else delta.b).get(item_id)
+    if seen is None or seen.native is None or seen.record is not record:
+        return None
+    return seen.native
 
 
 def _ready(work: _Work, side: str) -> bool:

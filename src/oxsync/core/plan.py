@@ -37,7 +37,7 @@ from oxsync.core.policy import ConflictPolicy
 from oxsync.core.records import ItemKind, Record, item_kind_of
 from oxsync.core.serial import canonical, from_data, to_data
 from oxsync.core.state import IgnoredItem, ItemPairRow
-from oxsync.core.store import Capabilities
+from oxsync.core.store import Capabilities, Native
 
 __all__ = [
     "Action",
@@ -71,6 +71,7 @@ class Seen:
     record: Record | None = None
     blob: bytes = b""
     fp: str = ""
+    native: Native | None = None  # the store's own bytes of ``record`` (Item.native)
 
     @property
     def deleted(self) -> bool:

@@ -47,6 +47,7 @@ __all__ = [
     "Item",
     "ItemRef",
     "Move",
+    "Native",
     "Op",
     "OpResult",
     "Store",
@@ -82,12 +83,31 @@ class Changes:
 
 
 @frozen
+class Native:
+    """An item's bytes exactly as its store holds them, and their format.
+
+    ``media_type`` names the format precisely enough that two stores agreeing on it
+    write the same bytes interchangeably (``text/vcard;version=3.0``, ``text/calendar``).
+    """
+
+    media_type: str
+    data: bytes = field(repr=lambda data: f"<{len(data)} bytes>")
+
+
+@frozen
 class Item:
-    """A fetched item."""
+    """A fetched item.
+
+    ``native`` (optional) is what the store read, when it reads a file format: the engine
+    hands it on with a :class:`Create` / :class:`Update` of exactly this record, so a
+    store of the same format may write those bytes as they are (a vdir to vdir copy keeps
+    every property, unknown ones included, and skips a serialisation).
+    """
 
     id: str
     version: str
     record: Record
+    native: Native | None = None
 
 
 class FailureKind(enum.Enum):
@@ -116,9 +136,15 @@ class Failure:
 
 @frozen
 class Create:
-    """Create ``record`` in the folder. The store must keep ``record.uid``."""
+    """Create ``record`` in the folder. The store must keep ``record.uid``.
+
+    ``native``, when set, is the source item's own bytes for this very record (see
+    :class:`Item`); a store may write them instead of serialising ``record`` if it
+    stores ``native.media_type``, and must ignore them otherwise.
+    """
 
     record: Record
+    native: Native | None = None
 
 
 @frozen
@@ -131,6 +157,7 @@ class Update:
     id: str
     record: Record
     version: str | None = None
+    native: Native | None = None  # as for Create
 
 
 @frozen
