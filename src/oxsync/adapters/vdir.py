@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import os
 import re
 import shutil
@@ -106,6 +107,8 @@ _NAME_HINTS = (
     (FolderKind.TASKS, ("task", "todo")),
 )
 _GROUP_LINE = re.compile(rb"(?m)^(?:[A-Z0-9-]+\.)?(?:X-ADDRESSBOOKSERVER-)?KIND:GROUP\r?$")
+_TMP_TAG = uuid.uuid4().hex[:8]  # with the pid and a counter: unique temp names
+_TMP_COUNT = itertools.count()
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.@+=-]{1,150}$")
 
 
@@ -344,7 +347,10 @@ class VdirStore(BaseStore):
         # Plain strings and file descriptors: pathlib costs more than the write itself here.
         name = path.name
         final = os.fspath(path)
-        tmp = os.path.join(os.path.dirname(final), f".{name}.{uuid.uuid4().hex}.tmp")
+        # unique per process and write (O_EXCL refuses any clash): no random bytes per file
+        tmp = os.path.join(
+            os.path.dirname(final), f".{name}.{os.getpid()}-{_TMP_TAG}-{next(_TMP_COUNT)}.tmp"
+        )
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             try:
@@ -480,15 +486,16 @@ def _serialize(record: Record, vcard_version: str) -> bytes:
 
 def _new_item_id(folder: Path, uid: str, extension: str) -> str:
     """``<uid><ext>`` when the uid is a safe, unused file name (as vdirsyncer does)."""
+    base = os.fspath(folder)
     if (
         _SAFE_NAME.match(uid)
         and not uid.startswith(".")
-        and not (folder / (uid + extension)).exists()
+        and not os.path.lexists(os.path.join(base, uid + extension))
     ):
         return uid + extension
     while True:
         candidate = uuid.uuid4().hex + extension
-        if not (folder / candidate).exists():
+        if not os.path.lexists(os.path.join(base, candidate)):
             return candidate
 
 

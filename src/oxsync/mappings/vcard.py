@@ -618,6 +618,13 @@ class _Line:
                 ) from None
 
 
+# the records' fast constructors (see records.constructor): a card builds four of them
+_CONTACT = r.constructor(r.Contact)
+_PHONES = r.constructor(r.Phones)
+_EMAILS = r.constructor(r.Emails)
+_ADDRESS = r.constructor(r.Address)
+
+
 class _Reader:
     """Reads one parsed (undecoded) vCard into a record."""
 
@@ -769,7 +776,7 @@ class _Reader:
         fields["user_fields"] = self.user_fields()
         fields["photo"] = self.photo()
         fields["attachments"] = self.attachments()
-        return r.Contact(**fields)
+        return _CONTACT(**fields)
 
     # -- field groups -----------------------------------------------------------
 
@@ -823,7 +830,7 @@ class _Reader:
                 )
                 continue
             slots[slot] = self.text("", f"phones.{slot}", line) or ""
-        return r.Phones(**{k: (_tel(v) or None) for k, v in slots.items()})
+        return _PHONES(**{k: (_tel(v) or None) for k, v in slots.items()})
 
     def emails(self, extra: dict[str, Any]) -> r.Emails:
         found: dict[str, str | None] = {}
@@ -843,7 +850,7 @@ class _Reader:
                 self.errs.add("emails", f"more than 3 e-mail addresses ({_value(line)!r})")
                 continue
             found[slot] = self.text("", f"emails.{slot}", line)
-        return r.Emails(**found, **extra)
+        return _EMAILS(**found, **extra)
 
     def addresses(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -872,7 +879,7 @@ class _Reader:
             extended = values.pop("extended")
             if extended:
                 values["street"] = "\n".join(x for x in (extended, values["street"]) if x)
-            out[name] = r.Address(**values, label=labels.pop(slot, None))
+            out[name] = _ADDRESS(**values, label=labels.pop(slot, None))
             if "pref" in _raw_types(line) and selected is None:
                 selected = slot
         for slot, label in labels.items():
