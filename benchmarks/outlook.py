@@ -66,7 +66,7 @@ def noop(items: int) -> Callable[[], object]:
     return _counted(app, engine, items, "outlook.noop")
 
 
-@scenario("outlook.initial_from_ox")
+@scenario("outlook.initial_from_ox", freeze_setup=True)
 def initial_from_ox(items: int) -> Callable[[], object]:
     """First sync of ``items`` contacts from the OX test server (in-process) into Outlook.
 

@@ -77,12 +77,12 @@ def _synced(engine: SyncEngine) -> SyncEngine:
     return engine
 
 
-@scenario("ox.initial")
+@scenario("ox.initial", freeze_setup=True)
 def initial(items: int) -> Callable[[], object]:
     return _in_process(items)[2].sync
 
 
-@scenario("ox.initial_loopback")
+@scenario("ox.initial_loopback", freeze_setup=True)
 def initial_loopback(items: int) -> Callable[[], object]:
     return _loopback(items)[4].sync
 
