@@ -244,7 +244,10 @@ class VdirStore(BaseStore):
                 FailureKind.INVALID, f"{item_id} holds {len(records)} items; a vdir file holds one"
             )
         return Item(
-            item_id, f"{st.st_mtime_ns}-{st.st_size}", records[0], Native(_media_type(data), data)
+            item_id,
+            f"{st.st_mtime_ns}-{st.st_size}",
+            records[0],
+            Native(_media_type(item_id, data), data),
         )
 
     def _apply(self, folder_id: str, ops: Sequence[Op]) -> Sequence[OpResult]:
@@ -466,9 +469,10 @@ def _parse(item_id: str, data: bytes) -> list[Record]:
 _VCARD_VERSION = re.compile(rb"^VERSION[ \t]*:[ \t]*([0-9.]+)[ \t]*\r?$", re.M | re.I)
 
 
-def _media_type(data: bytes) -> str:
-    """``text/vcard;version=N`` (from the card's VERSION line) or ``text/calendar``."""
-    if data.lstrip()[:12].upper().startswith(b"BEGIN:VCARD"):
+def _media_type(item_id: str, data: bytes) -> str:
+    """What :func:`_parse` read the file as: ``text/vcard;version=N`` (the card's VERSION
+    line) for ``.vcf``, ``text/calendar`` otherwise."""
+    if item_id[-4:].lower() == ".vcf":
         found = _VCARD_VERSION.search(data)
         return f"text/vcard;version={found.group(1).decode() if found else '?'}"
     return "text/calendar"

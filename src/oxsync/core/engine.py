@@ -623,7 +623,7 @@ class SyncEngine:
         fp: _Pair,
         actions: Sequence[P.Action],
         report: SyncReport,
-        delta: P.FolderDelta | None = None,
+        delta: P.FolderDelta,
     ) -> bool:
         row = fp.row
         works: list[_Work] = []
@@ -688,9 +688,7 @@ class SyncEngine:
         elif isinstance(action, P.Unignore):
             self.state.unignore(row.id, action.side, [action.item_id])
 
-    def _ops_for(
-        self, fp: _Pair, action: P.Action, delta: P.FolderDelta | None = None
-    ) -> dict[str, Op]:
+    def _ops_for(self, fp: _Pair, action: P.Action, delta: P.FolderDelta) -> dict[str, Op]:
         if isinstance(action, P.CopyNew):
             record = (
                 action.record
@@ -995,16 +993,12 @@ def _with_uid(record: Record, uid: str | None) -> Record:
     return record if record.uid or not uid else attrs.evolve(record, uid=uid)
 
 
-def _native_of(
-    delta: P.FolderDelta | None, side: str, item_id: str, record: Record
-) -> Native | None:
+def _native_of(delta: P.FolderDelta, side: str, item_id: str, record: Record) -> Native | None:
     """The source item's own bytes, when ``record`` is exactly what they encode.
 
     Identity, not equality: a merged, uid-filled or capability-restored record is a new
     object, and its bytes must be written from the record.
     """
-    if delta is None:
-        return None
     seen = (delta.a if side == "a" else delta.b).get(item_id)
     if seen is None or seen.native is None or seen.record is not record:
         return None

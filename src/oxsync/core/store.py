@@ -140,7 +140,9 @@ class Create:
 
     ``native``, when set, is the source item's own bytes for this very record (see
     :class:`Item`); a store may write them instead of serialising ``record`` if it
-    stores ``native.media_type``, and must ignore them otherwise.
+    stores ``native.media_type``, and must ignore them otherwise. That the bytes encode
+    ``record`` is the caller's promise (the engine attaches them only to the very record
+    object they were read as); stores do not parse them again to check.
     """
 
     record: Record

@@ -35,6 +35,7 @@ from oxsync.core.store import (
     FailureKind,
     Item,
     Move,
+    Native,
     Update,
 )
 from oxsync.errors import ReadOnlyStoreError
@@ -156,6 +157,42 @@ class StoreContract:
         caps = store.capabilities
         assert comparable(got.record, caps) == comparable(record, caps)
         assert _listing(store, folder) == {applied.id: applied.version}
+
+    def test_native_of_a_foreign_format_is_ignored(self, writable: Any, kind: ItemKind) -> None:
+        # Create/Update.native is an offer: a store that does not hold that format (or
+        # no format at all) must write the record, never the bytes.
+        store = writable
+        folder = _folder_for(store, kind)
+        bogus = Native("application/x-oxsync-conformance", b"\x00 not an item \xff")
+        record = sample(kind, 11)
+        (created,) = store.apply(folder.id, [Create(record, bogus)])
+        assert isinstance(created, Applied), created
+        caps = store.capabilities
+        got = _fetch_one(store, folder, created.id)
+        assert comparable(got.record, caps) == comparable(record, caps)
+        edited = attrs.evolve(record, **_EDITS[kind])
+        (updated,) = store.apply(folder.id, [Update(created.id, edited, created.version, bogus)])
+        assert isinstance(updated, Applied), updated
+        got = _fetch_one(store, folder, updated.id)
+        assert comparable(got.record, caps) == comparable(edited, caps)
+
+    def test_native_bytes_stand_for_their_record(self, writable: Any, kind: ItemKind) -> None:
+        # A store that reports Item.native must read those bytes back as the same record
+        # when handed them with that record (what a same-format copy relies on). Whether
+        # the bytes encode the record is the caller's promise (the engine passes them only
+        # with the very record they were read as), not something the store re-checks.
+        store = writable
+        folder = _folder_for(store, kind)
+        first = _fetch_one(store, folder, _create(store, folder, sample(kind, 12)).id)
+        if first.native is None:
+            pytest.skip("store reports no native bytes")
+        (rewritten,) = store.apply(
+            folder.id, [Update(first.id, first.record, first.version, first.native)]
+        )
+        assert isinstance(rewritten, Applied), rewritten
+        again = _fetch_one(store, folder, rewritten.id)
+        assert again.record == first.record
+        assert again.native is not None and again.native.data == first.native.data
 
     def test_create_without_uid_gets_a_uid(self, writable: Any, kind: ItemKind) -> None:
         folder = _folder_for(writable, kind)
