@@ -73,20 +73,10 @@ def initial_from_ox(items: int) -> Callable[[], object]:
     This is the issue's ``outlook.initial`` setting; ``outlook.initial`` above isolates the
     Outlook side by reading from a memory store.
     """
-    import httpx
-
-    from benchmarks.ox import PASSWORD, _backend
-    from oxsync.adapters.ox import OXStore
-    from oxsync.testing.oxserver import OXApp
+    from benchmarks.ox import _backend, in_process_store
 
     backend, _ = _backend(items)
-    ox = OXStore(
-        "http://ox.test",
-        "alice",
-        PASSWORD,
-        transport=httpx.WSGITransport(app=OXApp(backend)),
-        batch_size=500,
-    )
+    ox = in_process_store(backend)
     app = Application(tz="Europe/Paris")
     engine = SyncEngine(
         ox,

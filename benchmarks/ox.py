@@ -48,16 +48,20 @@ def _engine(ox: OXStore, mem: MemoryStore) -> SyncEngine:
     )
 
 
-def _in_process(items: int) -> tuple[OXBackend, int, SyncEngine]:
-    backend, folder = _backend(items)
-    ox = OXStore(
+def in_process_store(backend: OXBackend) -> OXStore:
+    """An OX store talking to ``backend`` through an in-process WSGI transport."""
+    return OXStore(
         "http://ox.test",
         "alice",
         PASSWORD,
         transport=httpx.WSGITransport(app=OXApp(backend)),
         batch_size=500,
     )
-    return backend, folder, _engine(ox, MemoryStore())
+
+
+def _in_process(items: int) -> tuple[OXBackend, int, SyncEngine]:
+    backend, folder = _backend(items)
+    return backend, folder, _engine(in_process_store(backend), MemoryStore())
 
 
 def _loopback(
