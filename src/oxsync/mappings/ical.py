@@ -804,26 +804,53 @@ def _exception_in(
     effective = start if start is not None else original
     if end is None and effective is not None and ov.get("DURATION") is not None:
         end = _to_utc(effective + _duration(ov))
-    try:
-        natural_end = effective + (series_end - series_start)
-    except TypeError:
-        natural_end = None
-    summary = _text(ov, "SUMMARY", errs, f"{path}.summary")
-    location = _text(ov, "LOCATION", errs, f"{path}.location")
-    note = _text(ov, "DESCRIPTION", errs, f"{path}.note")
     own_busy = (
         _busy_in(ov, errs) if ("TRANSP" in ov or "X-MICROSOFT-CDO-BUSYSTATUS" in ov) else busy
     )
-    if original is None:
-        original = series_start
+    return _override_exception(
+        original if original is not None else series_start,
+        start,
+        end,
+        (series_start, series_end),
+        series,
+        {
+            "summary": _text(ov, "SUMMARY", errs, f"{path}.summary"),
+            "location": _text(ov, "LOCATION", errs, f"{path}.location"),
+            "note": _text(ov, "DESCRIPTION", errs, f"{path}.note"),
+        },
+        own_busy,
+        busy,
+    )
+
+
+def _override_exception(
+    original: Any,
+    start: Any,
+    end: Any,
+    series_span: tuple[Any, Any],
+    series: dict[str, Any],
+    texts: dict[str, str | None],
+    own_busy: r.BusyStatus,
+    busy: r.BusyStatus,
+) -> r.EventException:
+    """The change exception an override (a VEVENT with RECURRENCE-ID) stands for.
+
+    An exception keeps only what differs from its series: a start equal to the original
+    one, an end at the series' duration after the (new) start, texts (``summary``,
+    ``location``, ``note``) and the busy status equal to the series' are left unset.
+    Shared by the icalendar path and the fast path, so both read overrides alike.
+    """
+    effective = start if start is not None else original
+    try:
+        natural_end = effective + (series_span[1] - series_span[0])
+    except TypeError:
+        natural_end = None
     return r.EventException(
         original_start=original,
         start=None if start == original else start,
         end=None if end is None or end == natural_end else end,
-        summary=None if summary == series["summary"] else summary,
-        location=None if location == series["location"] else location,
-        note=None if note == series["note"] else note,
         busy_status=None if own_busy is busy else own_busy,
+        **{k: None if v == series[k] else v for k, v in texts.items()},
     )
 
 

@@ -341,22 +341,19 @@ def _exception(
     duration = _one(ov, "DURATION")
     if end is None and duration is not None:
         end = base._to_utc(effective + _duration(duration.value))
-    try:
-        natural_end = effective + (series_end - series_start)
-    except TypeError:
-        natural_end = None
-    summary = _text(ov, "SUMMARY", "exceptions.summary")
-    location = _text(ov, "LOCATION", "exceptions.location")
-    note = _text(ov, "DESCRIPTION", "exceptions.note")
-    own_busy = _busy(ov) if ("TRANSP" in ov.props or _CDO in ov.props) else busy
-    return r.EventException(
-        original_start=original,
-        start=None if start == original else start,
-        end=None if end is None or end == natural_end else end,
-        summary=None if summary == series["summary"] else summary,
-        location=None if location == series["location"] else location,
-        note=None if note == series["note"] else note,
-        busy_status=None if own_busy is busy else own_busy,
+    return base._override_exception(
+        original,
+        start,
+        end,
+        (series_start, series_end),
+        series,
+        {
+            "summary": _text(ov, "SUMMARY", "exceptions.summary"),
+            "location": _text(ov, "LOCATION", "exceptions.location"),
+            "note": _text(ov, "DESCRIPTION", "exceptions.note"),
+        },
+        _busy(ov) if ("TRANSP" in ov.props or _CDO in ov.props) else busy,
+        busy,
     )
 
 
