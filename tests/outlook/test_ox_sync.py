@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import attrs
-import httpx
 import pytest
 
 from oxsync import Policy, State, SyncEngine
@@ -17,23 +15,8 @@ from oxsync.core import records as r
 from oxsync.core.records import FolderKind, ItemKind
 from oxsync.core.store import Update
 from oxsync.testing.outlook import Application, constants
-from oxsync.testing.oxserver import OXApp, OXBackend
 from oxsync.testing.samples import comparable, sample
-
-
-@pytest.fixture
-def ox() -> Iterator[OXStore]:
-    backend = OXBackend()
-    backend.add_user("alice", "alice-pw", display_name="Alice Adams")
-    store = OXStore(
-        "http://ox.test", "alice", "alice-pw", transport=httpx.WSGITransport(app=OXApp(backend))
-    )
-    yield store
-    store.close()
-
-
-def default(store: Any, kind: FolderKind) -> str:
-    return next(f.id for f in store.folders() if f.kind is kind and f.is_default)
+from tests.outlook.helpers import default
 
 
 def listing(store: Any, folder: str) -> dict[str, Any]:

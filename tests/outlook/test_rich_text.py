@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import attrs
-import httpx
 import pytest
 
 from oxsync import Policy, State, SyncEngine
@@ -16,24 +14,9 @@ from oxsync.core import records as r
 from oxsync.core.records import FolderKind
 from oxsync.core.store import Create, Update
 from oxsync.testing.outlook import Application, _items, constants
-from oxsync.testing.oxserver import OXApp, OXBackend
+from tests.outlook.helpers import default
 
 HTML = "<html><body><p><b>Bold</b> note &amp; more</p><p>Second line</p></body></html>"
-
-
-@pytest.fixture
-def ox() -> Iterator[OXStore]:
-    backend = OXBackend()
-    backend.add_user("alice", "alice-pw", display_name="Alice Adams")
-    store = OXStore(
-        "http://ox.test", "alice", "alice-pw", transport=httpx.WSGITransport(app=OXApp(backend))
-    )
-    yield store
-    store.close()
-
-
-def default(store: Any, kind: FolderKind) -> str:
-    return next(f.id for f in store.folders() if f.kind is kind and f.is_default)
 
 
 def by_uid(store: Any, folder: str, uid: str) -> tuple[str, Any]:

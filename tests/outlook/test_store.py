@@ -20,6 +20,7 @@ from oxsync.core.store import Applied, Create, Delete, Failure, FailureKind, Ite
 from oxsync.errors import ConfigError, InvalidDataError, NotFoundError, TransientError
 from oxsync.testing.outlook import Application, com_error, constants
 from oxsync.testing.samples import sample
+from tests.outlook.helpers import default
 
 
 @pytest.fixture
@@ -30,10 +31,6 @@ def app() -> Application:
 @pytest.fixture
 def store(app: Application) -> OutlookStore:
     return OutlookStore(app)
-
-
-def default(store: OutlookStore, kind: FolderKind) -> str:
-    return next(f.id for f in store.folders() if f.kind is kind and f.is_default)
 
 
 def create(store: OutlookStore, folder: str, record: r.Record) -> Applied:

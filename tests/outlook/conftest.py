@@ -1,0 +1,23 @@
+"""Fixtures shared by the Outlook tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from oxsync.adapters.ox import OXStore
+from oxsync.testing.oxserver import OXApp, OXBackend
+
+
+@pytest.fixture
+def ox() -> Iterator[OXStore]:
+    """An OX store on a fresh in-process test server (user alice)."""
+    backend = OXBackend()
+    backend.add_user("alice", "alice-pw", display_name="Alice Adams")
+    store = OXStore(
+        "http://ox.test", "alice", "alice-pw", transport=httpx.WSGITransport(app=OXApp(backend))
+    )
+    yield store
+    store.close()
