@@ -223,9 +223,10 @@ def test_stale_version_after_a_server_file_change_is_a_conflict(
     assert [name for _, name, *_ in _files_on_ox(backend, person.id)] == ["late"]
 
 
-def test_events_and_tasks_carry_files_too(backend: OXBackend, ox: OXStore) -> None:
+def _weekly_with_file() -> Event:
+    """A weekly series with one moved occurrence and a PDF attached."""
     start = datetime(2026, 4, 6, 9, tzinfo=UTC)
-    series = Event(
+    return Event(
         uid="s",
         summary="Weekly",
         start=start,
@@ -234,6 +235,10 @@ def test_events_and_tasks_carry_files_too(backend: OXBackend, ox: OXStore) -> No
         exceptions=(EventException(original_start=start + timedelta(days=7), summary="Moved"),),
         attachments=(PDF,),
     )
+
+
+def test_events_and_tasks_carry_files_too(backend: OXBackend, ox: OXStore) -> None:
+    series = _weekly_with_file()
     task = Task(uid="t", summary="Do", attachments=(NOTE,))
     for kind, record in ((FolderKind.CALENDAR, series), (FolderKind.TASKS, task)):
         folder = next(f.id for f in ox.folders() if f.kind is kind and f.is_default)
@@ -249,16 +254,7 @@ def test_events_and_tasks_carry_files_too(backend: OXBackend, ox: OXStore) -> No
 def test_a_series_read_for_an_exception_edit_keeps_its_files(
     backend: OXBackend, ox: OXStore
 ) -> None:
-    start = datetime(2026, 4, 6, 9, tzinfo=UTC)
-    series = Event(
-        uid="s",
-        summary="Weekly",
-        start=start,
-        end=start + timedelta(hours=1),
-        recurrence=Recurrence(frequency=Frequency.WEEKLY, weekdays=2, count=4),
-        exceptions=(EventException(original_start=start + timedelta(days=7), summary="Moved"),),
-        attachments=(PDF,),
-    )
+    series = _weekly_with_file()
     folder = next(f.id for f in ox.folders() if f.kind is FolderKind.CALENDAR and f.is_default)
     (made,) = ox.apply(folder, [Create(series)])
     assert isinstance(made, Applied)
