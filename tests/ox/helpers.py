@@ -8,6 +8,7 @@ import httpx
 from lxml import etree
 
 from oxsync.adapters.ox import OXResponse, parse_document, parse_multistatus
+from oxsync.testing.oxserver import OXBackend, OXPermission
 
 NS = 'xmlns:D="DAV:" xmlns:ox="http://www.open-xchange.org"'
 
@@ -64,3 +65,16 @@ def listing(
 def raw(el: etree._Element) -> str:
     """Serialised element (for assertions)."""
     return etree.tostring(el, encoding="unicode")
+
+
+def share_with_bob(backend: OXBackend, module: str) -> int:
+    """alice's default ``module`` folder ("contact", "calendar"…), where bob may write."""
+    folder = backend.default_folder("alice", module)
+    backend.share(
+        folder,
+        [
+            OXPermission(backend.user("alice").id, False, 128, 128, 128, 128, True),
+            OXPermission(backend.user("bob").id, False, 4, 4, 4, 4, False),
+        ],
+    )
+    return folder

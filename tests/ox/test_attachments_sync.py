@@ -23,10 +23,10 @@ from oxsync.core.records import (
     Task,
 )
 from oxsync.core.store import Applied, Create, Failure, FailureKind, Item, Update
-from oxsync.testing.oxserver import OXApp, OXBackend, OXPermission
+from oxsync.testing.oxserver import OXApp, OXBackend
 from tests.ox.conftest import CANARY
+from tests.ox.helpers import share_with_bob
 
-OWNER = (128, 128, 128, 128, True)
 CONTACT_MODULE = 7
 PDF = Attachment(filename="brief.pdf", content_type="application/pdf", data=b"%PDF-1.4 \x00\xff")
 NOTE = Attachment(filename="notes é.txt", content_type="text/plain", data=b"hello")
@@ -59,15 +59,7 @@ def ox(wire: Counting) -> Iterator[OXStore]:
 @pytest.fixture
 def contacts(backend: OXBackend) -> int:
     """alice's contacts, where bob may write."""
-    folder = backend.default_folder("alice", "contact")
-    backend.share(
-        folder,
-        [
-            OXPermission(backend.user("alice").id, False, *OWNER),
-            OXPermission(backend.user("bob").id, False, 4, 4, 4, 4, False),
-        ],
-    )
-    return folder
+    return share_with_bob(backend, "contact")
 
 
 def _engine(ox: OXStore, mem: MemoryStore) -> SyncEngine:

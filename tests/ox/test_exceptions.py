@@ -15,13 +15,12 @@ from oxsync.adapters.ox import OXStore
 from oxsync.core.records import Event, EventException, FolderKind, Frequency, Recurrence
 from oxsync.core.store import Applied, Create, Delete, Failure, FailureKind, Item, Update
 from oxsync.mappings.values import date_to_ox, datetime_to_ox
-from oxsync.testing.oxserver import OXApp, OXBackend, OXFault, OXPermission
+from oxsync.testing.oxserver import OXApp, OXBackend, OXFault
 from tests.ox.conftest import CANARY, http
-from tests.ox.helpers import listing, proppatch, responses
+from tests.ox.helpers import listing, proppatch, responses, share_with_bob
 
 START = datetime(2026, 4, 6, 9, tzinfo=UTC)  # a Monday
 WEEK = timedelta(days=7)
-OWNER = (128, 128, 128, 128, True)
 
 
 def day_ms(moment: datetime) -> int:
@@ -45,15 +44,7 @@ def series_fields(**extra: object) -> dict[str, object]:
 @pytest.fixture
 def calendar(backend: OXBackend) -> int:
     """alice's calendar, where bob may write."""
-    folder = backend.default_folder("alice", "calendar")
-    backend.share(
-        folder,
-        [
-            OXPermission(backend.user("alice").id, False, *OWNER),
-            OXPermission(backend.user("bob").id, False, 4, 4, 4, 4, False),
-        ],
-    )
-    return folder
+    return share_with_bob(backend, "calendar")
 
 
 @pytest.fixture
