@@ -59,3 +59,18 @@ def test_errors_are_those_of_the_class() -> None:
         r.constructor(r.Contact)(nope=1)
     with pytest.raises(TypeError, match=r"Event.__init__\(\) missing 2 required"):
         r.constructor(r.Event)(summary="x")
+
+
+def test_classes_the_twin_cannot_stand_for_keep_their_own_constructor() -> None:
+    @attrs.frozen(kw_only=True)
+    class Checked:
+        n: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+
+    @attrs.frozen(kw_only=True)  # a __weakref__ slot after the fields: layouts differ
+    class WithWeakref:
+        n: int = 0
+
+    assert r.constructor(Checked) is Checked
+    with pytest.raises(ValueError):
+        r.constructor(Checked)(n=-1)  # the validator still runs
+    assert r.constructor(WithWeakref) is WithWeakref
