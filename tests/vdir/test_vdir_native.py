@@ -133,3 +133,26 @@ def test_a_merge_is_written_from_the_merged_record(tmp_path: Path) -> None:
     for merged in (a_file.read_bytes(), b_file.read_bytes()):
         assert b"Augusta 1" in merged and b"King-1" in merged
     assert engine.sync().changed == 0
+
+
+def test_bytes_the_other_store_cannot_write_are_not_handed_on(tmp_path: Path) -> None:
+    from oxsync.adapters.memory import MemoryStore
+
+    class RecordingMemory(MemoryStore):
+        def __init__(self) -> None:
+            super().__init__(name="memory")
+            self.ops: list[object] = []
+
+        def _apply(self, folder_id, ops):  # type: ignore[no-untyped-def, override]
+            self.ops.extend(ops)
+            return super()._apply(folder_id, ops)
+
+    a = VdirStore(tmp_path / "a", fsync=False)
+    memory = RecordingMemory()
+    assert a.capabilities.native_media_types >= {"text/vcard;version=3.0", "text/calendar"}
+    assert not memory.capabilities.native_media_types
+    (tmp_path / "a" / "contacts" / "native-1.vcf").write_bytes(CARD)
+    report = SyncEngine(a, memory, state=State(":memory:"), policy=Policy.A_WINS).sync()
+    assert report.b.created == 1 and not report.errors
+    (create,) = [op for op in memory.ops if isinstance(op, Create)]
+    assert create.native is None  # memory lists no native format: the bytes were dropped

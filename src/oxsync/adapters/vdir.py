@@ -166,6 +166,9 @@ class VdirStore(BaseStore):
             permissions=False,
             recurrence=True,
             push=False,
+            native_media_types=frozenset(
+                {f"text/vcard;version={self._vcard_version}", "text/calendar"}
+            ),
         )
 
     def folders(self) -> Sequence[Folder]:
@@ -334,7 +337,7 @@ class VdirStore(BaseStore):
         if item_kind_of(record) in (ItemKind.CONTACT, ItemKind.DISTRIBUTION_LIST):
             wanted = f"text/vcard;version={self._vcard_version}"
         else:
-            wanted = "text/calendar"
+            wanted = "text/calendar"  # one of capabilities.native_media_types, by kind
         return native.data if native.media_type == wanted else None
 
     def _write(

@@ -513,6 +513,8 @@ class SyncEngine:
     ) -> dict[str, P.Seen]:
         out: dict[str, P.Seen] = {}
         size = max(1, store.capabilities.batch_size)
+        # a fetched item's own bytes are kept only if the other store can write them
+        usable = (self.b if side == "a" else self.a).capabilities.native_media_types
         bad: list[IgnoredItem] = []
         for i in range(0, len(ids), size):
             batch = ids[i : i + size]
@@ -521,7 +523,10 @@ class SyncEngine:
                 item = got.get(item_id)
                 if isinstance(item, Item):
                     blob, fp = canonical(item.record)
-                    out[item_id] = P.Seen(item_id, item.version, item.record, blob, fp, item.native)
+                    native = item.native
+                    if native is not None and native.media_type not in usable:
+                        native = None
+                    out[item_id] = P.Seen(item_id, item.version, item.record, blob, fp, native)
                 elif item is None or item.kind is FailureKind.NOT_FOUND:
                     out[item_id] = P.Seen(item_id, "")  # vanished: a deletion
                 elif item.kind.lasting:

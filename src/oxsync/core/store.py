@@ -200,6 +200,11 @@ class Capabilities:
     ``unsupported_fields`` names, per item kind, the record fields the store cannot keep;
     the engine keeps those from the last synced copy so a round trip through this store
     never erases them on the other side.
+
+    ``native_media_types`` are the formats whose bytes (``Create/Update.native``) the
+    store may write as they are; the engine keeps a fetched item's :class:`Native` only
+    when the other store lists its media type, so bytes nobody can use are not held in
+    memory for the rest of the folder's sync.
     """
 
     kinds: frozenset[ItemKind] = frozenset(ItemKind)
@@ -212,6 +217,7 @@ class Capabilities:
     recurrence: bool = True
     push: bool = False
     unsupported_fields: Mapping[ItemKind, frozenset[str]] = field(factory=dict)
+    native_media_types: frozenset[str] = frozenset()
 
     def can_hold(self, kind: ItemKind, field_name: str) -> bool:
         """Whether this store keeps field ``field_name`` of items of ``kind``."""

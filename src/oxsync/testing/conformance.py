@@ -186,6 +186,9 @@ class StoreContract:
         first = _fetch_one(store, folder, _create(store, folder, sample(kind, 12)).id)
         if first.native is None:
             pytest.skip("store reports no native bytes")
+        # what it hands out it can take back: the engine passes bytes on only to a store
+        # that lists their media type
+        assert first.native.media_type in store.capabilities.native_media_types
         (rewritten,) = store.apply(
             folder.id, [Update(first.id, first.record, first.version, first.native)]
         )
