@@ -41,6 +41,52 @@ def test_item_id_is_the_file_name_derived_from_a_safe_uid(tmp_path: Path) -> Non
     assert isinstance(got, Item) and got.record.uid == "a/b\\c d"
 
 
+@pytest.mark.parametrize("rename", ["renameat2", "unsupported-flag", "portable"])
+def test_a_taken_file_name_is_never_overwritten_by_a_create(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rename: str
+) -> None:
+    """The uid's file name may be taken (by a file another tool just wrote, say): the
+    create gets a random name and the other file stays as it was."""
+    import ctypes
+    import errno
+
+    import oxsync.adapters.vdir as vdir_module
+
+    if rename == "unsupported-flag":  # a file system refusing RENAME_NOREPLACE: EINVAL
+        real = vdir_module.ctypes.CDLL
+
+        class _Libc:
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                self._libc = real(*args, **kwargs)
+
+            def __getattr__(self, name: str) -> Any:
+                if name != "renameat2":
+                    return getattr(self._libc, name)
+
+                def refuse(*args: Any) -> int:
+                    ctypes.set_errno(errno.EINVAL)
+                    return -1
+
+                return refuse
+
+        monkeypatch.setattr(vdir_module.ctypes, "CDLL", _Libc)
+        monkeypatch.setattr(vdir_module, "_RENAME_NOREPLACE", vdir_module._load_rename_noreplace())
+    elif rename == "portable":
+        monkeypatch.setattr(vdir_module, "_RENAME_NOREPLACE", None)
+    elif vdir_module._RENAME_NOREPLACE is None:
+        pytest.skip("no renameat2 here")
+    store = _store(tmp_path)
+    taken = tmp_path / "contacts" / "oxsync-sample-contact-1.vcf"
+    taken.write_bytes(b"not ours")
+    applied = _create(store, "contacts", sample(ItemKind.CONTACT, 1))
+    assert applied.id != taken.name and applied.id.endswith(".vcf")
+    assert taken.read_bytes() == b"not ours"
+    got = store.fetch("contacts", [applied.id])[applied.id]
+    assert isinstance(got, Item) and got.record.uid == "oxsync-sample-contact-1"
+    assert got.version == applied.version
+    assert sorted(p.name for p in (tmp_path / "contacts").iterdir() if p.name[0] == ".") == []
+
+
 def test_default_folders_carry_kind_and_displayname_metadata(tmp_path: Path) -> None:
     store = _store(tmp_path)
     kinds = {f.id: f.kind for f in store.folders()}
@@ -278,10 +324,17 @@ def test_ten_thousand_files_list_quickly(tmp_path: Path) -> None:
     assert elapsed < 2.0, f"listing 10,000 files took {elapsed:.2f} s"
 
 
+@pytest.mark.parametrize("syncfs", [True, False], ids=["syncfs", "fsync-each"])
 def test_batch_durability_syncs_once_per_batch_before_results(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, syncfs: bool
 ) -> None:
     import oxsync.adapters.vdir as vdir_module
+
+    # With syncfs one call flushes everything: only the folders are named, not each file.
+    monkeypatch.setattr(vdir_module, "_SYNCFS", (lambda fd: 0) if syncfs else None)
+
+    def files(names: list[str]) -> list[str]:
+        return [] if syncfs else sorted(names)
 
     synced: list[tuple[list[str], list[str], int]] = []
     fsyncs: list[int] = []
@@ -298,7 +351,7 @@ def test_batch_durability_syncs_once_per_batch_before_results(
     results = store.apply("contacts", ops)
     assert all(isinstance(x, Applied) for x in results)
     # One sync, after all five files were in place, naming exactly what was written.
-    assert synced == [(sorted(r.id for r in results), ["contacts"], 5)]
+    assert synced == [(files([r.id for r in results]), ["contacts"], 5)]
     assert fsyncs == []  # no per-file sync
     assert store.apply("contacts", [Delete("nope.vcf")])[0].kind is FailureKind.NOT_FOUND
     assert len(synced) == 1  # nothing written: nothing to sync

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import itertools
 import os
 import re
@@ -257,25 +258,17 @@ class VdirStore(BaseStore):
         folder = self._dir(folder_id)
         kind = self._kind(folder_id)
         results = [self._apply_one(folder, kind, op) for op in ops]
-        if self._durability == "batch":
-            written = [
-                (self.root / op.to_folder if isinstance(op, Move) else folder) / result.id
-                for op, result in zip(ops, results, strict=True)
-                if isinstance(result, Applied) and not isinstance(op, Delete)
-            ]
-            if any(isinstance(r, Applied) for r in results):
-                try:
-                    _make_durable(written, {folder, *(p.parent for p in written)})
-                except OSError as exc:
-                    # Written but maybe not durable: the engine must not record the batch.
-                    return [
-                        Failure(
-                            FailureKind.TRANSIENT, f"cannot sync {folder.name!r}: {exc.strerror}"
-                        )
-                        if isinstance(r, Applied)
-                        else r
-                        for r in results
-                    ]
+        if self._durability == "batch" and any(isinstance(r, Applied) for r in results):
+            try:
+                _make_durable(*self._written(folder, ops, results))
+            except OSError as exc:
+                # Written but maybe not durable: the engine must not record the batch.
+                return [
+                    Failure(FailureKind.TRANSIENT, f"cannot sync {folder.name!r}: {exc.strerror}")
+                    if isinstance(r, Applied)
+                    else r
+                    for r in results
+                ]
         return results
 
     def _apply_one(self, folder: Path, kind: FolderKind, op: Op) -> OpResult:
@@ -288,10 +281,16 @@ class VdirStore(BaseStore):
                 )
             if not record.uid:
                 record = attrs.evolve(record, uid=str(uuid.uuid4()))
-            item_id = _new_item_id(folder, record.uid or "", _EXTENSION[kind])
-            return self._write(folder / item_id, record, None, self._native(op, record))
+            extension = _EXTENSION[kind]
+            if _RENAME_NOREPLACE is not None:  # the rename itself refuses a taken name
+                item_id = _safe_name(record.uid or "", extension) or _random_name(extension)
+            else:
+                item_id = _new_item_id(folder, record.uid or "", extension)
+            return self._write(
+                os.fspath(folder), item_id, record, None, self._native(op, record), create=True
+            )
         path = folder / op.id
-        current = _version(path) if _is_item(op.id) else None
+        current = _version(os.fspath(path)) if _is_item(op.id) else None
         if current is None:
             return Failure(FailureKind.NOT_FOUND, f"no item {op.id!r}")
         if op.version is not None and op.version != current:
@@ -307,7 +306,7 @@ class VdirStore(BaseStore):
                 old = self._fetch_one(folder, op.id)
                 uid = old.record.uid if isinstance(old, Item) else None
                 record = attrs.evolve(record, uid=uid or str(uuid.uuid4()))
-            return self._write(path, record, current, self._native(op, record))
+            return self._write(os.fspath(folder), op.id, record, current, self._native(op, record))
         if isinstance(op, Delete):
             try:
                 path.unlink()
@@ -327,7 +326,7 @@ class VdirStore(BaseStore):
             else _new_item_id(target, uuid.uuid4().hex, Path(op.id).suffix)
         )
         os.replace(path, target / new_id)
-        return Applied(new_id, _version(target / new_id) or "")
+        return Applied(new_id, _version(os.fspath(target / new_id)) or "")
 
     def _native(self, op: Create | Update, record: Record) -> bytes | None:
         """The source's own bytes, when they are ``record`` in the format written here."""
@@ -341,8 +340,20 @@ class VdirStore(BaseStore):
         return native.data if native.media_type == wanted else None
 
     def _write(
-        self, path: Path, record: Record, previous: str | None, native: bytes | None = None
+        self,
+        folder: str,
+        name: str,
+        record: Record,
+        previous: str | None,
+        native: bytes | None = None,
+        *,
+        create: bool = False,
     ) -> OpResult:
+        """Write ``folder/name`` atomically (temp file + rename).
+
+        ``create``: the file must not exist; where the rename can refuse to replace
+        (``renameat2(RENAME_NOREPLACE)``) a taken name gets a random one instead.
+        """
         if native is not None:
             data = native
         else:
@@ -351,12 +362,9 @@ class VdirStore(BaseStore):
             except MappingError as exc:
                 return Failure(FailureKind.INVALID, str(exc), tuple(e.path for e in exc.errors))
         # Plain strings and file descriptors: pathlib costs more than the write itself here.
-        name = path.name
-        final = os.fspath(path)
+        final = os.path.join(folder, name)
         # unique per process and write (O_EXCL refuses any clash): no random bytes per file
-        tmp = os.path.join(
-            os.path.dirname(final), f".{name}.{os.getpid()}-{_TMP_TAG}-{next(_TMP_COUNT)}.tmp"
-        )
+        tmp = os.path.join(folder, f".{name}.{os.getpid()}-{_TMP_TAG}-{next(_TMP_COUNT)}.tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             try:
@@ -368,7 +376,12 @@ class VdirStore(BaseStore):
                 st = os.fstat(fd)  # the rename below keeps the mtime: this is the version
             finally:
                 os.close(fd)
-            os.replace(tmp, final)
+            if create and _RENAME_NOREPLACE is not None:
+                while not _RENAME_NOREPLACE(tmp, final):  # taken: another name
+                    name = _random_name(os.path.splitext(name)[1])
+                    final = os.path.join(folder, name)
+            else:
+                os.replace(tmp, final)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -376,8 +389,26 @@ class VdirStore(BaseStore):
         version = f"{st.st_mtime_ns}-{st.st_size}"
         if version == previous:  # same size within one clock tick: make the change visible
             os.utime(final, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
-            version = _version(path) or ""
+            version = _version(final) or ""
         return Applied(name, version)
+
+    def _written(
+        self, folder: Path, ops: Sequence[Op], results: Sequence[OpResult]
+    ) -> tuple[list[Path], set[Path]]:
+        """The files a batch wrote and the folders whose entries it changed.
+
+        With ``syncfs`` only the folders matter (one call flushes the file system): the
+        file list, one Path per file, is then not built.
+        """
+        folders = {folder}
+        written = []
+        for op, result in zip(ops, results, strict=True):
+            if isinstance(op, Move) and isinstance(result, Applied):
+                folders.add(self.root / op.to_folder)
+                written.append(self.root / op.to_folder / result.id)
+            elif _SYNCFS is None and isinstance(result, Applied) and not isinstance(op, Delete):
+                written.append(folder / result.id)
+        return written, folders
 
     # ------------------------------------------------------------------ folders
 
@@ -447,9 +478,9 @@ def _read_all(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _version(path: Path) -> str | None:
+def _version(path: str) -> str | None:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except FileNotFoundError:
         return None
     return f"{st.st_mtime_ns}-{st.st_size}"
@@ -494,16 +525,24 @@ def _serialize(record: Record, vcard_version: str) -> bytes:
 def _new_item_id(folder: Path, uid: str, extension: str) -> str:
     """``<uid><ext>`` when the uid is a safe, unused file name (as vdirsyncer does)."""
     base = os.fspath(folder)
-    if (
-        _SAFE_NAME.match(uid)
-        and not uid.startswith(".")
-        and not os.path.lexists(os.path.join(base, uid + extension))
-    ):
-        return uid + extension
+    name = _safe_name(uid, extension)
+    if name is not None and not os.path.lexists(os.path.join(base, name)):
+        return name
     while True:
-        candidate = uuid.uuid4().hex + extension
+        candidate = _random_name(extension)
         if not os.path.lexists(os.path.join(base, candidate)):
             return candidate
+
+
+def _safe_name(uid: str, extension: str) -> str | None:
+    """``<uid><ext>`` if the uid makes a safe file name, else None."""
+    if _SAFE_NAME.match(uid) and not uid.startswith("."):
+        return uid + extension
+    return None
+
+
+def _random_name(extension: str) -> str:
+    return uuid.uuid4().hex + extension
 
 
 def _is_group(path: Path) -> bool:
@@ -602,3 +641,37 @@ def _load_syncfs() -> Callable[[int], int] | None:
 
 
 _SYNCFS = _load_syncfs()
+
+
+def _load_rename_noreplace() -> Callable[[str, str], bool] | None:
+    """``rename(src, dst)`` that refuses to replace ``dst`` (False if it exists), in one
+    atomic call: ``renameat2(RENAME_NOREPLACE)`` (Linux), or None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    at_fdcwd, noreplace = -100, 1
+
+    def rename_noreplace(src: str, dst: str) -> bool:
+        if renameat2(at_fdcwd, os.fsencode(src), at_fdcwd, os.fsencode(dst), noreplace) == 0:
+            return True
+        err = ctypes.get_errno()
+        if err == errno.EEXIST:
+            return False
+        if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            # a file system (or kernel) without the flag: check, then rename
+            if os.path.lexists(dst):
+                return False
+            os.replace(src, dst)
+            return True
+        raise OSError(err, os.strerror(err), dst)
+
+    return rename_noreplace
+
+
+_RENAME_NOREPLACE = _load_rename_noreplace()

@@ -4,7 +4,8 @@ This is the native form :mod:`oxsync.mappings.outlook` converts: OOM property na
 value, dates as naive local wall clock (``None`` for Outlook's no-date), plus structured
 keys for what is not a plain property:
 
-``_recurrence``  RecurrencePattern properties (write order = dict order), or absent;
+``_recurrence``  RecurrencePattern properties (write order = dict order); None clears the
+                 pattern; absent (contacts, lists) leaves the pattern alone;
 ``_exceptions``  ``[{"OriginalDate", "Deleted", <changed occurrence properties>}]``;
 ``_recipients``  ``[{"Name", "Address", "Type", "MeetingResponseStatus"}]``;
 ``_members``     distribution-list members ``[{"Name", "Address"}]``;
@@ -398,7 +399,7 @@ def write_item(item: Any, props: Mapping[str, Any], recipient: Any, *, new: bool
         set_user_properties(item, props["_user_properties"], new=new)
     if "_picture" in props:
         _write_picture(item, props["_picture"])
-    if "_recurrence" in props or getattr(item, "IsRecurring", False):
+    if "_recurrence" in props:  # absent: a kind without a pattern (no COM call to find out)
         _write_pattern(item, props.get("_recurrence"))
 
 
