@@ -36,7 +36,7 @@ def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None
     db.executescript(V1_SCHEMA)
     db.close()
     state = State(path)
-    assert state.schema_version == SCHEMA_VERSION == 3
+    assert state.schema_version == SCHEMA_VERSION == 4
     (row,) = state.folder_pairs("default")
     assert (row.a_cursor, row.b_cursor, row.last_sync) == ("5", "7", None)
     (pair,) = state.all_pairs(1)
@@ -57,7 +57,7 @@ def test_version_2_clustered_pairs_are_moved_to_an_insertion_ordered_table(
     )
     db.close()
     state = State(path)
-    assert state.schema_version == 3
+    assert state.schema_version == SCHEMA_VERSION
     pairs = {p.a_id: p for p in state.all_pairs(1)}
     assert set(pairs) == {"a1", "a2"} and pairs["a2"].uid == "x" and pairs["a2"].b_fp == "g2"
     assert state.versions(1, "b") == {"b1": "w1", "b2": "w2"}
@@ -75,6 +75,37 @@ def test_version_2_clustered_pairs_are_moved_to_an_insertion_ordered_table(
     db = sqlite3.connect(path)
     (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name='item_pairs'").fetchone()
     assert "WITHOUT ROWID" not in sql
+
+
+def test_full_listing_versions_are_read_from_an_index_not_the_rows(tmp_path: Path) -> None:
+    """A no-op sync compares 10,000 listed versions with the state's: that query reads
+    one small index per side, not the rows and their base records (schema 4)."""
+    path = tmp_path / "v3.sqlite"
+    State(path).close()
+    db = sqlite3.connect(path)  # back to a version 3 file: no version indexes
+    db.executescript(
+        "DROP INDEX item_pairs_a_versions; DROP INDEX item_pairs_b_versions;"
+        "UPDATE meta SET value='3' WHERE key='schema_version';"
+    )
+    db.close()
+    state = State(path)  # migrated
+    assert state.schema_version == 4
+    fp = state.add_folder_pair("p", "a", "b", "contacts")
+    rows = [
+        ItemPairRow(
+            fp.id, f"a{i}", f"b{i}", f"v{i}", f"w{i}", "f", "f", "contact", None, b"x" * 2000
+        )
+        for i in range(50)
+    ]
+    state.put_pairs(rows)
+    for side, prefix in (("a", "v"), ("b", "w")):
+        statements: list[str] = []
+        state._db.set_trace_callback(statements.append)
+        assert state.versions(fp.id, side) == {f"{side}{i}": f"{prefix}{i}" for i in range(50)}
+        state._db.set_trace_callback(None)
+        (sql,) = statements
+        plan = state._db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+        assert any("COVERING INDEX" in str(step) for step in plan), plan
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ __all__ = [
     "State",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Current schema version.
 
 Version 1 lacked ``folder_pairs.last_sync`` and the ``uid`` column. Version 2 clustered
@@ -51,6 +51,14 @@ Version 1 lacked ``folder_pairs.last_sync`` and the ``uid`` column. Version 2 cl
 in the row, every batch of inserts in random id order rewrote most of the table's pages
 (55,000 page writes for a 10,000-item initial sync). Version 3 keeps the rows in insertion
 order and the ids in two small indexes: the same inserts cost a quarter of the time.
+Version 4 adds an index per side on ``(folder_pair, id, version)``: a full-listing
+comparison (:meth:`State.versions`) reads it alone instead of visiting every row, whose
+base record spreads 10,000 rows over ~2,000 pages (35 ms against 10 ms per side).
+"""
+
+_VERSION_INDEXES = """
+CREATE INDEX item_pairs_a_versions ON item_pairs (folder_pair, a_id, a_version);
+CREATE INDEX item_pairs_b_versions ON item_pairs (folder_pair, b_id, b_version);
 """
 
 _PAIR_COLUMNS = """\
@@ -85,6 +93,7 @@ CREATE TABLE item_pairs (
 );
 CREATE UNIQUE INDEX item_pairs_a ON item_pairs (folder_pair, a_id);
 CREATE UNIQUE INDEX item_pairs_b ON item_pairs (folder_pair, b_id);
+{_VERSION_INDEXES}
 CREATE TABLE ignored (
     folder_pair INTEGER NOT NULL REFERENCES folder_pairs(id) ON DELETE CASCADE,
     side TEXT NOT NULL,
@@ -126,6 +135,7 @@ _MIGRATIONS: dict[int, str] = {
     CREATE UNIQUE INDEX item_pairs_a ON item_pairs (folder_pair, a_id);
     CREATE UNIQUE INDEX item_pairs_b ON item_pairs (folder_pair, b_id);
     """,
+    3: _VERSION_INDEXES,
 }
 
 _CHUNK = 500
