@@ -6,11 +6,14 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oxsync.core import records as r
 from oxsync.core.records import ItemKind
 from oxsync.errors import MappingError
 from oxsync.mappings import outlook, ox_xml
+from oxsync.testing import strategies
 
 PARIS = ZoneInfo("Europe/Paris")
 KIRITIMATI = ZoneInfo("Pacific/Kiritimati")  # UTC+14: the worst case for birthday shifts
@@ -229,3 +232,25 @@ def test_note_unchanged_lets_the_adapter_keep_rich_text():
     assert outlook.note_unchanged("Agenda\r\n- item\r\n", "Agenda\n- item")
     assert outlook.note_unchanged(None, None) and outlook.note_unchanged("", None)
     assert not outlook.note_unchanged("Agenda\r\n- item", "Agenda\n- item 2")
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), kind=st.sampled_from(list(ItemKind)))
+def test_omit_empty_leaves_out_exactly_the_empty_texts(data: st.DataObject, kind: ItemKind):
+    """``omit_empty`` (used for new items) drops only properties that would be written as
+    ""; everything else is the same, so a new item gets the same content either way."""
+    record = data.draw(strategies.records(kind))
+    full = outlook.to_outlook(record, tz=PARIS)
+    lean = outlook.to_outlook(record, tz=PARIS, omit_empty=True)
+    assert lean == {k: v for k, v in full.items() if k in lean}
+    assert all(full[k] == "" for k in full.keys() - lean.keys())
+
+
+def test_omit_empty_leaves_out_most_of_a_sparse_contact():
+    full = outlook.to_outlook(r.Contact(last_name="Curie", emails=r.Emails(email1="m@curie.fr")))
+    lean = outlook.to_outlook(
+        r.Contact(last_name="Curie", emails=r.Emails(email1="m@curie.fr")), omit_empty=True
+    )
+    assert lean["LastName"] == "Curie" and lean["Email1Address"] == "m@curie.fr"
+    assert "FirstName" not in lean and full["FirstName"] == ""
+    assert len(lean) < len(full) - 50

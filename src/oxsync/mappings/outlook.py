@@ -794,12 +794,18 @@ _WRITE_PLANS = {kind: _write_plan(table) for kind, table in TABLES.items()}
 
 
 def to_outlook(
-    record: r.Record, *, list_separator: str = ";", tz: ZoneInfo | None = None
+    record: r.Record,
+    *,
+    list_separator: str = ";",
+    tz: ZoneInfo | None = None,
+    omit_empty: bool = False,
 ) -> dict[str, Any]:
     """Outlook property values for ``record`` (see the module docstring for the keys).
 
-    ``tz`` is the Outlook session's zone (default UTC). Raises :class:`MappingError`
-    listing every field that cannot be written.
+    ``tz`` is the Outlook session's zone (default UTC). ``omit_empty`` leaves out the
+    plain text properties the record does not set (for a new item, blank already: a
+    contact sets a dozen of its ~70). Raises :class:`MappingError` listing every field
+    that cannot be written.
     """
     kind = r.item_kind_of(record)
     ctx = _Ctx(tz or _UTC_ZONE, list_separator)
@@ -811,8 +817,9 @@ def to_outlook(
         if step == "texts":
             _, names, paths, getter = entry
             for name, path, value in zip(names, paths, getter(record), strict=True):
-                if value is None:
-                    out[name] = ""
+                if value is None or value == "":
+                    if not omit_empty:
+                        out[name] = ""
                     continue
                 if type(value) is str and value.isascii() and len(value) <= limit:
                     out[name] = value  # what check_text gives ASCII: nothing to encode

@@ -97,7 +97,9 @@ class RecordIO:
 
     def _write(self, item: Any, record: Record, key: str, *, new: bool) -> str:
         kind = item_kind_of(record)
-        props = self._mapping.to_outlook(record, tz=self.zone, list_separator=self.list_separator)
+        props = self._mapping.to_outlook(
+            record, tz=self.zone, list_separator=self.list_separator, omit_empty=new
+        )
         zone = props.pop("_timezone", None)
         color = props.pop("_appointment_color", None)
         picture = props.get("_picture")
