@@ -121,6 +121,15 @@ def main(argv: list[str] | None = None) -> int:
             f"  (ranges {ratios['oxsync_noop_min']:.2f}-{ratios['oxsync_noop_max']:.2f}s, "
             f"{ratios['vdirsyncer_noop_min']:.2f}-{ratios['vdirsyncer_noop_max']:.2f}s)"
         )
+        for run in ("initial", "noop"):
+            print(
+                f"  CPU of the {run} (user + system, medians): "
+                + ", ".join(
+                    f"{tool} {ratios[f'{tool}_{run}_user']:.2f}"
+                    f" + {ratios[f'{tool}_{run}_sys']:.2f}s"
+                    for tool in ("oxsync", "vdirsyncer")
+                )
+            )
     if args.json_path:
         with open(args.json_path, "w") as fh:
             json.dump(output, fh, indent=2)

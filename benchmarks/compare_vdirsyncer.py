@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import compileall
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -27,13 +28,16 @@ from oxsync.testing.samples import sample
 __all__ = ["compare"]
 
 
-def _timed(argv: list[str]) -> float:
+def _timed(argv: list[str]) -> tuple[float, float, float]:
+    """Wall, user and system seconds of one run of ``argv`` (a child process)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:3])}… failed: {proc.stderr[-2000:]}")
-    return elapsed
+    return elapsed, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
 
 
 def compare(items: int, rounds: int = 3) -> dict[str, float]:
@@ -47,10 +51,10 @@ def compare(items: int, rounds: int = 3) -> dict[str, float]:
     if not Path(vdirsyncer).exists():
         raise SystemExit("vdirsyncer is not installed: pip install -e '.[bench]'")
     times: dict[str, list[float]] = {
-        "oxsync_initial": [],
-        "oxsync_noop": [],
-        "vdirsyncer_initial": [],
-        "vdirsyncer_noop": [],
+        f"{tool}_{run}{part}": []
+        for tool in ("oxsync", "vdirsyncer")
+        for run in ("initial", "noop")
+        for part in ("", "_user", "_sys")
     }
     # pip byte-compiles vdirsyncer when it installs it; an editable oxsync is compiled on
     # first import, unless PYTHONDONTWRITEBYTECODE forbids writing the cache (then every
@@ -71,14 +75,16 @@ def compare(items: int, rounds: int = 3) -> dict[str, float]:
                 work = root / f"{run.__name__.strip('_')}{n}"
                 work.mkdir()
                 tool, initial, noop = run(vdirsyncer, work, source, items)
-                times[f"{tool}_initial"].append(initial)
-                times[f"{tool}_noop"].append(noop)
+                for name, measured in (("initial", initial), ("noop", noop)):
+                    for part, value in zip(("", "_user", "_sys"), measured, strict=True):
+                        times[f"{tool}_{name}{part}"].append(value)
     out = {name: statistics.median(values) for name, values in times.items()}
     out["initial_ratio"] = out["vdirsyncer_initial"] / out["oxsync_initial"]
     out["noop_ratio"] = out["vdirsyncer_noop"] / out["oxsync_noop"]
     out["rounds"] = rounds
     for name, values in times.items():
-        out[f"{name}_min"], out[f"{name}_max"] = min(values), max(values)
+        if not name.endswith(("_user", "_sys")):
+            out[f"{name}_min"], out[f"{name}_max"] = min(values), max(values)
     return out
 
 
@@ -106,7 +112,7 @@ def _settle() -> None:
 
 def _vdirsyncer_round(
     vdirsyncer: str, root: Path, source: Path, items: int
-) -> tuple[str, float, float]:
+) -> tuple[str, tuple[float, float, float], tuple[float, float, float]]:
     (root / "vds_a").mkdir()
     (root / "vds_b" / "contacts").mkdir(parents=True)
     shutil.copytree(source, root / "vds_a" / "contacts")
@@ -140,7 +146,7 @@ fileext = ".vcf"
 
 def _oxsync_round(
     vdirsyncer: str, root: Path, source: Path, items: int
-) -> tuple[str, float, float]:
+) -> tuple[str, tuple[float, float, float], tuple[float, float, float]]:
     shutil.copytree(source, root / "ox_a" / "contacts")
     (root / "oxsync.toml").write_text(f"""
 [stores.a]
