@@ -53,7 +53,7 @@ def test_a_taken_file_name_is_never_overwritten_by_a_create(
     import oxsync.adapters.vdir as vdir_module
 
     if rename == "unsupported-flag":  # a file system refusing RENAME_NOREPLACE: EINVAL
-        real = vdir_module.ctypes.CDLL
+        real = ctypes.CDLL
 
         class _Libc:
             def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -69,11 +69,11 @@ def test_a_taken_file_name_is_never_overwritten_by_a_create(
 
                 return refuse
 
-        monkeypatch.setattr(vdir_module.ctypes, "CDLL", _Libc)
+        monkeypatch.setattr(ctypes, "CDLL", _Libc)
         monkeypatch.setattr(vdir_module, "_RENAME_NOREPLACE", vdir_module._load_rename_noreplace())
     elif rename == "portable":
         monkeypatch.setattr(vdir_module, "_RENAME_NOREPLACE", None)
-    elif vdir_module._RENAME_NOREPLACE is None:
+    elif vdir_module._rename_noreplace() is None:
         pytest.skip("no renameat2 here")
     store = _store(tmp_path)
     taken = tmp_path / "contacts" / "oxsync-sample-contact-1.vcf"

@@ -33,17 +33,15 @@ block a folder: fetching one gives a ``Failure(INVALID)`` naming the bad fields.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import itertools
 import os
 import re
-import shutil
 import sys
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import attrs
 
@@ -282,7 +280,7 @@ class VdirStore(BaseStore):
             if not record.uid:
                 record = attrs.evolve(record, uid=str(uuid.uuid4()))
             extension = _EXTENSION[kind]
-            if _RENAME_NOREPLACE is not None:  # the rename itself refuses a taken name
+            if _rename_noreplace() is not None:  # the rename itself refuses a taken name
                 item_id = _safe_name(record.uid or "", extension) or _random_name(extension)
             else:
                 item_id = _new_item_id(folder, record.uid or "", extension)
@@ -376,8 +374,9 @@ class VdirStore(BaseStore):
                 st = os.fstat(fd)  # the rename below keeps the mtime: this is the version
             finally:
                 os.close(fd)
-            if create and _RENAME_NOREPLACE is not None:
-                while not _RENAME_NOREPLACE(tmp, final):  # taken: another name
+            rename_noreplace = _rename_noreplace() if create else None
+            if rename_noreplace is not None:
+                while not rename_noreplace(tmp, final):  # taken: another name
                     name = _random_name(os.path.splitext(name)[1])
                     final = os.path.join(folder, name)
             else:
@@ -406,7 +405,7 @@ class VdirStore(BaseStore):
             if isinstance(op, Move) and isinstance(result, Applied):
                 folders.add(self.root / op.to_folder)
                 written.append(self.root / op.to_folder / result.id)
-            elif _SYNCFS is None and isinstance(result, Applied) and not isinstance(op, Delete):
+            elif _syncfs() is None and isinstance(result, Applied) and not isinstance(op, Delete):
                 written.append(folder / result.id)
         return written, folders
 
@@ -438,6 +437,8 @@ class VdirStore(BaseStore):
         folder = self._dir(folder_id)
         if any(f.id == folder_id and f.is_default for f in self.folders()):
             raise PermissionDeniedError(f"folder {folder_id!r} is a default folder")
+        import shutil  # with its compression modules: not for every start-up
+
         shutil.rmtree(folder)
         self._kinds.pop(folder_id, None)
 
@@ -609,10 +610,13 @@ def _durability(fsync: bool | str) -> str:
 def _make_durable(files: Sequence[Path], folders: set[Path]) -> None:
     """Make a batch's writes durable: the written files' contents and the folders' entries
     (renames, deletions). One ``syncfs`` where there is one, else an ``fsync`` of each."""
-    if _SYNCFS is not None:
+    syncfs = _syncfs()
+    if syncfs is not None:
         fd = os.open(next(iter(folders)), os.O_RDONLY)
         try:
-            if _SYNCFS(fd) != 0:
+            if syncfs(fd) != 0:
+                import ctypes
+
                 raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
         finally:
             os.close(fd)
@@ -630,6 +634,8 @@ def _load_syncfs() -> Callable[[int], int] | None:
     # binding for it, so call libc directly where it exists (Linux).
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         syncfs = libc.syncfs
@@ -640,7 +646,25 @@ def _load_syncfs() -> Callable[[int], int] | None:
     return cast("Callable[[int], int]", syncfs)
 
 
-_SYNCFS = _load_syncfs()
+# Loaded on first use (ctypes costs 4 ms to import; a no-op sync writes nothing). Tests
+# set these to None to take the portable paths.
+_UNLOADED: Any = object()
+_SYNCFS: Any = _UNLOADED
+_RENAME_NOREPLACE: Any = _UNLOADED
+
+
+def _syncfs() -> Callable[[int], int] | None:
+    global _SYNCFS
+    if _SYNCFS is _UNLOADED:
+        _SYNCFS = _load_syncfs()
+    return cast("Callable[[int], int] | None", _SYNCFS)
+
+
+def _rename_noreplace() -> Callable[[str, str], bool] | None:
+    global _RENAME_NOREPLACE
+    if _RENAME_NOREPLACE is _UNLOADED:
+        _RENAME_NOREPLACE = _load_rename_noreplace()
+    return cast("Callable[[str, str], bool] | None", _RENAME_NOREPLACE)
 
 
 def _load_rename_noreplace() -> Callable[[str, str], bool] | None:
@@ -648,6 +672,8 @@ def _load_rename_noreplace() -> Callable[[str, str], bool] | None:
     atomic call: ``renameat2(RENAME_NOREPLACE)`` (Linux), or None where there is none."""
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes
+
     try:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
@@ -672,6 +698,3 @@ def _load_rename_noreplace() -> Callable[[str, str], bool] | None:
         raise OSError(err, os.strerror(err), dst)
 
     return rename_noreplace
-
-
-_RENAME_NOREPLACE = _load_rename_noreplace()

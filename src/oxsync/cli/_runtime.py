@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import logging.handlers
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -67,16 +66,50 @@ def setup_logging(verbosity: int, log_dir: Path | None) -> Path | None:
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
         path = log_dir / LOG_NAME
-        handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
-        )
+        with open(path, "a", encoding="utf-8"):
+            pass  # writable (else no file log, as before); the handler opens it when needed
     except OSError:
         return None
+    handler = _DeferredRotatingFile(path)
     handler.setLevel(logging.INFO)
     handler.addFilter(redactor)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     return path
+
+
+class _DeferredRotatingFile(logging.Handler):
+    """The log file's ``RotatingFileHandler`` (1 MB, two old files), made on the first
+    record that reaches it: a run that logs nothing there (a quiet no-op sync) does not
+    import ``logging.handlers`` and what it pulls in (socket, pickle: ~15 ms)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self._file: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._file is None:
+            import logging.handlers
+
+            try:
+                self._file = logging.handlers.RotatingFileHandler(
+                    self.path, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
+                )
+            except OSError:
+                self.handleError(record)
+                return
+            self._file.setFormatter(self.formatter)
+        self._file.emit(record)  # filters and level were applied by this handler
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        super().close()
 
 
 @define

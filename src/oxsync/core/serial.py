@@ -15,7 +15,6 @@ data with the volatile fields (server timestamps) left out::
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from datetime import date, datetime
 from functools import cache
@@ -179,13 +178,20 @@ def canonical(record: r.Record) -> tuple[bytes, Fingerprint]:
 
 def fingerprint_of(kind_cls: type[r.Record], blob: bytes) -> Fingerprint:
     """The fingerprint of a record of class ``kind_cls`` whose canonical JSON is ``blob``."""
-    return hashlib.blake2b(blob, digest_size=16, person=_PERSON[kind_cls]).hexdigest()
+    return _blake2b(blob, digest_size=16, person=_PERSON[kind_cls]).hexdigest()
 
 
 def fingerprint(record: r.Record) -> Fingerprint:
     """Stable hash of a record's content and kind, ignoring volatile fields."""
     return canonical(record)[1]
 
+
+try:
+    # hashlib's blake2b is this one; importing hashlib also initialises OpenSSL (~9 ms of
+    # start-up) for digests oxsync does not use
+    from _blake2 import blake2b as _blake2b
+except ImportError:  # another Python implementation
+    from hashlib import blake2b as _blake2b
 
 _PERSON = {
     r.Contact: b"contact",
