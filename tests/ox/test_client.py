@@ -15,6 +15,7 @@ from oxsync.adapters.ox import (
     OXStore,
     TrafficCapture,
     parse_document,
+    parse_multistatus,
     parse_vfreebusy,
     permission_for,
     role_of,
@@ -64,6 +65,17 @@ def test_oversize_document_is_hostile_and_broken_ones_are_protocol_errors() -> N
         with pytest.raises(ProtocolError) as info:
             parse_document(body)
         assert not isinstance(info.value, HostileInputError)
+
+
+@pytest.mark.parametrize("status", ["HTTP/1.1 \u00b200 OK", "\u0662\u0660\u0660", "OK", ""])
+def test_an_unreadable_response_status_is_a_protocol_error(status: str) -> None:
+    # "\u00b200".isdigit() is true, but int() refuses it: no ValueError may escape
+    body = (
+        '<D:multistatus xmlns:D="DAV:"><D:response><D:href>1</D:href><D:propstat><D:prop/>'
+        f"<D:status>{status}</D:status></D:propstat></D:response></D:multistatus>"
+    ).encode()
+    with pytest.raises(ProtocolError):
+        parse_multistatus(parse_document(body))
 
 
 def test_deeply_nested_document_is_refused() -> None:

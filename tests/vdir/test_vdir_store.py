@@ -428,3 +428,25 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
     assert "No space left on device" in result.message
     assert (tmp_path / "contacts" / applied.id).read_bytes() == before
     assert not any(p.name.endswith(".tmp") for p in (tmp_path / "contacts").iterdir())
+
+
+@pytest.mark.parametrize("item_id", ["a\0.vcf", "../outside.vcf", "x/../../outside.vcf", "x/y.vcf"])
+def test_ids_that_are_not_a_file_of_the_folder_are_not_found(tmp_path: Path, item_id: str) -> None:
+    """An id naming no file of the folder (a path, a NUL) is NOT_FOUND for every
+    operation; nothing outside the folder is read or written."""
+    store = _store(tmp_path)
+    (tmp_path / "contacts" / "x").mkdir()
+    outside = tmp_path / "outside.vcf"
+    outside.write_bytes(b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:o\r\nFN:o\r\nEND:VCARD\r\n")
+    before = outside.read_bytes()
+    record = sample(ItemKind.CONTACT, 1)
+    got = store.fetch("contacts", [item_id])[item_id]
+    assert isinstance(got, Failure) and got.kind is FailureKind.NOT_FOUND
+    for op in (
+        Update(item_id, record, None),
+        Delete(item_id, None),
+        Move(item_id, "contacts", None),
+    ):
+        (result,) = store.apply("contacts", [op])
+        assert isinstance(result, Failure) and result.kind is FailureKind.NOT_FOUND, op
+    assert outside.read_bytes() == before

@@ -219,7 +219,7 @@ class VdirStore(BaseStore):
         return out
 
     def _fetch_one(self, folder: Path, item_id: str) -> Item | Failure:
-        if not _is_item(item_id) or "/" in item_id or os.sep in item_id:
+        if not _is_item_id(item_id):
             return Failure(FailureKind.NOT_FOUND, f"no item {item_id!r}")
         try:
             # os-level calls: open() would add an ioctl, an lseek and a second fstat per file.
@@ -288,7 +288,7 @@ class VdirStore(BaseStore):
                 os.fspath(folder), item_id, record, None, self._native(op, record), create=True
             )
         path = folder / op.id
-        current = _version(os.fspath(path)) if _is_item(op.id) else None
+        current = _version(os.fspath(path)) if _is_item_id(op.id) else None
         if current is None:
             return Failure(FailureKind.NOT_FOUND, f"no item {op.id!r}")
         if op.version is not None and op.version != current:
@@ -465,6 +465,13 @@ class VdirStore(BaseStore):
 
 
 _ITEM_SUFFIXES = frozenset({".ics", ".vcf"})
+
+
+def _is_item_id(item_id: str) -> bool:
+    """Whether an id from a caller names an item file of one folder (no path, no NUL)."""
+    return (
+        _is_item(item_id) and "/" not in item_id and os.sep not in item_id and "\0" not in item_id
+    )
 
 
 def _is_item(name: str) -> bool:
@@ -684,7 +691,10 @@ def _load_rename_noreplace() -> Callable[[str, str], bool] | None:
     at_fdcwd, noreplace = -100, 1
 
     def rename_noreplace(src: str, dst: str) -> bool:
-        if renameat2(at_fdcwd, os.fsencode(src), at_fdcwd, os.fsencode(dst), noreplace) == 0:
+        old, new = os.fsencode(src), os.fsencode(dst)
+        if b"\0" in old or b"\0" in new:  # C would stop at the NUL: another path
+            raise ValueError("embedded null byte")
+        if renameat2(at_fdcwd, old, at_fdcwd, new, noreplace) == 0:
             return True
         err = ctypes.get_errno()
         if err == errno.EEXIST:

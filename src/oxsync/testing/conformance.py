@@ -274,6 +274,28 @@ class StoreContract:
         failure = got["oxsync-no-such-item"]
         assert isinstance(failure, Failure) and failure.kind is FailureKind.NOT_FOUND
 
+    def test_ids_naming_nothing_here_are_not_found(self, writable: Any, kind: ItemKind) -> None:
+        """Ids a store never handed out (paths, a NUL, an empty id, odd shapes) give a
+        per-item NOT_FOUND for fetch, update, delete and move: no exception, and no write
+        anywhere (a path must not reach outside the folder)."""
+        store = writable
+        folder = _folder_for(store, kind)
+        kept = _create(store, folder, sample(kind, 40))
+        odd = ["", "\0", "a\0b", "../x", "x/../../y", "/etc/passwd", "..", "-1", "9" * 40]
+        got = store.fetch(folder.id, odd)
+        for item_id in odd:
+            failure = got[item_id]
+            assert isinstance(failure, Failure), item_id
+            assert failure.kind is FailureKind.NOT_FOUND, (item_id, failure)
+        record = sample(kind, 41)
+        for item_id in odd:
+            for op in (Update(item_id, record, None), Delete(item_id, None)):
+                (result,) = store.apply(folder.id, [op])
+                assert isinstance(result, Failure), (op, result)
+                assert result.kind is FailureKind.NOT_FOUND, (op, result)
+        assert set(_listing(store, folder)) == {kept.id}
+        assert isinstance(store.fetch(folder.id, [kept.id])[kept.id], Item)
+
     def test_delta_reports_changes_and_deletions(self, writable: Any, kind: ItemKind) -> None:
         store = writable
         folder = _folder_for(store, kind)

@@ -207,7 +207,7 @@ class OXClient:
                 resp_headers = list(response.headers.multi_items())
                 self.last_content_type = response.headers.get("Content-Type", "")
                 declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > self.max_bytes:
+                if declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
                     raise HostileInputError(
                         f"OX {servlet} announced {declared} bytes, over {self.max_bytes}"
                     )

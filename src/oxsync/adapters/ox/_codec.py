@@ -204,7 +204,7 @@ def parse_multistatus(root: Element) -> list[OXResponse]:
 def _status(text: str) -> int:
     parts = text.split()
     for part in parts[:2]:
-        if part.isdigit():
+        if part.isascii() and part.isdigit():  # "²".isdigit() is true too
             return int(part)
     raise ProtocolError(f"unreadable D:status {text[:40]!r}")
 

@@ -84,7 +84,7 @@ def _duration(start: datetime, text: str) -> datetime:
     days = hours = minutes = seconds = 0
     number = ""
     for ch in text:
-        if ch.isdigit():
+        if "0" <= ch <= "9":  # not str.isdigit(): "²" is a digit to it, not to int()
             number += ch
         elif ch == "T":
             continue

@@ -398,7 +398,7 @@ class OXStore(BaseStore):
         return out
 
     def _fetch_one(self, folder: Folder, object_id: str) -> tuple[str, Element] | Failure:
-        if not object_id.isdigit():
+        if not _is_object_id(object_id):
             return Failure(FailureKind.NOT_FOUND, f"no OX object {object_id!r}")
         responses = self.client.propfind(
             SERVLET_OF[folder.kind], {"object_id": object_id, "folder_id": folder.id}
@@ -458,7 +458,7 @@ class OXStore(BaseStore):
 
     def _contact_uid(self, object_id: str, folder_id: str) -> str | None:
         uid = self._uid_of.get((object_id, folder_id))
-        if uid is None and object_id.isdigit() and folder_id in self._folders:
+        if uid is None and _is_object_id(object_id) and folder_id in self._folders:
             got = self._fetch_one(self._folders[folder_id], object_id)
             if not isinstance(got, Failure):
                 uid = child_text(got[1], "uid")
@@ -473,7 +473,12 @@ class OXStore(BaseStore):
 
     def _apply(self, folder_id: str, ops: Sequence[Op]) -> Sequence[OpResult]:
         folder = self._folder(folder_id)
-        results: list[OpResult | None] = [None] * len(ops)
+        results: list[OpResult | None] = [
+            None
+            if isinstance(op, Create) or _is_object_id(op.id)
+            else Failure(FailureKind.NOT_FOUND, f"no OX object {op.id!r}")
+            for op in ops
+        ]  # an id OX never gave (an empty one would make the server create an object)
         if folder_id in self._suspect:
             self._recover(folder, ops, results)
         if folder.kind is FolderKind.CALENDAR:
@@ -846,6 +851,11 @@ class OXStore(BaseStore):
                 )
             )
         return out
+
+
+def _is_object_id(object_id: str) -> bool:
+    """OX object ids are decimal numbers (``"²".isdigit()`` is true: ASCII only)."""
+    return object_id.isascii() and object_id.isdigit()
 
 
 def _has_files(op: Create | Update) -> bool:
