@@ -90,6 +90,7 @@ def test_invalid_utf8_is_a_typed_error() -> None:
         (("DTSTART:20260302T090000Z", "X-MICROSOFT-CDO-BUSYSTATUS:SLEEPING"), "busy_status"),
         (("DTSTART:20260302T090000Z", "PRIORITY:12"), "importance"),
         (("DTSTART:20260302T090000Z", "X-OXSYNC-COLOR-LABEL:42"), "color_label"),
+        (("DTSTART:20260302T090000Z", "X-OXSYNC-COLOR-LABEL:\u00b2"), "color_label"),
         (("DTSTART:20260302T090000Z", "SEQUENCE:many"), "sequence"),
         (("DTSTART:20260302T090000Z", "RRULE:FREQ=WEEKLY;BYWEEKNO=3"), "recurrence"),
         (("DTSTART:20260302T090000Z", "RRULE:FREQ=DAILY", "RDATE:20260310T090000Z"), "recurrence"),

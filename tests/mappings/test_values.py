@@ -145,9 +145,18 @@ def test_ox_dates_are_utc_midnight_and_ignore_a_time_part():
     assert v.date_from_ox(v.date_to_ox(date(1815, 12, 10))) == date(1815, 12, 10)
 
 
-@pytest.mark.parametrize("bad", ["12a", "", "1e3", 1.5, None, "9" * 30])
+@pytest.mark.parametrize("bad", ["12a", "", "1e3", 1.5, None, "9" * 30, "\u00b2", "-\u0662"])
 def test_bad_ox_milliseconds(bad):
     with pytest.raises((ValueError, TypeError)):
+        v.datetime_from_ox(bad)
+    with pytest.raises((ValueError, TypeError)):
+        v.date_from_ox(bad)
+
+
+@pytest.mark.parametrize("bad", ["\u00b2", "\u0661\u0662", "-\u00b3"])
+def test_non_ascii_digits_are_not_milliseconds(bad):
+    # str.isdigit() accepts them; the message says what is wrong, not int()'s complaint
+    with pytest.raises(ValueError, match="not a number of milliseconds"):
         v.datetime_from_ox(bad)
 
 

@@ -55,6 +55,9 @@ def test_invalid_utf8_and_garbage_are_typed_errors() -> None:
         (("X-ANNIVERSARY:2001-02-29",), "anniversary"),
         (("X-OXSYNC-COLOR-LABEL:red",), "color_label"),
         (("X-OXSYNC-NUMBER-OF-CHILDREN:two",), "number_of_children"),
+        # digits to str.isdigit(), not to int(): the field is named, not "$"
+        (("X-OXSYNC-COLOR-LABEL:\u00b2",), "color_label"),
+        (("X-OXSYNC-NUMBER-OF-CHILDREN:\u00b3",), "number_of_children"),
         (("NOTE:" + "n" * (10 * 1024 * 1024),), "note"),
         (("IMPP:a", "IMPP:b", "IMPP:c"), "im_address"),
         (("URL:a", "URL:b", "URL:c", "URL:d"), "web_page"),

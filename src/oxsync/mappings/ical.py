@@ -937,7 +937,7 @@ def _common_in(comp: icalendar.cal.Component, errs: _Errors) -> dict[str, Any]:
     color: int | None = None
     raw_label = _x_text(comp, "X-OXSYNC-COLOR-LABEL", errs, "color_label")
     if raw_label is not None:
-        if raw_label.isdigit() and 0 <= int(raw_label) <= 10:
+        if raw_label.isascii() and raw_label.isdigit() and 0 <= int(raw_label) <= 10:
             color = int(raw_label)
         else:
             errs.add("color_label", f"{raw_label!r} is not within 0-10")

@@ -435,7 +435,7 @@ def _common(comp: _Component) -> dict[str, Any]:
     color: int | None = None
     raw_label = _x_text(comp, "X-OXSYNC-COLOR-LABEL", "color_label")
     if raw_label is not None:
-        if not (raw_label.isdigit() and 0 <= int(raw_label) <= 10):
+        if not (raw_label.isascii() and raw_label.isdigit() and 0 <= int(raw_label) <= 10):
             raise Unsupported("color_label")
         color = int(raw_label)
     else:

@@ -356,7 +356,8 @@ def _ms(value: Any) -> int:
         return value
     if isinstance(value, str):
         text = value.strip()
-        if not text.lstrip("-").isdigit():
+        digits = text.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()):  # "²".isdigit() is true
             raise ValueError(f"{value!r} is not a number of milliseconds")
         return int(text)
     raise TypeError(f"expected milliseconds, got {type(value).__name__}")
@@ -374,7 +375,7 @@ def datetime_to_ox(value: datetime) -> int:
 def datetime_from_ox(value: int | str) -> datetime:
     """Aware UTC datetime from OX milliseconds (int or decimal text)."""
     # fast path for the common case: plain digits
-    ms = int(value) if type(value) is str and value.isdigit() else _ms(value)
+    ms = int(value) if type(value) is str and value.isdigit() and value.isascii() else _ms(value)
     try:
         # positional: timedelta's keyword form costs three times as much (hot in listings)
         return _EPOCH + timedelta(0, 0, 0, ms)
@@ -391,7 +392,7 @@ def date_to_ox(value: date) -> int:
 
 def date_from_ox(value: int | str) -> date:
     """The calendar day of an OX *Date* (the UTC day; a time part is ignored)."""
-    ms = int(value) if type(value) is str and value.isdigit() else _ms(value)
+    ms = int(value) if type(value) is str and value.isdigit() and value.isascii() else _ms(value)
     try:
         # the UTC day, also before 1970 (floor division); fromordinal is the cheapest way
         return date.fromordinal(_EPOCH_ORDINAL + ms // _DAY_MS)

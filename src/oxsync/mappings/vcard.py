@@ -674,7 +674,7 @@ class _Reader:
         color = None
         raw = self.first_raw("X-OXSYNC-COLOR-LABEL")
         if raw is not None:
-            if raw.isdigit() and 0 <= int(raw) <= 10:
+            if raw.isascii() and raw.isdigit() and 0 <= int(raw) <= 10:
                 color = int(raw)
             else:
                 self.errs.add("color_label", f"{raw!r} is not within 0-10")
@@ -764,7 +764,7 @@ class _Reader:
         fields["gender"] = self.gender()
         raw_children = self.first_raw("X-OXSYNC-NUMBER-OF-CHILDREN")
         if raw_children is not None:
-            if raw_children.isdigit():
+            if raw_children.isascii() and raw_children.isdigit():
                 fields["number_of_children"] = int(raw_children)
             else:
                 self.errs.add("number_of_children", f"{raw_children!r} is not a number")

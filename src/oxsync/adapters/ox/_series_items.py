@@ -341,5 +341,5 @@ def _listed_by(index: SeriesIndex, series_id: str, prop: Element) -> list[Except
     days = child_text(prop, "changeexceptions")
     if not days:
         return []
-    listed = {int(d) for d in days.split(",") if d.strip().isdigit()}
+    listed = {int(d) for d in days.split(",") if d.strip().isascii() and d.strip().isdigit()}
     return [e for e in index.of(series_id).values() if e.position in listed]

@@ -379,7 +379,7 @@ class OXApp:
 
         def number(name: str) -> int | None:
             value = header(name)
-            return int(value) if value is not None and value.isdigit() else None
+            return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
         module, target = number("module"), number("target_id")
         folder, object_id = number("target_folder_id"), number("object_id")
