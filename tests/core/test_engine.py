@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,29 @@ def test_move_and_edit_on_the_other_side_keeps_the_edit() -> None:
         r.job_title for f in b.folders() for r in b.records(f.id).values() if r.uid == record.uid
     ]
     assert "edited on B" in titles  # the edit survives (delete against modify)
+
+
+def test_a_fetch_answer_missing_an_item_is_not_read_as_a_deletion() -> None:
+    """A store must answer for every id it is asked; one that leaves an id out (a buggy
+    adapter, a truncated answer) must not make the engine delete that item on the other
+    side. The folder's sync stops with an error and the next run syncs normally."""
+    a, b = seeded(5)
+    e = engine(a, b)
+    e.sync()
+    edited = next(iter(a.records(C)))
+    a.edit(C, edited, note="edited")
+    real_fetch = a.fetch
+
+    def forgetful_fetch(folder_id: str, ids: Sequence[str]) -> Mapping[str, object]:
+        got = dict(real_fetch(folder_id, ids))
+        got.pop(edited, None)
+        return got
+
+    a.fetch = forgetful_fetch  # type: ignore[method-assign]
+    report = e.sync()
+    assert report.errors and "no answer for item" in report.errors[0]
+    assert len(b.records(C)) == 5  # nothing deleted on B
+    a.fetch = real_fetch  # type: ignore[method-assign]
+    e.sync()
+    assert_converged(a, b, C, C)
+    assert any(r.note == "edited" for r in b.records(C).values())

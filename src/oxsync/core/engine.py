@@ -527,7 +527,13 @@ class SyncEngine:
                     if native is not None and native.media_type not in usable:
                         native = None
                     out[item_id] = P.Seen(item_id, item.version, item.record, blob, fp, native)
-                elif item is None or item.kind is FailureKind.NOT_FOUND:
+                elif item is None:
+                    # The store broke its contract (one answer per id). Reading the silence
+                    # as a deletion would delete the item on the other side: retry instead.
+                    raise TransientError(
+                        f"{store.name} gave no answer for item {item_id!r} of folder {folder.id!r}"
+                    )
+                elif item.kind is FailureKind.NOT_FOUND:
                     out[item_id] = P.Seen(item_id, "")  # vanished: a deletion
                 elif item.kind.lasting:
                     bad.append(
