@@ -13,7 +13,12 @@ from oxsync.adapters.vdir import KIND_FILE, VdirStore
 from oxsync.core import records as r
 from oxsync.core.records import FolderKind, ItemKind
 from oxsync.core.store import Applied, Create, Delete, Failure, FailureKind, Item, Move, Update
-from oxsync.errors import NotFoundError, PermissionDeniedError, ReadOnlyStoreError
+from oxsync.errors import (
+    InvalidDataError,
+    NotFoundError,
+    PermissionDeniedError,
+    ReadOnlyStoreError,
+)
 from oxsync.testing.samples import sample
 
 FIXTURES = Path(__file__).parents[1] / "mappings" / "fixtures"
@@ -450,3 +455,51 @@ def test_ids_that_are_not_a_file_of_the_folder_are_not_found(tmp_path: Path, ite
         (result,) = store.apply("contacts", [op])
         assert isinstance(result, Failure) and result.kind is FailureKind.NOT_FOUND, op
     assert outside.read_bytes() == before
+
+
+def test_a_file_over_max_item_bytes_is_invalid_and_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import oxsync.adapters.vdir as vdir_module
+
+    store = _store(tmp_path)
+    huge = tmp_path / "contacts" / "huge.vcf"
+    with huge.open("wb") as fh:  # sparse: 3 GiB that take no disk space
+        fh.write(b"BEGIN:VCARD\r\n")
+        fh.truncate(3 * 1024**3)
+    reads: list[int] = []
+    real_read = os.read
+    monkeypatch.setattr(os, "read", lambda fd, n: (reads.append(n), real_read(fd, n))[1])
+    got = store.fetch("contacts", ["huge.vcf"])["huge.vcf"]
+    assert isinstance(got, Failure) and got.kind is FailureKind.INVALID
+    assert "max_item_bytes" in got.message and reads == []
+    assert got.kind.lasting  # the engine lists it as ignored, the rest of the folder syncs
+    small = VdirStore(tmp_path, fsync=False, max_item_bytes=100)
+    applied = _create(small, "contacts", sample(ItemKind.CONTACT, 1))  # writing is not capped
+    over = small.fetch("contacts", [applied.id])[applied.id]
+    assert isinstance(over, Failure) and over.kind is FailureKind.INVALID
+    assert isinstance(store.fetch("contacts", [applied.id])[applied.id], Item)
+    with pytest.raises(InvalidDataError, match="max_item_bytes"):
+        VdirStore(tmp_path, max_item_bytes=0)
+    assert vdir_module.MAX_ITEM_BYTES == 64 * 1024 * 1024
+
+
+def test_a_file_growing_past_max_item_bytes_while_read_is_invalid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = VdirStore(tmp_path, fsync=False, max_item_bytes=1000)
+    path = tmp_path / "contacts" / "growing.vcf"
+    path.write_bytes(b"BEGIN:VCARD\r\nNOTE:" + b"x" * 5000 + b"\r\nEND:VCARD\r\n")
+    real_fstat = os.fstat
+
+    class _Small:  # what fstat saw before the file grew
+        def __init__(self, st: os.stat_result) -> None:
+            self.st = st
+
+        def __getattr__(self, name: str) -> Any:
+            return 50 if name == "st_size" else getattr(self.st, name)
+
+    monkeypatch.setattr(os, "fstat", lambda fd: _Small(real_fstat(fd)))
+    got = store.fetch("contacts", ["growing.vcf"])["growing.vcf"]
+    assert isinstance(got, Failure) and got.kind is FailureKind.INVALID
+    assert "max_item_bytes" in got.message

@@ -108,6 +108,8 @@ _NAME_HINTS = (
 _GROUP_LINE = re.compile(rb"(?m)^(?:[A-Z0-9-]+\.)?(?:X-ADDRESSBOOKSERVER-)?KIND:GROUP\r?$")
 _TMP_TAG = uuid.uuid4().hex[:8]  # with the pid and a counter: unique temp names
 _TMP_COUNT = itertools.count()
+MAX_ITEM_BYTES = 64 * 1024 * 1024
+"""Default ``max_item_bytes`` of :class:`VdirStore`: larger files are not read."""
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.@+=-]{1,150}$")
 
 
@@ -121,7 +123,9 @@ class VdirStore(BaseStore):
     ``fsync`` says when writes reach the disk (see :data:`DURABILITY`): ``"batch"`` (the
     default) syncs the file system once after each batch, before the engine records it;
     ``"file"`` (or ``True``) syncs every file before it is renamed into place; ``"off"``
-    (or ``False``) leaves it to the operating system.
+    (or ``False``) leaves it to the operating system. A file larger than
+    ``max_item_bytes`` (default 64 MiB) is not read: it is reported ``INVALID``, so one
+    stray huge file cannot exhaust memory.
     """
 
     name = "vdir"
@@ -135,10 +139,16 @@ class VdirStore(BaseStore):
         default_folders: bool = True,
         vcard_version: str = "3.0",
         fsync: bool | str = "batch",
+        max_item_bytes: int = MAX_ITEM_BYTES,
     ) -> None:
         super().__init__(read_only=read_only, name=name)
         if vcard_version not in ("3.0", "4.0"):
             raise InvalidDataError(f"vcard_version must be 3.0 or 4.0, not {vcard_version!r}")
+        if type(max_item_bytes) is not int or max_item_bytes < 1:
+            raise InvalidDataError(
+                f"max_item_bytes must be a positive integer, not {max_item_bytes!r}"
+            )
+        self._max_item_bytes = max_item_bytes
         self.root = Path(path).expanduser()
         self._vcard_version = vcard_version
         self._durability = _durability(fsync)
@@ -226,13 +236,21 @@ class VdirStore(BaseStore):
             fd = os.open(os.path.join(folder, item_id), os.O_RDONLY)
             try:
                 st = os.fstat(fd)
-                data = _read_all(fd, st.st_size)
+                data = b""
+                if st.st_size <= self._max_item_bytes:
+                    data = _read_all(fd, st.st_size, self._max_item_bytes)
             finally:
                 os.close(fd)
         except FileNotFoundError:
             return Failure(FailureKind.NOT_FOUND, f"no item {item_id!r}")
         except OSError as exc:
             return Failure(FailureKind.TRANSIENT, f"cannot read {item_id!r}: {exc.strerror}")
+        if st.st_size > self._max_item_bytes or len(data) > self._max_item_bytes:
+            return Failure(
+                FailureKind.INVALID,
+                f"{item_id} has over {self._max_item_bytes} bytes, the most a vdir item may"
+                " have (max_item_bytes)",
+            )
         if not data:
             return Failure(FailureKind.INVALID, f"{item_id} is empty (an interrupted write?)")
         try:
@@ -478,11 +496,14 @@ def _is_item(name: str) -> bool:
     return name[-4:].lower() in _ITEM_SUFFIXES and not name.startswith(".")
 
 
-def _read_all(fd: int, size: int) -> bytes:
-    """The whole file: one read when the size is right, more if it grew meanwhile."""
+def _read_all(fd: int, size: int, limit: int) -> bytes:
+    """The whole file: one read when the size is right, more if it grew meanwhile (up to
+    ``limit`` bytes: a file growing without end is cut, and then fails to parse)."""
     chunks = [os.read(fd, size + 1)]
-    while chunks[-1] and (len(chunks) > 1 or len(chunks[0]) > size):
+    total = len(chunks[0])
+    while chunks[-1] and (len(chunks) > 1 or total > size) and total <= limit:
         chunks.append(os.read(fd, 1 << 16))
+        total += len(chunks[-1])
     return b"".join(chunks)
 
 
