@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 from datetime import UTC, date, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -316,3 +317,24 @@ def test_credentials_in_the_url_are_refused_without_echoing_them() -> None:
     assert CANARY not in str(info.value)
     with pytest.raises(ConfigError):
         OXStore("ox.example.org", "alice", CANARY)
+
+
+def test_child_text_prefers_ox_then_dav_then_any_namespace() -> None:
+    from oxsync.adapters.ox._codec import child_text
+
+    def prop(inner: str) -> Any:
+        return parse_document(
+            (
+                '<D:prop xmlns:D="DAV:" xmlns:ox="http://www.open-xchange.org" '
+                f'xmlns:x="urn:other">{inner}</D:prop>'
+            ).encode()
+        )
+
+    both = prop("<x:n>other</x:n><D:n>dav</D:n><ox:n> ox </ox:n>")
+    assert child_text(both, "n") == "ox"  # stripped, and ox wins over document order
+    assert child_text(prop("<x:n>other</x:n><D:n>dav</D:n>"), "n") == "dav"
+    assert child_text(prop("<x:n>other</x:n>"), "n") == "other"
+    assert child_text(prop("<ox:n>  </ox:n><D:n>dav</D:n>"), "n") is None  # first match rules
+    assert child_text(prop("<ox:n/>"), "n") is None
+    assert child_text(prop("<ox:m>1</ox:m>"), "n") is None
+    assert child_text(prop("<ox:n><ox:inner>x</ox:inner></ox:n>"), "n") is None

@@ -104,16 +104,23 @@ def children(el: Element, name: str) -> list[Element]:
 def child_text(el: Element, name: str) -> str | None:
     """Stripped text of the first child named ``name``; ``None`` when absent or empty.
 
-    The ox and DAV: namespaces are tried first (fast exact lookups), then any namespace.
+    The ox and DAV: namespaces are tried first, then any namespace. ``iterchildren``
+    matches tags in C; ``findtext`` would go through lxml's Python ElementPath (twice the
+    time, three lookups per object of a listing).
     """
-    text = el.findtext(_OX + name)
-    if text is None:
-        text = el.findtext(_D + name)
-        if text is None:
-            text = el.findtext("{*}" + name)
-    if not text:
-        return None
-    return text.strip() or None
+    tags = _CHILD_TAGS.get(name)
+    if tags is None:
+        tags = (_OX + name, _D + name, "{*}" + name)
+        if len(_CHILD_TAGS) < 256:
+            _CHILD_TAGS[name] = tags
+    for tag in tags:
+        for child in el.iterchildren(tag):
+            text = child.text
+            return (text.strip() or None) if text else None
+    return None
+
+
+_CHILD_TAGS: dict[str, tuple[str, str, str]] = {}
 
 
 def _child(el: Element, name: str) -> Element | None:
