@@ -156,3 +156,17 @@ def test_bytes_the_other_store_cannot_write_are_not_handed_on(tmp_path: Path) ->
     assert report.b.created == 1 and not report.errors
     (create,) = [op for op in memory.ops if isinstance(op, Create)]
     assert create.native is None  # memory lists no native format: the bytes were dropped
+
+
+def test_a_utf16_file_is_read_and_copied_as_utf8(tmp_path: Path) -> None:
+    """Windows tools may write UTF-16 with a byte-order mark: the file is read, and its
+    copy in another vdir is written from the record, in UTF-8."""
+    a, b = VdirStore(tmp_path / "a", fsync=False), VdirStore(tmp_path / "b", fsync=False)
+    card = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:w\r\nFN:Ada Lovelace\r\n"
+        "N:Lovelace;Ada;;;\r\nEND:VCARD\r\n"
+    )
+    (tmp_path / "a" / "contacts" / "w.vcf").write_bytes(card.encode("utf-16"))
+    SyncEngine(a, b, state=State(":memory:")).sync()
+    copied = (tmp_path / "b" / "contacts" / "w.vcf").read_bytes()
+    assert copied.startswith(b"BEGIN:VCARD") and b"Lovelace" in copied

@@ -534,7 +534,15 @@ _VCARD_VERSION = re.compile(rb"^VERSION[ \t]*:[ \t]*([0-9.]+)[ \t]*\r?$", re.M |
 
 def _media_type(item_id: str, data: bytes) -> str:
     """What :func:`_parse` read the file as: ``text/vcard;version=N`` (the card's VERSION
-    line) for ``.vcf``, ``text/calendar`` otherwise."""
+    line) for ``.vcf``, ``text/calendar`` otherwise. A UTF-16 file (read thanks to its
+    byte-order mark) says so: no store takes its bytes as they are, the copy is written
+    from the record, in UTF-8 as the formats want."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return (
+            "text/vcard;charset=utf-16"
+            if item_id[-4:].lower() == ".vcf"
+            else ("text/calendar;charset=utf-16")
+        )
     if item_id[-4:].lower() == ".vcf":
         found = _VCARD_VERSION.search(data)
         return f"text/vcard;version={found.group(1).decode() if found else '?'}"

@@ -29,11 +29,15 @@ the fast path may decline, never mis-read. The differential Hypothesis tests in
 
 from __future__ import annotations
 
+import codecs
 import re
+
+from oxsync.errors import FieldError, MappingError
 
 __all__ = [
     "ContentLine",
     "Unsupported",
+    "decode_document",
     "escape_text",
     "fold",
     "parse_line",
@@ -41,6 +45,36 @@ __all__ = [
     "unescape_text",
     "unfold",
 ]
+
+
+# UTF-8 is the formats' encoding (RFC 5545 §3.1.4, RFC 6350 §3.1); Windows tools often
+# put a byte-order mark first, and some write UTF-16 (with its mark).
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+)
+
+
+def decode_document(data: bytes, what: str) -> str:
+    """The text of an iCalendar or vCard document (``what`` names it in errors).
+
+    UTF-8, with a leading byte-order mark skipped; UTF-16 when its byte-order mark says so.
+    Anything else raises :class:`MappingError` giving the offset of the first bad byte.
+    """
+    encoding, name, start = "utf-8", "UTF-8", 0
+    if data[:1] in (b"\xef", b"\xff", b"\xfe"):
+        for bom, codec, label in _BOMS:
+            if data.startswith(bom):
+                encoding, name, start = codec, label, len(bom)
+                break
+    try:
+        return data[start:].decode(encoding) if start else data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise MappingError(
+            f"{what} data is not {name}",
+            [FieldError("$", f"invalid {name} at byte {exc.start + start}")],
+        ) from exc
 
 
 class Unsupported(Exception):

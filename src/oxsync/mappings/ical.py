@@ -59,6 +59,7 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from oxsync.core import records as r
 from oxsync.errors import FieldError, MappingError
 from oxsync.mappings import recurrence
+from oxsync.mappings.contentline import decode_document
 from oxsync.mappings.values import MAX_NOTE_CHARS, MAX_TEXT_CHARS
 
 __all__ = [
@@ -582,12 +583,7 @@ def ical_to_results(data: bytes) -> list[r.Record | MappingError]:
     are no item (VJOURNAL, VFREEBUSY) each give an "unsupported" error; an unreadable file
     gives a single error.
     """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MappingError(
-            "iCalendar data is not UTF-8", [FieldError("$", f"invalid UTF-8 at byte {exc.start}")]
-        ) from exc
+    text = decode_document(data, "iCalendar")
     text = _VTIMEZONE.sub(_drop_known_zone, text)
     if "BEGIN:VTIMEZONE" not in text:  # custom zones: only the library builds them
         with contextlib.suppress(Exception):  # declined or broken: the library path decides

@@ -51,8 +51,8 @@ from vobject.base import parseLine
 
 from oxsync.core import records as r
 from oxsync.errors import FieldError, MappingError
+from oxsync.mappings.contentline import decode_document, fold
 from oxsync.mappings.contentline import escape_text as _escape
-from oxsync.mappings.contentline import fold
 from oxsync.mappings.values import MAX_NOTE_CHARS, MAX_TEXT_CHARS
 
 __all__ = [
@@ -436,12 +436,7 @@ def vcard_to_records(data: bytes) -> list[r.Record]:
 
 def vcard_to_results(data: bytes) -> list[r.Record | MappingError]:
     """One result per vCard in ``data``: its record or a :class:`MappingError` explaining it."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MappingError(
-            "vCard data is not UTF-8", [FieldError("$", f"invalid UTF-8 at byte {exc.start}")]
-        ) from exc
+    text = decode_document(data, "vCard")
     chunks = list(_cards(text))
     if not chunks:
         raise MappingError("no vCard found", [FieldError("$", "no BEGIN:VCARD ... END:VCARD")])
