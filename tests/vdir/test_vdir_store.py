@@ -503,3 +503,30 @@ def test_a_file_growing_past_max_item_bytes_while_read_is_invalid(
     got = store.fetch("contacts", ["growing.vcf"])["growing.vcf"]
     assert isinstance(got, Failure) and got.kind is FailureKind.INVALID
     assert "max_item_bytes" in got.message
+
+
+def test_a_file_removed_while_the_folder_is_listed_is_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program (khal, a file manager) may delete a file between the directory
+    read and its stat: the listing goes on without it instead of failing the sync."""
+    store = _store(tmp_path)
+    kept = _create(store, "contacts", sample(ItemKind.CONTACT, 1))
+    gone = _create(store, "contacts", sample(ItemKind.CONTACT, 2))
+    real_scandir = os.scandir
+
+    class _Racing:
+        def __init__(self, path: Any) -> None:
+            self._it = real_scandir(path)
+
+        def __enter__(self) -> Any:
+            entries = list(self._it)
+            (tmp_path / "contacts" / gone.id).unlink(missing_ok=True)  # after the readdir
+            return iter(entries)
+
+        def __exit__(self, *exc: object) -> None:
+            self._it.close()
+
+    monkeypatch.setattr(os, "scandir", _Racing)
+    changes = store.changes("contacts", None)
+    assert [ref.id for ref in changes.changed] == [kept.id]

@@ -210,15 +210,36 @@ class VdirStore(BaseStore):
     def changes(self, folder_id: str, cursor: Cursor) -> Changes:
         """A full listing of the folder's item files (no file is opened)."""
         folder = self._dir(folder_id)
-        with os.scandir(folder) as entries:
-            # One stat per file is the floor (about 5 µs each); keep the rest of the loop lean.
-            refs = [
-                ItemRef(name, f"{st.st_mtime_ns}-{st.st_size}")
-                for entry in entries
-                if _is_item(name := entry.name) and entry.is_file()
-                for st in (entry.stat(),)
-            ]
+        try:
+            with os.scandir(folder) as entries:
+                # One stat per file is the floor (about 5 µs each); keep the loop lean.
+                refs = [
+                    ItemRef(name, f"{st.st_mtime_ns}-{st.st_size}")
+                    for entry in entries
+                    if _is_item(name := entry.name) and entry.is_file()
+                    for st in (entry.stat(),)
+                ]
+        except FileNotFoundError:  # a file removed while listed (khal deleting, say)
+            refs = self._list_slowly(folder)
         return Changes(refs, (), cursor="full", full=True)
+
+    @staticmethod
+    def _list_slowly(folder: Path) -> list[ItemRef]:
+        """The listing, skipping the files that vanish while it is made (they are gone:
+        their absence is their deletion)."""
+        refs = []
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not _is_item(entry.name):
+                    continue
+                try:
+                    if not entry.is_file():
+                        continue
+                    st = entry.stat()
+                except FileNotFoundError:
+                    continue
+                refs.append(ItemRef(entry.name, f"{st.st_mtime_ns}-{st.st_size}"))
+        return refs
 
     def fetch(self, folder_id: str, ids: Sequence[str]) -> Mapping[str, Item | Failure]:
         """Parse the named files; a missing file is NOT_FOUND, an unreadable one INVALID."""
