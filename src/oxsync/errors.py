@@ -53,6 +53,7 @@ __all__ = [
     "StoreCrashed",
     "StoreError",
     "SyncError",
+    "SyncInProgressError",
     "TransientError",
     "redact",
 ]
@@ -150,6 +151,10 @@ class SchemaVersionError(StateError):
 
 class SyncError(OxsyncError):
     """The engine refuses to continue."""
+
+
+class SyncInProgressError(SyncError):
+    """Another run (this process or another) is syncing the same pair of the same state."""
 
 
 class MassDeleteError(SyncError):

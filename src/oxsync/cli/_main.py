@@ -33,13 +33,22 @@ from oxsync.errors import (
     LastingError,
     MassDeleteError,
     OxsyncError,
+    SyncInProgressError,
     TransientError,
     redact,
 )
 
 __all__ = ["EXIT", "cli", "main"]
 
-EXIT = {"ok": 0, "incomplete": 1, "usage": 2, "brake": 3, "unreachable": 4, "refused": 5}
+EXIT = {
+    "ok": 0,
+    "incomplete": 1,
+    "usage": 2,
+    "brake": 3,
+    "unreachable": 4,
+    "refused": 5,
+    "busy": 6,
+}
 
 
 class Ctx:
@@ -82,6 +91,8 @@ def _errors() -> Iterator[None]:
         _fail(f"configuration error: {exc}", EXIT["usage"])
     except MassDeleteError as exc:
         _fail(str(exc), EXIT["brake"])
+    except SyncInProgressError as exc:
+        _fail(str(exc), EXIT["busy"])
     except TransientError as exc:
         _fail(f"store unreachable: {exc}", EXIT["unreachable"])
     except LastingError as exc:

@@ -39,6 +39,7 @@ from oxsync.core import plan as P
 from oxsync.core.moves import DetectedMove, find_moves
 from oxsync.core.policy import ConflictPolicy, Policy
 from oxsync.core.records import Folder, FolderKind, Record, item_kind_of
+from oxsync.core.runlock import run_lock
 from oxsync.core.serial import canonical, fingerprint_of
 from oxsync.core.state import FolderPairRow, IgnoredItem, ItemPairRow, State
 from oxsync.core.store import (
@@ -269,6 +270,11 @@ class SyncEngine:
     # ------------------------------------------------------------------ the run
 
     def _run(self, folders: Iterable[str] | None, *, force: bool, deep: bool) -> SyncReport:
+        # one run per pair and state: two would each create what is new (duplicates)
+        with run_lock(self.state.path, self.pair, self.state):
+            return self._run_locked(folders, force=force, deep=deep)
+
+    def _run_locked(self, folders: Iterable[str] | None, *, force: bool, deep: bool) -> SyncReport:
         started = time.perf_counter()
         report = SyncReport()
         self._emit("started", "sync started")

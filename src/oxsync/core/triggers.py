@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 
 from oxsync.core.engine import SyncEngine, SyncReport
-from oxsync.errors import LastingError, MassDeleteError, TransientError
+from oxsync.errors import LastingError, MassDeleteError, SyncInProgressError, TransientError
 
 __all__ = ["ALL_FOLDERS", "TriggerQueue", "run_triggered"]
 
@@ -88,7 +88,8 @@ def run_triggered(
         wanted = None if folders is None or ALL_FOLDERS in folders else set(folders)
         try:
             report = engine.sync(wanted)
-        except (TransientError, LastingError, MassDeleteError) as exc:
+        except (TransientError, LastingError, MassDeleteError, SyncInProgressError) as exc:
+            # another run holding the pair (a manual sync): back off, then sync everything
             backoff = min(max_backoff, max(1.0, backoff * 2))
             log.warning("sync failed (%s); retrying in %.0fs", exc, backoff)
             continue
