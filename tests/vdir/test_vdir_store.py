@@ -530,3 +530,26 @@ def test_a_file_removed_while_the_folder_is_listed_is_left_out(
     monkeypatch.setattr(os, "scandir", _Racing)
     changes = store.changes("contacts", None)
     assert [ref.id for ref in changes.changed] == [kept.id]
+
+
+@pytest.mark.parametrize("rename", ["renameat2", "portable"])
+def test_a_move_never_replaces_a_file_of_the_same_name_in_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rename: str
+) -> None:
+    import oxsync.adapters.vdir as vdir_module
+
+    if rename == "portable":
+        monkeypatch.setattr(vdir_module, "_RENAME_NOREPLACE", None)
+    elif vdir_module._rename_noreplace() is None:
+        pytest.skip("no renameat2 here")
+    store = _store(tmp_path)
+    store.create_folder("archive", FolderKind.CONTACTS)
+    moved = _create(store, "contacts", sample(ItemKind.CONTACT, 1))
+    taken = tmp_path / "archive" / moved.id
+    taken.write_bytes(b"someone else's")
+    (result,) = store.apply("contacts", [Move(moved.id, "archive", moved.version)])
+    assert isinstance(result, Applied) and result.id != moved.id
+    assert taken.read_bytes() == b"someone else's"
+    got = store.fetch("archive", [result.id])[result.id]
+    assert isinstance(got, Item) and got.record.uid == "oxsync-sample-contact-1"
+    assert not (tmp_path / "contacts" / moved.id).exists()

@@ -357,13 +357,19 @@ class VdirStore(BaseStore):
             return Failure(FailureKind.NOT_FOUND, str(exc))
         if self._kind(op.to_folder) is not kind:
             return Failure(FailureKind.INVALID, f"folder {op.to_folder!r} holds other items")
-        new_id = (
-            op.id
-            if not (target / op.id).exists()
-            else _new_item_id(target, uuid.uuid4().hex, Path(op.id).suffix)
-        )
-        os.replace(path, target / new_id)
-        return Applied(new_id, _version(os.fspath(target / new_id)) or "")
+        rename_noreplace = _rename_noreplace()
+        new_id = op.id
+        try:
+            if rename_noreplace is not None:  # a file of that name in the target is kept
+                while not rename_noreplace(os.fspath(path), os.path.join(target, new_id)):
+                    new_id = _random_name(Path(op.id).suffix)
+            else:
+                if (target / op.id).exists():
+                    new_id = _new_item_id(target, uuid.uuid4().hex, Path(op.id).suffix)
+                os.replace(path, target / new_id)
+        except FileNotFoundError:  # removed since its version was checked
+            return Failure(FailureKind.NOT_FOUND, f"no item {op.id!r}")
+        return Applied(new_id, _version(os.path.join(target, new_id)) or "")
 
     def _native(self, op: Create | Update, record: Record) -> bytes | None:
         """The source's own bytes, when they are ``record`` in the format written here."""
