@@ -87,9 +87,12 @@ class _DeferredRotatingFile(logging.Handler):
         super().__init__()
         self.path = path
         self._file: logging.Handler | None = None
+        self._failed = False
 
     def emit(self, record: logging.LogRecord) -> None:
         if self._file is None:
+            if self._failed:
+                return  # reported once; the stderr log goes on
             import logging.handlers
 
             try:
@@ -97,6 +100,7 @@ class _DeferredRotatingFile(logging.Handler):
                     self.path, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
                 )
             except OSError:
+                self._failed = True
                 self.handleError(record)
                 return
             self._file.setFormatter(self.formatter)
