@@ -68,10 +68,11 @@ def test_version_2_clustered_pairs_are_moved_to_an_insertion_ordered_table(
     assert set(state.versions(1, "a")) == {"a1", "a3"}
     (new,) = state.pairs_by_id(1, "a", ["a3"]).values()
     assert (new.uid, new.base) == ("u3", b"{}")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(StateError) as refused:
         state._db.execute(
             "INSERT INTO item_pairs VALUES (1, 'a1', 'b9', 'v', 'w', 'f', 'f', 'contact', NULL, '')"
         )
+    assert isinstance(refused.value.__cause__, sqlite3.IntegrityError)
     db = sqlite3.connect(path)
     (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name='item_pairs'").fetchone()
     assert "WITHOUT ROWID" not in sql
@@ -143,3 +144,22 @@ def test_failed_transaction_writes_nothing(tmp_path: Path) -> None:
 def test_wal_mode_on_files(tmp_path: Path) -> None:
     state = State(tmp_path / "s.sqlite")
     assert state._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_database_failures_during_use_are_state_errors(tmp_path: Path) -> None:
+    """A full disk or a file that became read-only surfaces as StateError (typed, with
+    the file named), and a failed transaction leaves nothing half-written."""
+    path = tmp_path / "s.sqlite"
+    state = State(path)
+    fp = state.add_folder_pair("p", "a", "b", "contacts")
+    row = ItemPairRow(fp.id, "a1", "b1", "v", "w", "f", "f", "contact", None, b"{}")
+    state._db.execute("PRAGMA query_only = ON")  # every write now fails as on a full disk
+    with pytest.raises(StateError, match=r"s\.sqlite.*readonly"):
+        state.put_pairs([row])
+    with pytest.raises(StateError), state.transaction():
+        state.put_pairs([row])
+    state._db.execute("PRAGMA query_only = OFF")
+    assert state.count_pairs(fp.id) == 0
+    with state.transaction():  # usable again
+        state.put_pairs([row])
+    assert state.count_pairs(fp.id) == 1

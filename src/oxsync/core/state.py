@@ -23,12 +23,13 @@ applied batch (:meth:`State.transaction`).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from attrs import frozen
 
@@ -215,6 +216,32 @@ class JournalEntry:
     created: float
 
 
+class _Connection(sqlite3.Connection):
+    """A connection whose failures are :class:`StateError` (a full disk, a file made
+    read-only, another process holding the database too long), never a bare sqlite3
+    error escaping to the user."""
+
+    path = ""
+
+    def execute(self, *args: Any) -> sqlite3.Cursor:
+        try:
+            return super().execute(*args)
+        except sqlite3.Error as exc:
+            raise StateError(f"state database {self.path!r}: {exc}") from exc
+
+    def executemany(self, *args: Any) -> sqlite3.Cursor:
+        try:
+            return super().executemany(*args)
+        except sqlite3.Error as exc:
+            raise StateError(f"state database {self.path!r}: {exc}") from exc
+
+    def executescript(self, *args: Any) -> sqlite3.Cursor:
+        try:
+            return super().executescript(*args)
+        except sqlite3.Error as exc:
+            raise StateError(f"state database {self.path!r}: {exc}") from exc
+
+
 class State:
     """The SQLite state store. ``path`` is a file path or ``":memory:"``."""
 
@@ -223,7 +250,10 @@ class State:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, factory=_Connection
+            )
+            self._db.path = self.path
             self._db.execute("PRAGMA foreign_keys = ON")
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode = WAL")
@@ -231,8 +261,11 @@ class State:
             # 64 MiB page cache: a 100,000-item folder's pair table stays in memory.
             self._db.execute("PRAGMA cache_size = -65536")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StateError(f"cannot open state database {self.path!r}: {exc}") from exc
+        except SchemaVersionError:
+            raise
+        except (sqlite3.DatabaseError, StateError) as exc:
+            cause = exc.__cause__ if isinstance(exc, StateError) and exc.__cause__ else exc
+            raise StateError(f"cannot open state database {self.path!r}: {cause}") from exc
         self._depth = 0
 
     # ------------------------------------------------------------------ schema
@@ -290,7 +323,9 @@ class State:
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
+                with contextlib.suppress(StateError):
+                    self._db.execute("ROLLBACK")
             raise
         else:
             self._db.execute("COMMIT")
