@@ -161,9 +161,16 @@ class MassDeleteError(SyncError):
     """A sync would delete more than the allowed share of a folder; pass ``force=True``."""
 
     def __init__(self, folder: str, side: str, count: int, total: int, limit: float):
+        if count == total:
+            why = (
+                "the other side lists none of them any more (emptied by hand, or a wrong or"
+                " unmounted path?)"
+            )
+        else:
+            why = f"limit {limit:.0%}"
         super().__init__(
             f"refusing to delete {count} of {total} items in folder {folder!r} on side "
-            f"{side} (limit {limit:.0%}); re-run with force to allow it"
+            f"{side} ({why}); re-run with force to allow it"
         )
         self.folder = folder
         self.side = side

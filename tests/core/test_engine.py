@@ -239,3 +239,41 @@ def test_a_fetch_answer_missing_an_item_is_not_read_as_a_deletion() -> None:
     e.sync()
     assert_converged(a, b, C, C)
     assert any(r.note == "edited" for r in b.records(C).values())
+
+
+def test_a_side_that_lists_nothing_any_more_stops_even_a_few_deletions(tmp_path: Path) -> None:
+    """A vdir whose path is wrong or unmounted comes back empty (the store creates what is
+    missing): the 3 contacts must not be deleted on the other side, although 3 is below
+    min_delete_brake. force=True (the user meant it) deletes them."""
+    from oxsync.adapters.vdir import VdirStore
+
+    a, _ = seeded(3)
+    state = State(tmp_path / "state.sqlite")
+    SyncEngine(a, VdirStore(tmp_path / "usb", fsync=False), state=state).sync()
+    unmounted = VdirStore(tmp_path / "elsewhere", fsync=False)  # same folder ids, no files
+    engine = SyncEngine(a, unmounted, state=state)
+    with pytest.raises(MassDeleteError, match="lists none of them") as info:
+        engine.sync()
+    assert (info.value.count, info.value.total, info.value.side) == (3, 3, "A")
+    assert len(a.records(C)) == 3
+    engine.sync(force=True)
+    assert a.records(C) == {}
+
+
+def test_deleting_the_last_item_of_one_folder_is_no_emptied_side() -> None:
+    a, b = MemoryStore(name="a", delta=False), MemoryStore(name="b")  # A: full listings
+    for i in range(3):
+        a.put(C, sample(ItemKind.CONTACT, i))
+    a.put("tasks", sample(ItemKind.TASK, 1))
+    e = engine(a, b)
+    e.sync()
+    (task_id,) = a.records("tasks")
+    a.remove("tasks", task_id)
+    assert e.sync().b.deleted == 1  # the contacts folder still lists its items
+    for item_id in list(a.records(C)):
+        a.remove(C, item_id)
+    with pytest.raises(MassDeleteError):  # now side A lists nothing anywhere
+        e.sync()
+    assert len(b.records(C)) == 3
+    off = engine(a, b, state=e.state, empty_side_brake=False, min_delete_brake=10)
+    assert off.sync().b.deleted == 3

@@ -71,6 +71,7 @@ class TwoStores(RuleBasedStateMachine):
             policy=self.policy,  # type: ignore[arg-type]
             sleep=lambda s: None,
             min_delete_brake=10_000,
+            empty_side_brake=False,
         )
 
     def store(self, side: str) -> MemoryStore:

@@ -171,8 +171,11 @@ class SyncEngine:
     ``pair`` names this pairing in the state (one state file can hold several pairs);
     ``max_delete_ratio`` is the mass-delete brake: a folder sync that would delete more than
     this share of a folder's items (and at least ``min_delete_brake`` items) stops with
-    :class:`~oxsync.errors.MassDeleteError` unless ``force=True``. ``folder_kinds``
-    restricts the sync to some modules (contacts / calendar / tasks).
+    :class:`~oxsync.errors.MassDeleteError` unless ``force=True``. With
+    ``empty_side_brake`` (the default) it also stops, however few the deletions, when every
+    folder of one side that held synced items lists none any more (a wrong or unmounted
+    vdir path). ``folder_kinds`` restricts the sync to some modules (contacts / calendar /
+    tasks).
     """
 
     def __init__(
@@ -185,6 +188,7 @@ class SyncEngine:
         pair: str = "default",
         max_delete_ratio: float = 0.5,
         min_delete_brake: int = 5,
+        empty_side_brake: bool = True,
         folder_kinds: Iterable[FolderKind] | None = None,
         observers: Sequence[Callable[[SyncEvent], None]] = (),
         retries: int = 3,
@@ -197,6 +201,7 @@ class SyncEngine:
         self.pair = pair
         self.max_delete_ratio = max_delete_ratio
         self.min_delete_brake = min_delete_brake
+        self.empty_side_brake = empty_side_brake
         self.folder_kinds = frozenset(folder_kinds) if folder_kinds is not None else None
         self.observers = list(observers)
         self.retries = retries
@@ -204,6 +209,7 @@ class SyncEngine:
         self._sleep = sleep
         self._new_rows: list[ItemPairRow] = []
         self._done_journal: list[int] = []
+        self._emptied: frozenset[str] = frozenset()  # of the current run (_emptied_sides)
 
     # ------------------------------------------------------------------ public API
 
@@ -291,6 +297,7 @@ class SyncEngine:
                 detected[fp.row.id] = (fp, *self._detect(fp, deep=deep))
             except (TransientError, LastingError) as exc:
                 self._folder_error(fp, exc, report)
+        self._emptied = self._emptied_sides(detected)
         deltas = {key: value[1] for key, value in detected.items()}
         moves, deltas = find_moves(deltas, self._can_move())
         held = self._execute_moves(moves, detected, deltas, report)
@@ -318,6 +325,31 @@ class SyncEngine:
             brake.report = report
             raise brake
         return report
+
+    def _emptied_sides(
+        self, detected: Mapping[int, tuple[_Pair, P.FolderDelta, Changes, Changes]]
+    ) -> frozenset[str]:
+        """Sides whose every synced folder that held paired items now lists none.
+
+        That is the signature of a wrong or unmounted path (a vdir is created empty where
+        it is missing), far more often than of a deliberate deletion of everything: the
+        brake then stops the deletions it would cause on the other side, however few.
+        Only full listings can tell an empty folder.
+        """
+        if not self.empty_side_brake:
+            return frozenset()
+        holding = [
+            (a_ch, b_ch)
+            for fp, _, a_ch, b_ch in detected.values()
+            if self.state.count_pairs(fp.row.id) > 0
+        ]
+        if not holding:
+            return frozenset()
+        return frozenset(
+            side
+            for side, index in (("a", 0), ("b", 1))
+            if all(ch[index].full and not ch[index].changed for ch in holding)
+        )
 
     def _folder_error(self, fp: _Pair, exc: Exception, report: SyncReport) -> None:
         report.errors.append(f"{fp.a_folder.name}: {exc}")
@@ -628,7 +660,11 @@ class SyncEngine:
         total = self.state.count_pairs(fp.row.id)
         for side in ("a", "b"):
             count = sum(1 for x in actions if isinstance(x, P.Remove) and x.target == side)
-            if count >= self.min_delete_brake and count > self.max_delete_ratio * total:
+            emptied = P.other(side) in self._emptied and count == total  # see _emptied_sides
+            if count and (
+                emptied
+                or (count >= self.min_delete_brake and count > self.max_delete_ratio * total)
+            ):
                 raise MassDeleteError(
                     fp.a_folder.name, side.upper(), count, total, self.max_delete_ratio
                 )
