@@ -160,18 +160,35 @@ class SyncInProgressError(SyncError):
 class MassDeleteError(SyncError):
     """A sync would delete more than the allowed share of a folder; pass ``force=True``."""
 
-    def __init__(self, folder: str, side: str, count: int, total: int, limit: float):
-        if count == total:
-            why = (
-                "the other side lists none of them any more (emptied by hand, or a wrong or"
-                " unmounted path?)"
+    def __init__(
+        self,
+        folder: str,
+        side: str,
+        count: int,
+        total: int,
+        limit: float,
+        *,
+        folder_gone: bool = False,
+    ):
+        if folder_gone:
+            message = (
+                f"folder {folder!r} is gone from the other side: refusing to delete it with "
+                f"its {count} items on side {side} (a wrong or unmounted path? a folder "
+                "deleted on purpose?); re-run with force to allow it"
             )
         else:
-            why = f"limit {limit:.0%}"
-        super().__init__(
-            f"refusing to delete {count} of {total} items in folder {folder!r} on side "
-            f"{side} ({why}); re-run with force to allow it"
-        )
+            if count == total:
+                why = (
+                    "the other side lists none of them any more (emptied by hand, or a wrong"
+                    " or unmounted path?)"
+                )
+            else:
+                why = f"limit {limit:.0%}"
+            message = (
+                f"refusing to delete {count} of {total} items in folder {folder!r} on side "
+                f"{side} ({why}); re-run with force to allow it"
+            )
+        super().__init__(message)
         self.folder = folder
         self.side = side
         self.count = count

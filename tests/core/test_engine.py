@@ -112,9 +112,58 @@ def test_folders_created_and_deleted_but_default_folders_kept() -> None:
     (b_sub,) = [f for f in b.folders() if f.name == "Projets"]
     assert [r.last_name for r in b.records(b_sub.id).values()] == ["In sub"]
     a.delete_folder(sub.id)
-    e.sync()
+    # A's only folder holding items is gone: indistinguishable from a wrong or unmounted
+    # path, so the brake asks for force before deleting B's copy with its item
+    with pytest.raises(MassDeleteError, match="'Projets' is gone from the other side"):
+        e.sync()
+    assert "Projets" in {f.name for f in b.folders()}
+    e.sync(force=True)
     assert "Projets" not in {f.name for f in b.folders()}
     assert {f.id for f in b.folders()} == {"contacts", "calendar", "tasks"}
+
+
+def test_a_small_folder_deleted_beside_others_is_deleted_a_large_one_is_held() -> None:
+    a, b = MemoryStore(name="a"), MemoryStore(name="b")
+    a.put(C, sample(ItemKind.CONTACT, 0))  # the side keeps items elsewhere
+    small = a.add_folder("Small", FolderKind.CONTACTS)
+    large = a.add_folder("Large", FolderKind.CONTACTS)
+    for i in range(1, 3):
+        a.put(small.id, sample(ItemKind.CONTACT, i))
+    for i in range(3, 10):
+        a.put(large.id, sample(ItemKind.CONTACT, i))
+    e = engine(a, b)
+    e.sync()
+    a.delete_folder(small.id)
+    e.sync()  # 2 items: below min_delete_brake, deleted like 2 contacts would be
+    assert "Small" not in {f.name for f in b.folders()}
+    a.delete_folder(large.id)
+    with pytest.raises(MassDeleteError, match="with its 7 items on side B") as info:
+        e.sync()
+    assert info.value.report is not None and "Large" in {f.name for f in b.folders()}
+    e.sync(force=True)
+    assert "Large" not in {f.name for f in b.folders()}
+    assert len(b.records(C)) == 1
+
+
+def test_vdir_folders_gone_with_an_unmounted_path_are_not_deleted_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """An unmounted vdir comes back with its default folders, empty, and without the
+    others: neither the empty defaults nor the missing folders delete anything."""
+    from oxsync.adapters.vdir import VdirStore
+
+    a = MemoryStore(name="a")
+    work = a.add_folder("Work", FolderKind.CALENDAR)
+    a.put(work.id, sample(ItemKind.EVENT, 1))
+    a.put(C, sample(ItemKind.CONTACT, 1))
+    state = State(tmp_path / "state.sqlite")
+    SyncEngine(a, VdirStore(tmp_path / "usb", fsync=False), state=state).sync()
+    assert len(list((tmp_path / "usb").glob("*/*.ics"))) == 1  # Work's event was copied
+    gone = SyncEngine(a, VdirStore(tmp_path / "unmounted", fsync=False), state=state)
+    with pytest.raises(MassDeleteError):
+        gone.sync()
+    assert work.id in {f.id for f in a.folders()}
+    assert len(a.records(work.id)) == 1 and len(a.records(C)) == 1
 
 
 def test_folder_kinds_restrict_the_modules() -> None:

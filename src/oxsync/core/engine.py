@@ -210,6 +210,8 @@ class SyncEngine:
         self._new_rows: list[ItemPairRow] = []
         self._done_journal: list[int] = []
         self._emptied: frozenset[str] = frozenset()  # of the current run (_emptied_sides)
+        # folder pairs whose folder is gone from one side: (row, survivor, its store, side)
+        self._vanished: list[tuple[FolderPairRow, Folder, Store, str]] = []
 
     # ------------------------------------------------------------------ public API
 
@@ -285,6 +287,7 @@ class SyncEngine:
         report = SyncReport()
         self._emit("started", "sync started")
         wanted = set(folders) if folders is not None else None
+        self._vanished = []
         pairs, _ = self._pair_folders(dry_run=False)
         selected = [
             fp for fp in pairs if wanted is None or {fp.a_folder.id, fp.b_folder.id} & wanted
@@ -298,10 +301,10 @@ class SyncEngine:
             except (TransientError, LastingError) as exc:
                 self._folder_error(fp, exc, report)
         self._emptied = self._emptied_sides(detected)
+        brake: MassDeleteError | None = self._settle_vanished(force, report)
         deltas = {key: value[1] for key, value in detected.items()}
         moves, deltas = find_moves(deltas, self._can_move())
         held = self._execute_moves(moves, detected, deltas, report)
-        brake: MassDeleteError | None = None
         for key, (fp, _, a_changes, b_changes) in detected.items():
             try:
                 self._finish_folder(
@@ -338,18 +341,49 @@ class SyncEngine:
         """
         if not self.empty_side_brake:
             return frozenset()
+        # per folder pair holding items: (side A lists nothing, side B lists nothing)
         holding = [
-            (a_ch, b_ch)
+            (a_ch.full and not a_ch.changed, b_ch.full and not b_ch.changed)
             for fp, _, a_ch, b_ch in detected.values()
             if self.state.count_pairs(fp.row.id) > 0
+        ]
+        holding += [  # a folder gone from one side lists nothing there
+            (side == "B", side == "A")
+            for row, _, _, side in self._vanished
+            if self.state.count_pairs(row.id) > 0
         ]
         if not holding:
             return frozenset()
         return frozenset(
-            side
-            for side, index in (("a", 0), ("b", 1))
-            if all(ch[index].full and not ch[index].changed for ch in holding)
+            side for side, index in (("a", 0), ("b", 1)) if all(h[index] for h in holding)
         )
+
+    def _settle_vanished(self, force: bool, report: SyncReport) -> MassDeleteError | None:
+        """Folders gone from one side: delete the other side's folder, unless that would
+        trip the brake (its items count as deleted items; see :meth:`_check_brake`). A
+        held deletion keeps the folder pair, so a later run (or ``force``) decides again;
+        the first brake is returned, to be raised when the run ends."""
+        brake = None
+        for row, survivor, store, side in self._vanished:
+            count = self.state.count_pairs(row.id)
+            gone_side = "a" if side == "B" else "b"
+            if (
+                not force
+                and count
+                and (gone_side in self._emptied or count >= self.min_delete_brake)
+            ):
+                exc = MassDeleteError(
+                    survivor.name, side, count, count, self.max_delete_ratio, folder_gone=True
+                )
+                report.errors.append(str(exc))
+                self._emit("error", str(exc), survivor.name)
+                brake = brake or exc
+                continue
+            if not survivor.is_default and _writable(store) and not survivor.read_only:
+                self._call(store.delete_folder, survivor.id)
+                self._emit("folder", f"deleted folder {survivor.name} on {side}")
+            self.state.remove_folder_pair(row.id)
+        return brake
 
     def _folder_error(self, fp: _Pair, exc: Exception, report: SyncReport) -> None:
         report.errors.append(f"{fp.a_folder.name}: {exc}")
@@ -954,12 +988,12 @@ class SyncEngine:
                 if survivor is not None:
                     planned.append(PlannedAction(survivor.name, f"delete folder on {side}"))
                 continue
-            if survivor is not None:
-                taken_a.add(survivor.id) if side == "A" else taken_b.add(survivor.id)
-                if not survivor.is_default and _writable(store) and not survivor.read_only:
-                    self._call(store.delete_folder, survivor.id)
-                    self._emit("folder", f"deleted folder {survivor.name} on {side}")
-            self.state.remove_folder_pair(row.id)
+            if survivor is None:
+                self.state.remove_folder_pair(row.id)
+                continue
+            taken_a.add(survivor.id) if side == "A" else taken_b.add(survivor.id)
+            # decided after detection, when an emptied side can be told (_settle_vanished)
+            self._vanished.append((row, survivor, store, side))
         mapping_ab = {p.a_folder.id: p.b_folder.id for p in pairs}
         mapping_ba = {v: k for k, v in mapping_ab.items()}
         for src_side, src, dst, taken_src, taken_dst, mapping in (
