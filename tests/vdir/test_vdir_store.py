@@ -46,18 +46,17 @@ def test_item_id_is_the_file_name_derived_from_a_safe_uid(tmp_path: Path) -> Non
     assert isinstance(got, Item) and got.record.uid == "a/b\\c d"
 
 
-@pytest.mark.parametrize("rename", ["renameat2", "unsupported-flag", "portable"])
-def test_a_taken_file_name_is_never_overwritten_by_a_create(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rename: str
-) -> None:
-    """The uid's file name may be taken (by a file another tool just wrote, say): the
-    create gets a random name and the other file stays as it was."""
+@pytest.fixture(params=["renameat2", "unsupported-flag", "portable"])
+def rename_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each way the vdir store renames without replacing: renameat2(RENAME_NOREPLACE), a
+    file system refusing the flag (EINVAL: check then rename), no renameat2 at all."""
     import ctypes
     import errno
 
     import oxsync.adapters.vdir as vdir_module
 
-    if rename == "unsupported-flag":  # a file system refusing RENAME_NOREPLACE: EINVAL
+    mode: str = request.param
+    if mode == "unsupported-flag":
         real = ctypes.CDLL
 
         class _Libc:
@@ -76,10 +75,18 @@ def test_a_taken_file_name_is_never_overwritten_by_a_create(
 
         monkeypatch.setattr(ctypes, "CDLL", _Libc)
         monkeypatch.setattr(vdir_module, "_RENAME_NOREPLACE", vdir_module._load_rename_noreplace())
-    elif rename == "portable":
-        monkeypatch.setattr(vdir_module, "_RENAME_NOREPLACE", None)
-    elif vdir_module._rename_noreplace() is None:
+    elif mode == "portable":
+        monkeypatch.setattr(vdir_module, "_RENAME_NOREPLACE", vdir_module._rename_checked)
+    elif vdir_module._load_rename_noreplace() is None:
         pytest.skip("no renameat2 here")
+    return mode
+
+
+def test_a_taken_file_name_is_never_overwritten_by_a_create(
+    tmp_path: Path, rename_mode: str
+) -> None:
+    """The uid's file name may be taken (by a file another tool just wrote, say): the
+    create gets a random name and the other file stays as it was."""
     store = _store(tmp_path)
     taken = tmp_path / "contacts" / "oxsync-sample-contact-1.vcf"
     taken.write_bytes(b"not ours")
@@ -532,16 +539,9 @@ def test_a_file_removed_while_the_folder_is_listed_is_left_out(
     assert [ref.id for ref in changes.changed] == [kept.id]
 
 
-@pytest.mark.parametrize("rename", ["renameat2", "portable"])
 def test_a_move_never_replaces_a_file_of_the_same_name_in_the_target(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rename: str
+    tmp_path: Path, rename_mode: str
 ) -> None:
-    import oxsync.adapters.vdir as vdir_module
-
-    if rename == "portable":
-        monkeypatch.setattr(vdir_module, "_RENAME_NOREPLACE", None)
-    elif vdir_module._rename_noreplace() is None:
-        pytest.skip("no renameat2 here")
     store = _store(tmp_path)
     store.create_folder("archive", FolderKind.CONTACTS)
     moved = _create(store, "contacts", sample(ItemKind.CONTACT, 1))

@@ -151,6 +151,8 @@ class VdirStore(BaseStore):
         self._max_item_bytes = max_item_bytes
         self.root = Path(path).expanduser()
         self._vcard_version = vcard_version
+        # the formats whose bytes this store writes as they are (Create/Update.native)
+        self._native_types = frozenset({f"text/vcard;version={vcard_version}", "text/calendar"})
         self._durability = _durability(fsync)
         if not self.root.is_dir():
             if read_only:
@@ -175,9 +177,7 @@ class VdirStore(BaseStore):
             permissions=False,
             recurrence=True,
             push=False,
-            native_media_types=frozenset(
-                {f"text/vcard;version={self._vcard_version}", "text/calendar"}
-            ),
+            native_media_types=self._native_types,
         )
 
     def folders(self) -> Sequence[Folder]:
@@ -319,10 +319,8 @@ class VdirStore(BaseStore):
             if not record.uid:
                 record = attrs.evolve(record, uid=str(uuid.uuid4()))
             extension = _EXTENSION[kind]
-            if _rename_noreplace() is not None:  # the rename itself refuses a taken name
-                item_id = _safe_name(record.uid or "", extension) or _random_name(extension)
-            else:
-                item_id = _new_item_id(folder, record.uid or "", extension)
+            # a taken name is refused by the rename itself (see _write)
+            item_id = _safe_name(record.uid or "", extension) or _random_name(extension)
             return self._write(
                 os.fspath(folder), item_id, record, None, self._native(op, record), create=True
             )
@@ -359,14 +357,9 @@ class VdirStore(BaseStore):
             return Failure(FailureKind.INVALID, f"folder {op.to_folder!r} holds other items")
         rename_noreplace = _rename_noreplace()
         new_id = op.id
-        try:
-            if rename_noreplace is not None:  # a file of that name in the target is kept
-                while not rename_noreplace(os.fspath(path), os.path.join(target, new_id)):
-                    new_id = _random_name(Path(op.id).suffix)
-            else:
-                if (target / op.id).exists():
-                    new_id = _new_item_id(target, uuid.uuid4().hex, Path(op.id).suffix)
-                os.replace(path, target / new_id)
+        try:  # a file of that name in the target is kept: the item gets another name
+            while not rename_noreplace(os.fspath(path), os.path.join(target, new_id)):
+                new_id = _random_name(Path(op.id).suffix)
         except FileNotFoundError:  # removed since its version was checked
             return Failure(FailureKind.NOT_FOUND, f"no item {op.id!r}")
         return Applied(new_id, _version(os.path.join(target, new_id)) or "")
@@ -374,13 +367,9 @@ class VdirStore(BaseStore):
     def _native(self, op: Create | Update, record: Record) -> bytes | None:
         """The source's own bytes, when they are ``record`` in the format written here."""
         native = op.native
-        if native is None or record is not op.record:
+        if native is None or record is not op.record or native.media_type not in self._native_types:
             return None
-        if item_kind_of(record) in (ItemKind.CONTACT, ItemKind.DISTRIBUTION_LIST):
-            wanted = f"text/vcard;version={self._vcard_version}"
-        else:
-            wanted = "text/calendar"  # one of capabilities.native_media_types, by kind
-        return native.data if native.media_type == wanted else None
+        return native.data
 
     def _write(
         self,
@@ -394,8 +383,8 @@ class VdirStore(BaseStore):
     ) -> OpResult:
         """Write ``folder/name`` atomically (temp file + rename).
 
-        ``create``: the file must not exist; where the rename can refuse to replace
-        (``renameat2(RENAME_NOREPLACE)``) a taken name gets a random one instead.
+        ``create``: the file must not be replaced; a taken name gets a random one instead
+        (see :func:`_rename_noreplace`).
         """
         if native is not None:
             data = native
@@ -419,8 +408,8 @@ class VdirStore(BaseStore):
                 st = os.fstat(fd)  # the rename below keeps the mtime: this is the version
             finally:
                 os.close(fd)
-            rename_noreplace = _rename_noreplace() if create else None
-            if rename_noreplace is not None:
+            if create:
+                rename_noreplace = _rename_noreplace()
                 while not rename_noreplace(tmp, final):  # taken: another name
                     name = _random_name(os.path.splitext(name)[1])
                     final = os.path.join(folder, name)
@@ -446,11 +435,12 @@ class VdirStore(BaseStore):
         """
         folders = {folder}
         written = []
+        each_file = _syncfs() is None
         for op, result in zip(ops, results, strict=True):
             if isinstance(op, Move) and isinstance(result, Applied):
                 folders.add(self.root / op.to_folder)
                 written.append(self.root / op.to_folder / result.id)
-            elif _syncfs() is None and isinstance(result, Applied) and not isinstance(op, Delete):
+            elif each_file and isinstance(result, Applied) and not isinstance(op, Delete):
                 written.append(folder / result.id)
         return written, folders
 
@@ -564,13 +554,10 @@ def _media_type(item_id: str, data: bytes) -> str:
     line) for ``.vcf``, ``text/calendar`` otherwise. A UTF-16 file (read thanks to its
     byte-order mark) says so: no store takes its bytes as they are, the copy is written
     from the record, in UTF-8 as the formats want."""
+    vcard = item_id[-4:].lower() == ".vcf"
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return (
-            "text/vcard;charset=utf-16"
-            if item_id[-4:].lower() == ".vcf"
-            else ("text/calendar;charset=utf-16")
-        )
-    if item_id[-4:].lower() == ".vcf":
+        return "text/vcard;charset=utf-16" if vcard else "text/calendar;charset=utf-16"
+    if vcard:
         found = _VCARD_VERSION.search(data)
         return f"text/vcard;version={found.group(1).decode() if found else '?'}"
     return "text/calendar"
@@ -584,18 +571,6 @@ def _serialize(record: Record, vcard_version: str) -> bytes:
     from oxsync.mappings import ical
 
     return ical.record_to_ical(record)
-
-
-def _new_item_id(folder: Path, uid: str, extension: str) -> str:
-    """``<uid><ext>`` when the uid is a safe, unused file name (as vdirsyncer does)."""
-    base = os.fspath(folder)
-    name = _safe_name(uid, extension)
-    if name is not None and not os.path.lexists(os.path.join(base, name)):
-        return name
-    while True:
-        candidate = _random_name(extension)
-        if not os.path.lexists(os.path.join(base, candidate)):
-            return candidate
 
 
 def _safe_name(uid: str, extension: str) -> str | None:
@@ -710,7 +685,7 @@ def _load_syncfs() -> Callable[[int], int] | None:
 
 
 # Loaded on first use (ctypes costs 4 ms to import; a no-op sync writes nothing). Tests
-# set these to None to take the portable paths.
+# set _SYNCFS to None and _RENAME_NOREPLACE to _rename_checked for the portable paths.
 _UNLOADED: Any = object()
 _SYNCFS: Any = _UNLOADED
 _RENAME_NOREPLACE: Any = _UNLOADED
@@ -723,11 +698,23 @@ def _syncfs() -> Callable[[int], int] | None:
     return cast("Callable[[int], int] | None", _SYNCFS)
 
 
-def _rename_noreplace() -> Callable[[str, str], bool] | None:
+def _rename_noreplace() -> Callable[[str, str], bool]:
+    """``rename(src, dst)`` that never replaces ``dst``: False (nothing renamed) if it
+    exists. One atomic call where the kernel has ``renameat2(RENAME_NOREPLACE)``, else a
+    check then a rename (as vdirsyncer does)."""
     global _RENAME_NOREPLACE
     if _RENAME_NOREPLACE is _UNLOADED:
-        _RENAME_NOREPLACE = _load_rename_noreplace()
-    return cast("Callable[[str, str], bool] | None", _RENAME_NOREPLACE)
+        _RENAME_NOREPLACE = _load_rename_noreplace() or _rename_checked
+    return cast("Callable[[str, str], bool]", _RENAME_NOREPLACE)
+
+
+def _rename_checked(src: str, dst: str) -> bool:
+    """The portable :func:`_rename_noreplace`: check, then rename (a file created between
+    the two is replaced; no portable call closes that gap)."""
+    if os.path.lexists(dst):
+        return False
+    os.replace(src, dst)
+    return True
 
 
 def _load_rename_noreplace() -> Callable[[str, str], bool] | None:
@@ -756,11 +743,7 @@ def _load_rename_noreplace() -> Callable[[str, str], bool] | None:
         if err == errno.EEXIST:
             return False
         if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-            # a file system (or kernel) without the flag: check, then rename
-            if os.path.lexists(dst):
-                return False
-            os.replace(src, dst)
-            return True
+            return _rename_checked(src, dst)  # a file system (or kernel) without the flag
         raise OSError(err, os.strerror(err), dst)
 
     return rename_noreplace
