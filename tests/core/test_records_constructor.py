@@ -74,22 +74,3 @@ def test_classes_the_twin_cannot_stand_for_keep_their_own_constructor() -> None:
     with pytest.raises(ValueError):
         r.constructor(Checked)(n=-1)  # the validator still runs
     assert r.constructor(WithWeakref) is WithWeakref
-
-
-@pytest.mark.parametrize("cls", RECORD_CLASSES, ids=lambda c: c.__name__)
-def test_records_compare_unequal_through_object_ne(cls: type[Any]) -> None:
-    # attrs' Python __ne__ is dropped (one call less per nested comparison in the
-    # canonical form); object.__ne__ must then be what `!=` runs
-    assert cls.__ne__ is object.__ne__
-
-
-@given(
-    st.sampled_from(list(ItemKind)).flatmap(gen.records),
-    st.sampled_from(list(ItemKind)).flatmap(gen.records),
-)
-def test_not_equal_is_the_negation_of_equal(a: Any, b: Any) -> None:
-    assert (a != b) is (not a == b)  # noqa: SIM201 (the negation is the test)
-    assert (a != a) is False
-    assert (a != attrs.evolve(a)) is False
-    assert a != "not a record" and a != None  # noqa: E711 (the comparison is the test)
-    assert a.__ne__(object()) is NotImplemented

@@ -590,26 +590,6 @@ def record_class(kind: ItemKind) -> type[Record]:
     return _CLASS_OF[kind]
 
 
-def _native_ne(namespace: dict[str, Any]) -> None:
-    """Drop attrs' Python ``__ne__`` from the record classes of this module.
-
-    Without it ``a != b`` takes :meth:`object.__ne__`, which calls ``__eq__`` and inverts
-    it (NotImplemented passed on), as attrs' does, minus a Python call. The canonical form
-    compares each nested value with its default this way (five per contact).
-    """
-    for obj in list(namespace.values()):
-        if (
-            isinstance(obj, type)
-            and attrs.has(obj)
-            and obj.__module__ == __name__
-            and "__ne__" in obj.__dict__
-        ):
-            delattr(obj, "__ne__")
-
-
-_native_ne(globals())
-
-
 def field_names(cls: type[Record]) -> tuple[str, ...]:
     """Names of the fields of a record class, volatile ones included."""
     return tuple(a.name for a in attrs.fields(cls))
