@@ -190,3 +190,22 @@ def test_check_text():
         v.check_text(42)
     with pytest.raises(ValueError, match="limit"):
         v.check_text("x" * (v.MAX_TEXT_CHARS + 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("0", 0),
+        ("0042", 42),
+        ("9" * 30, int("9" * 30)),
+        ("", None),
+        ("-1", None),
+        (" 1", None),
+        ("1.0", None),
+        ("\u00b2", None),
+        ("\u0661\u0662", None),
+        ("12a", None),
+    ],
+)
+def test_ascii_int_reads_ascii_digits_only(text: str, number: int | None) -> None:
+    assert v.ascii_int(text) == number

@@ -60,7 +60,7 @@ from oxsync.core import records as r
 from oxsync.errors import FieldError, MappingError
 from oxsync.mappings import recurrence
 from oxsync.mappings.contentline import decode_document
-from oxsync.mappings.values import MAX_NOTE_CHARS, MAX_TEXT_CHARS
+from oxsync.mappings.values import MAX_NOTE_CHARS, MAX_TEXT_CHARS, ascii_int
 
 __all__ = [
     "X_PROPERTIES",
@@ -933,8 +933,9 @@ def _common_in(comp: icalendar.cal.Component, errs: _Errors) -> dict[str, Any]:
     color: int | None = None
     raw_label = _x_text(comp, "X-OXSYNC-COLOR-LABEL", errs, "color_label")
     if raw_label is not None:
-        if raw_label.isascii() and raw_label.isdigit() and 0 <= int(raw_label) <= 10:
-            color = int(raw_label)
+        label = ascii_int(raw_label)
+        if label is not None and label <= 10:
+            color = label
         else:
             errs.add("color_label", f"{raw_label!r} is not within 0-10")
     elif "COLOR" in comp:

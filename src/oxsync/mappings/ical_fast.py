@@ -56,6 +56,7 @@ from oxsync.mappings.contentline import (
     unescape_text,
     unfold,
 )
+from oxsync.mappings.values import ascii_int
 
 __all__ = ["read", "write_event", "write_task"]
 
@@ -435,9 +436,9 @@ def _common(comp: _Component) -> dict[str, Any]:
     color: int | None = None
     raw_label = _x_text(comp, "X-OXSYNC-COLOR-LABEL", "color_label")
     if raw_label is not None:
-        if not (raw_label.isascii() and raw_label.isdigit() and 0 <= int(raw_label) <= 10):
+        color = ascii_int(raw_label)
+        if color is None or color > 10:
             raise Unsupported("color_label")
-        color = int(raw_label)
     else:
         color_line = _one(comp, "COLOR")
         if color_line is not None:

@@ -58,6 +58,7 @@ __all__ = [
     "OX_SHOWN_AS",
     "OX_TASK_STATUS",
     "EnumTable",
+    "ascii_int",
     "check_text",
     "date_from_ox",
     "date_to_ox",
@@ -349,6 +350,16 @@ _DAY_MS = 86_400_000
 _EPOCH_ORDINAL = _EPOCH_DAY.toordinal()
 
 
+def ascii_int(text: str) -> int | None:
+    """The number written in ``text`` when it is ASCII digits only, else None.
+
+    ``str.isdigit()`` alone is not the test: it is true of ``"²"`` (which ``int()``
+    refuses) and of other scripts' digits (which ``int()`` reads), neither of which an
+    RFC or OX number may hold.
+    """
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def _ms(value: Any) -> int:
     if isinstance(value, bool):
         raise TypeError("expected milliseconds, got a boolean")
@@ -356,10 +367,10 @@ def _ms(value: Any) -> int:
         return value
     if isinstance(value, str):
         text = value.strip()
-        digits = text.removeprefix("-")
-        if not (digits.isascii() and digits.isdigit()):  # "²".isdigit() is true
+        number = ascii_int(text.removeprefix("-"))
+        if number is None:
             raise ValueError(f"{value!r} is not a number of milliseconds")
-        return int(text)
+        return -number if text.startswith("-") else number
     raise TypeError(f"expected milliseconds, got {type(value).__name__}")
 
 
@@ -375,6 +386,7 @@ def datetime_to_ox(value: datetime) -> int:
 def datetime_from_ox(value: int | str) -> datetime:
     """Aware UTC datetime from OX milliseconds (int or decimal text)."""
     # fast path for the common case: plain digits
+    # inline ascii_int: this runs for every timestamp of a listing
     ms = int(value) if type(value) is str and value.isdigit() and value.isascii() else _ms(value)
     try:
         # positional: timedelta's keyword form costs three times as much (hot in listings)
@@ -392,6 +404,7 @@ def date_to_ox(value: date) -> int:
 
 def date_from_ox(value: int | str) -> date:
     """The calendar day of an OX *Date* (the UTC day; a time part is ignored)."""
+    # inline ascii_int: this runs for every timestamp of a listing
     ms = int(value) if type(value) is str and value.isdigit() and value.isascii() else _ms(value)
     try:
         # the UTC day, also before 1970 (floor division); fromordinal is the cheapest way

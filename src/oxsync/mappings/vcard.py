@@ -53,7 +53,7 @@ from oxsync.core import records as r
 from oxsync.errors import FieldError, MappingError
 from oxsync.mappings.contentline import decode_document, fold
 from oxsync.mappings.contentline import escape_text as _escape
-from oxsync.mappings.values import MAX_NOTE_CHARS, MAX_TEXT_CHARS
+from oxsync.mappings.values import MAX_NOTE_CHARS, MAX_TEXT_CHARS, ascii_int
 
 __all__ = [
     "PHONE_TYPES",
@@ -669,8 +669,9 @@ class _Reader:
         color = None
         raw = self.first_raw("X-OXSYNC-COLOR-LABEL")
         if raw is not None:
-            if raw.isascii() and raw.isdigit() and 0 <= int(raw) <= 10:
-                color = int(raw)
+            label = ascii_int(raw)
+            if label is not None and label <= 10:
+                color = label
             else:
                 self.errs.add("color_label", f"{raw!r} is not within 0-10")
         categories: list[str] = []
@@ -759,8 +760,9 @@ class _Reader:
         fields["gender"] = self.gender()
         raw_children = self.first_raw("X-OXSYNC-NUMBER-OF-CHILDREN")
         if raw_children is not None:
-            if raw_children.isascii() and raw_children.isdigit():
-                fields["number_of_children"] = int(raw_children)
+            children = ascii_int(raw_children)
+            if children is not None:
+                fields["number_of_children"] = children
             else:
                 self.errs.add("number_of_children", f"{raw_children!r} is not a number")
         fields["phones"] = self.phones()

@@ -45,6 +45,7 @@ from oxsync.errors import (
     TransientError,
     redact,
 )
+from oxsync.mappings.values import ascii_int
 
 __all__ = ["GroupUser", "OXClient", "OXGroupEntry", "OXResourceEntry", "OXUserEntry"]
 
@@ -207,7 +208,8 @@ class OXClient:
                 resp_headers = list(response.headers.multi_items())
                 self.last_content_type = response.headers.get("Content-Type", "")
                 declared = response.headers.get("Content-Length", "")
-                if declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
+                announced = ascii_int(declared)
+                if announced is not None and announced > self.max_bytes:
                     raise HostileInputError(
                         f"OX {servlet} announced {declared} bytes, over {self.max_bytes}"
                     )

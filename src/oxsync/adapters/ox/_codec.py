@@ -20,6 +20,7 @@ from attrs import frozen
 from lxml import etree  # type: ignore[import-untyped]
 
 from oxsync.errors import HostileInputError, ProtocolError
+from oxsync.mappings.values import ascii_int
 
 __all__ = [
     "DAV_NS",
@@ -211,8 +212,9 @@ def parse_multistatus(root: Element) -> list[OXResponse]:
 def _status(text: str) -> int:
     parts = text.split()
     for part in parts[:2]:
-        if part.isascii() and part.isdigit():  # "²".isdigit() is true too
-            return int(part)
+        code = ascii_int(part)
+        if code is not None:
+            return code
     raise ProtocolError(f"unreadable D:status {text[:40]!r}")
 
 

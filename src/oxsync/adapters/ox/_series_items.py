@@ -47,7 +47,7 @@ from oxsync.core.store import (
 )
 from oxsync.errors import MappingError, TransientError
 from oxsync.mappings import ox_xml
-from oxsync.mappings.values import date_from_ox
+from oxsync.mappings.values import ascii_int, date_from_ox
 
 if TYPE_CHECKING:
     from oxsync.adapters.ox._store import OXStore
@@ -341,5 +341,5 @@ def _listed_by(index: SeriesIndex, series_id: str, prop: Element) -> list[Except
     days = child_text(prop, "changeexceptions")
     if not days:
         return []
-    listed = {int(d) for d in days.split(",") if d.strip().isascii() and d.strip().isdigit()}
+    listed = {n for d in days.split(",") if (n := ascii_int(d.strip())) is not None}
     return [e for e in index.of(series_id).values() if e.position in listed]

@@ -113,6 +113,7 @@ from oxsync.errors import (
     TransientError,
 )
 from oxsync.mappings import ox_xml
+from oxsync.mappings.values import ascii_int
 
 __all__ = ["STORE_UNSUPPORTED", "OXStore"]
 
@@ -854,8 +855,8 @@ class OXStore(BaseStore):
 
 
 def _is_object_id(object_id: str) -> bool:
-    """OX object ids are decimal numbers (``"²".isdigit()`` is true: ASCII only)."""
-    return object_id.isascii() and object_id.isdigit()
+    """OX object ids are decimal numbers, in ASCII digits."""
+    return ascii_int(object_id) is not None
 
 
 def _has_files(op: Create | Update) -> bool:

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, unquote
 
 from attrs import define
 
+from oxsync.mappings.values import ascii_int
 from oxsync.testing.oxserver._backend import OXBackend
 from oxsync.testing.oxserver._model import FOLDER_MODULES, OXFolder, OXObject, OXUser
 from oxsync.testing.oxserver._rules import LastModifiedCache, OXFault
@@ -379,7 +380,7 @@ class OXApp:
 
         def number(name: str) -> int | None:
             value = header(name)
-            return int(value) if value is not None and value.isascii() and value.isdigit() else None
+            return ascii_int(value) if value is not None else None
 
         module, target = number("module"), number("target_id")
         folder, object_id = number("target_folder_id"), number("object_id")
