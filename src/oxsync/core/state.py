@@ -219,25 +219,23 @@ class JournalEntry:
 class _Connection(sqlite3.Connection):
     """A connection whose failures are :class:`StateError` (a full disk, a file made
     read-only, another process holding the database too long), never a bare sqlite3
-    error escaping to the user."""
+    error escaping to the user. (Rows fetched after the first come from the cursor: an
+    I/O error while reading them still surfaces as ``sqlite3.Error``.)"""
 
     path = ""
 
     def execute(self, *args: Any) -> sqlite3.Cursor:
-        try:
-            return super().execute(*args)
-        except sqlite3.Error as exc:
-            raise StateError(f"state database {self.path!r}: {exc}") from exc
+        return self._translated(super().execute, args)
 
     def executemany(self, *args: Any) -> sqlite3.Cursor:
-        try:
-            return super().executemany(*args)
-        except sqlite3.Error as exc:
-            raise StateError(f"state database {self.path!r}: {exc}") from exc
+        return self._translated(super().executemany, args)
 
     def executescript(self, *args: Any) -> sqlite3.Cursor:
+        return self._translated(super().executescript, args)
+
+    def _translated(self, call: Any, args: tuple[Any, ...]) -> sqlite3.Cursor:
         try:
-            return super().executescript(*args)
+            return cast(sqlite3.Cursor, call(*args))
         except sqlite3.Error as exc:
             raise StateError(f"state database {self.path!r}: {exc}") from exc
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from typing import TypeAlias
 
 from attrs import frozen
@@ -109,19 +110,17 @@ def child_text(el: Element, name: str) -> str | None:
     matches tags in C; ``findtext`` would go through lxml's Python ElementPath (twice the
     time, three lookups per object of a listing).
     """
-    tags = _CHILD_TAGS.get(name)
-    if tags is None:
-        tags = (_OX + name, _D + name, "{*}" + name)
-        if len(_CHILD_TAGS) < 256:
-            _CHILD_TAGS[name] = tags
-    for tag in tags:
+    for tag in _child_tags(name):
         for child in el.iterchildren(tag):
             text = child.text
             return (text.strip() or None) if text else None
     return None
 
 
-_CHILD_TAGS: dict[str, tuple[str, str, str]] = {}
+@cache
+def _child_tags(name: str) -> tuple[str, str, str]:
+    # names are the code's own constants: a handful, built once each
+    return (_OX + name, _D + name, "{*}" + name)
 
 
 def _child(el: Element, name: str) -> Element | None:
