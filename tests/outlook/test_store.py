@@ -433,3 +433,50 @@ def test_read_only_store_lists_without_writing(app: Application) -> None:
     again = app.Session.GetItemFromID(item.EntryID)
     assert again.LastModificationTime == stamp
     assert again.UserProperties.Find(KEY_PROPERTY) is None
+
+
+def test_new_keys_are_version_4_uuids() -> None:
+    import uuid
+
+    from oxsync.adapters.outlook._identity import new_key
+
+    keys = {new_key() for _ in range(1000)}
+    assert len(keys) == 1000
+    for key in keys:
+        parsed = uuid.UUID(hex=key)
+        assert parsed.hex == key and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_created_items_open_attachments_only_when_they_have_some(
+    app: Application, store: OutlookStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oxsync.testing.outlook._items import OutlookItem
+
+    opened: list[str] = []
+    original = OutlookItem.Attachments
+
+    def spy(self: Any) -> Any:
+        opened.append(type(self).__name__)
+        return original.fget(self)  # type: ignore[misc]
+
+    monkeypatch.setattr(OutlookItem, "Attachments", property(spy))
+    contacts = default(store, FolderKind.CONTACTS)
+    person = attrs.evolve(sample(ItemKind.CONTACT, 1), photo=r.Photo(data=b"\xff\xd8 jpeg"))
+    plain = create(store, contacts, person)
+    assert opened == []  # a new item has none to remove: two COM calls saved
+    files = (
+        r.Attachment(filename="a.txt", content_type="text/plain", data=b"alpha"),
+        r.Attachment(filename="b.bin", data=b"\0"),
+    )
+    calendar = default(store, FolderKind.CALENDAR)
+    meeting = attrs.evolve(sample(ItemKind.EVENT, 1), attachments=files)
+    with_files = create(store, calendar, meeting)
+    assert opened == ["AppointmentItem"]
+    assert fetch(store, calendar, with_files.id).record.attachments == files
+    assert fetch(store, contacts, plain.id).record.photo == person.photo
+    # an update still opens them, to drop attachments the record no longer has
+    (updated,) = store.apply(
+        calendar, [Update(with_files.id, attrs.evolve(meeting, attachments=()), with_files.version)]
+    )
+    assert isinstance(updated, Applied)
+    assert fetch(store, calendar, with_files.id).record.attachments == ()

@@ -143,7 +143,7 @@ class RecordIO:
         self._choose_body(item, record, props, new=new)
         write_item(item, props, self.om.recipient, new=new)
         item.Save()
-        write_after_save(item, props)
+        write_after_save(item, props, new=new)
         return version_of(item.LastModificationTime)
 
     def _choose_body(self, item: Any, record: Record, props: dict[str, Any], *, new: bool) -> None:

@@ -30,7 +30,6 @@ source of truth.
 from __future__ import annotations
 
 import itertools
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -45,6 +44,7 @@ from oxsync.adapters.outlook._identity import (
     Entry,
     ItemIndex,
     Snapshot,
+    new_key,
     snapshot_for,
 )
 from oxsync.adapters.outlook._itemio import ITEM_TYPE
@@ -112,7 +112,7 @@ class OutlookStore(ItemIndex, RecordIO, BaseStore):
         self._on_change = on_change
         self._batch_size = batch_size
         self._kinds = kinds
-        self._token = uuid.uuid4().hex[:12]
+        self._token = new_key()[:12]
         self._generations = itertools.count(1)
         self._folder_objs: dict[str, Any] = {}
         self._store_ids: dict[str, str] = {}
@@ -305,7 +305,7 @@ class OutlookStore(ItemIndex, RecordIO, BaseStore):
             meta = self._meta.get(folder_id)
             if meta is None or kind not in meta.kind.item_kinds or kind not in self._kinds:
                 return Failure(FailureKind.INVALID, f"a {kind.value} cannot go in this folder")
-            key = uuid.uuid4().hex
+            key = new_key()
             record = op.record if op.record.uid else attrs.evolve(op.record, uid=key)
             item = folder.Items.Add(ITEM_TYPE[kind])
             version = self._write(item, record, key, new=True)
