@@ -74,3 +74,40 @@ def test_classes_the_twin_cannot_stand_for_keep_their_own_constructor() -> None:
     with pytest.raises(ValueError):
         r.constructor(Checked)(n=-1)  # the validator still runs
     assert r.constructor(WithWeakref) is WithWeakref
+
+
+@pytest.mark.parametrize("cls", RECORD_CLASSES, ids=lambda c: c.__name__)
+def test_the_positional_constructor_builds_the_same_record(cls: type[Any]) -> None:
+    fields = attrs.fields(cls)
+    defaults = [a.default for a in fields]
+    build = r.positional_constructor(cls)
+    assert build is not cls and build is r.positional_constructor(cls)
+    if attrs.NOTHING not in defaults:
+        built = build(*defaults)
+        assert type(built) is cls and built == cls()
+    with pytest.raises(TypeError, match="values"):
+        build(*defaults[:-1])  # one short: never filled in with a default
+
+
+@given(st.sampled_from(list(ItemKind)).flatmap(gen.records))
+def test_positional_and_keyword_builds_agree(record: Any) -> None:
+    cls = type(record)
+    built = r.positional_constructor(cls)(*(getattr(record, a.name) for a in attrs.fields(cls)))
+    assert type(built) is cls
+    assert built == record and hash(built) == hash(record) and repr(built) == repr(record)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built.uid = "x"
+
+
+def test_positional_construction_of_a_class_the_twin_cannot_stand_for() -> None:
+    @attrs.frozen(kw_only=True)
+    class Checked:
+        n: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+        label: str
+
+    build = r.positional_constructor(Checked)
+    assert build(3, "x") == Checked(n=3, label="x")
+    with pytest.raises(ValueError):
+        build(-1, "x")  # the validator still runs
+    with pytest.raises(TypeError, match="takes 2 values"):
+        build(1)

@@ -69,6 +69,7 @@ __all__ = [
     "Weekday",
     "constructor",
     "item_kind_of",
+    "positional_constructor",
     "record_class",
 ]
 
@@ -595,7 +596,7 @@ def field_names(cls: type[Record]) -> tuple[str, ...]:
     return tuple(a.name for a in attrs.fields(cls))
 
 
-_CONSTRUCTORS: dict[type[Any], Callable[..., Any]] = {}
+_CONSTRUCTORS: dict[tuple[type[Any], bool], Callable[..., Any]] = {}
 
 
 def constructor(cls: type[_R]) -> Callable[..., _R]:
@@ -611,18 +612,47 @@ def constructor(cls: type[_R]) -> Callable[..., _R]:
     validators or converters, so nothing is skipped (a class with any gets ``cls`` itself,
     as does one where the assignment is refused: another interpreter, a different layout).
     """
+    return _builder(cls, positional=False)
+
+
+def positional_constructor(cls: type[_R]) -> Callable[..., _R]:
+    """Like :func:`constructor`, taking one value per field, in ``attrs.fields(cls)`` order.
+
+    For a decoder that fills a list of every field (the defaults, then what it read):
+    passing all of them by position spares the call the keyword matching and the ~50
+    default lookups of a keyword call (1.2 µs instead of 3.3 for a :class:`Contact`).
+    Every value must be given: a wrong count raises TypeError.
+    """
+    return _builder(cls, positional=True)
+
+
+def _builder(cls: type[_R], *, positional: bool) -> Callable[..., _R]:
     try:
-        return _CONSTRUCTORS[cls]
+        return _CONSTRUCTORS[cls, positional]
     except KeyError:
         pass
-    build: Callable[..., Any] = cls
     fields = attrs.fields(cast(Any, cls))
+    count = len(fields)
+
+    def positional_via_cls(*values: Any) -> Any:
+        if len(values) != count:
+            raise TypeError(f"{cls.__name__} takes {count} values, got {len(values)}")
+        return cls(**{a.alias: value for a, value in zip(fields, values, strict=True)})
+
+    build: Callable[..., Any] = positional_via_cls if positional else cls
     if any(a.validator or a.converter or a.on_setattr for a in fields):
-        _CONSTRUCTORS[cls] = cls  # the twin would skip them
-        return cls
+        _CONSTRUCTORS[cls, positional] = build  # the twin would skip them
+        return build
     twin = attrs.make_class(
         cls.__name__,  # error messages read as those of cls
-        {a.name: attrs.field(default=a.default, kw_only=True, alias=a.alias) for a in fields},
+        {
+            # by position, every value is given: a required field's placeholder default
+            # (None) only lets it follow fields with defaults
+            a.name: attrs.field(default=None, alias=a.alias)
+            if positional and a.default is attrs.NOTHING
+            else attrs.field(default=a.default, kw_only=not positional, alias=a.alias)
+            for a in fields
+        },
         slots=True,
         frozen=False,
         weakref_slot=False,
@@ -637,11 +667,18 @@ def constructor(cls: type[_R]) -> Callable[..., _R]:
         record.__class__ = cls
         return record
 
+    def build_by_position(*values: Any) -> Any:
+        if len(values) != count:  # a short list would fill the rest with defaults
+            raise TypeError(f"{cls.__name__} takes {count} values, got {len(values)}")
+        record = twin(*values)
+        record.__class__ = cls
+        return record
+
     try:
         probe: Any = object.__new__(twin)
         probe.__class__ = cls  # refused unless the layouts are identical
-        build = build_via_twin
+        build = build_by_position if positional else build_via_twin
     except TypeError:
         pass
-    _CONSTRUCTORS[cls] = build
+    _CONSTRUCTORS[cls, positional] = build
     return build

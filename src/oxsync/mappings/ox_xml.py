@@ -37,7 +37,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import sys
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from operator import attrgetter
@@ -827,13 +826,13 @@ datetimes at exactly UTC midnight (read as dates).
 
 # Decoding plan per kind, for one pass over the children. Every tag the kind knows is in
 # ``entries`` (qualified tag -> one tuple, so an element costs one dict lookup):
-# ``(group, key, load, limit, path)``. Group 0 is the item's own keyword arguments, group
-# i > 0 those of its i-th nested record (``phones``, ``business_address``…). A plain text
-# field has ``load`` None and its length ``limit``; a converted field its ``load``; an
-# element of a structured part has group -1 and the part as ``key``. Read-only server
-# fields decode like fields; kind markers read nothing. Keys are interned: a record class
-# matches interned keyword names by identity, other strings by comparing them with each
-# of its ~60 parameter names in turn.
+# ``(group, index, load, limit, path)``. Group 0 is the item's own fields, group i > 0
+# those of its i-th nested record (``phones``, ``business_address``…); ``index`` is the
+# field's position in its class (records are built by position from a list of every
+# field: see records.positional_constructor). A plain text field has ``load`` None and its
+# length ``limit``; a converted field its ``load``; an element of a structured part has
+# group -1 and the part as ``index``. Read-only server fields decode like fields; kind
+# markers read nothing.
 _Entry: TypeAlias = tuple[int, Any, Callable[[str], Any] | None, int, str]
 
 
@@ -841,19 +840,21 @@ _Entry: TypeAlias = tuple[int, Any, Callable[[str], Any] | None, int, str]
 class _DecodePlan:
     """How to decode one item kind (built once per kind from its table)."""
 
-    build: Callable[..., Any]  # the record class's fast constructor
-    nested: tuple[tuple[str, Callable[..., Any]], ...]  # group i -> (attribute, build)
+    build: Callable[..., Any]  # the record class's positional constructor
+    index: dict[str, int]  # top-level field name -> position (what parts read)
+    nested: tuple[tuple[int, Callable[..., Any], list[Any]], ...]  # group i -> (position
+    # in the record, positional constructor, defaults)
     entries: dict[str, _Entry]
     parts: tuple[tuple[Part, bool], ...]  # (part, read even when absent)
     any_required: bool  # some part reads even when none of its elements is there
-    empty_groups: tuple[tuple[()], ...]  # one () per group: map(dict, …) makes the dicts
+    defaults: tuple[list[Any], ...]  # group -> every field's default, in order
 
 
 def _decode_plan(kind: ItemKind, table: tuple[Row, ...]) -> _DecodePlan:
     cls = r.record_class(kind)
-    nested_classes = {
-        a.name: type(a.default) for a in attrs.fields(cls) if attrs.has(type(a.default))
-    }
+    fields = attrs.fields(cls)
+    index = {a.name: i for i, a in enumerate(fields)}
+    nested_classes = {a.name: type(a.default) for a in fields if attrs.has(type(a.default))}
     heads: list[str] = []
     entries: dict[str, _Entry] = {}
     parts: list[tuple[Part, bool]] = []
@@ -861,28 +862,38 @@ def _decode_plan(kind: ItemKind, table: tuple[Row, ...]) -> _DecodePlan:
         if isinstance(row, Field | _ReadOnly):
             (path,), (element,) = row.paths, row.elements
             head, _, tail = path.partition(".")
-            group = 0
             if tail:
                 if head not in heads:
                     heads.append(head)
                 group = heads.index(head) + 1
-            key = sys.intern(tail or path)
+                position = [a.name for a in attrs.fields(nested_classes[head])].index(tail)
+            else:
+                group, position = 0, index[path]
             limit = _TEXT_LIMITS.get(id(row.codec))
             if limit is None:
-                entries[_Q + element] = (group, key, row.codec.load, 0, path)
+                entries[_Q + element] = (group, position, row.codec.load, 0, path)
             else:
-                entries[_Q + element] = (group, key, None, limit, path)
+                entries[_Q + element] = (group, position, None, limit, path)
         elif not isinstance(row, _Constant):
             for element in row.elements:
                 entries[_Q + element] = (-1, row, None, 0, element)
             parts.append((row, getattr(row, "required", False)))
+    groups = [cls] + [nested_classes[head] for head in heads]
     return _DecodePlan(
-        build=r.constructor(cls),
-        nested=tuple((sys.intern(head), r.constructor(nested_classes[head])) for head in heads),
+        build=r.positional_constructor(cls),
+        index=index,
+        nested=tuple(
+            (
+                index[head],
+                r.positional_constructor(nested_classes[head]),
+                [a.default for a in attrs.fields(nested_classes[head])],
+            )
+            for head in heads
+        ),
         entries=entries,
         parts=tuple(parts),
         any_required=any(required for _, required in parts),
-        empty_groups=((),) * (len(heads) + 1),
+        defaults=tuple([a.default for a in attrs.fields(group)] for group in groups),
     )
 
 
@@ -967,7 +978,7 @@ def decode(
     """
     plan = _PLANS[kind]
     entry_of = plan.entries.get
-    groups: list[dict[str, Any]] = list(map(dict, plan.empty_groups))
+    groups = [defaults.copy() for defaults in plan.defaults]
     errors: list[FieldError] = []
     found: dict[Part, dict[str, Element]] | None = None
     # The hot loop (a listing: 10,000 contacts x ~25 elements); elements of other
@@ -976,14 +987,14 @@ def decode(
         entry = entry_of(child.tag)
         if entry is None:
             continue
-        group, key, load, limit, path = entry
+        group, index, load, limit, path = entry
         if group < 0:  # an element of a structured part
             if found is None:
-                found = {key: {path: child}}
-            elif key in found:
-                found[key][path] = child
+                found = {index: {path: child}}
+            elif index in found:
+                found[index][path] = child
             else:
-                found[key] = {path: child}
+                found[index] = {path: child}
             continue
         text = child.text
         if not text:
@@ -992,21 +1003,23 @@ def decode(
             if len(text) > limit:
                 errors.append(FieldError(path, _too_long(text, limit)))
             else:
-                groups[group][key] = text
+                groups[group][index] = text
             continue
         try:
-            groups[group][key] = load(text)
+            groups[group][index] = load(text)
         except (TypeError, ValueError) as exc:
             errors.append(FieldError(path, str(exc)))
     top = groups[0]
     if found is not None or plan.any_required:
         ctx = _Ctx(contact_uid=contact_uid) if found and contact_uid else _NO_CTX
+        field_index = plan.index
         for part, required in plan.parts:
             elements = found.get(part) if found else None
             if elements is None and not required:
                 continue
             try:
-                top.update(part.read(elements or {}, ctx))
+                for name, value in part.read(elements or {}, ctx).items():
+                    top[field_index[name]] = value
             except FieldError as exc:
                 errors.append(exc)
             except MappingError as exc:
@@ -1015,14 +1028,11 @@ def decode(
                 errors.append(FieldError(part.paths[0] if part.paths else "$", str(exc)))
     if errors:
         raise MappingError(f"cannot read OX {kind.value}", errors)
-    for values, (head, build) in zip(groups[1:], plan.nested, strict=True):
-        if values:
-            top[head] = build(**values)
-    try:
-        record: r.Record = plan.build(**top)
-        return record
-    except (TypeError, ValueError) as exc:
-        raise MappingError(f"cannot read OX {kind.value}", [FieldError("$", str(exc))]) from exc
+    for values, (position, build, defaults) in zip(groups[1:], plan.nested, strict=True):
+        if values != defaults:  # something was read: else the default record stays
+            top[position] = build(*values)
+    record: r.Record = plan.build(*top)
+    return record
 
 
 def kind_of(prop: Element, folder_kind: FolderKind) -> ItemKind:
