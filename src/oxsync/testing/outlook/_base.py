@@ -246,6 +246,10 @@ _USER_TYPES = {
 }
 
 
+_NAME_REFUSES = frozenset("[]_#")
+"""Characters Outlook refuses in a user property's name."""
+
+
 class UserProperties(OomObject):
     """``item.UserProperties``: Add / Find / Item / Remove / Count."""
 
@@ -268,7 +272,7 @@ class UserProperties(OomObject):
     ) -> UserProperty:
         """Define a property on the item (and, by default, in its folder)."""
         self._touch()
-        if not Name or len(Name) > 64 or any(c in Name for c in "[]_#"):
+        if not Name or len(Name) > 64 or not _NAME_REFUSES.isdisjoint(Name):
             raise com_error(E_INVALIDARG, f"invalid user property name {Name!r}")
         if Type not in _USER_TYPES:
             raise com_error(E_INVALIDARG, f"user property type {Type} is not allowed")
