@@ -163,3 +163,24 @@ def test_database_failures_during_use_are_state_errors(tmp_path: Path) -> None:
     with state.transaction():  # usable again
         state.put_pairs([row])
     assert state.count_pairs(fp.id) == 1
+
+
+def test_journal_ids_name_their_entries_in_order(tmp_path: Path) -> None:
+    state = State(tmp_path / "s.db")
+    pair = state.add_folder_pair("p", "a", "b", "contacts").id
+    first = state.journal_add(
+        pair, [("b", "create", "1", None, "u1"), ("b", "create", "2", None, "u2")]
+    )
+    assert state.journal_add(pair, []) == []
+    state.journal_done(first[:1])
+    second = state.journal_add(pair, [("a", "update", "3", "x", None)])
+    assert len(set(first + second)) == 3 and second[0] > first[1]
+    entries = {e.id: (e.target, e.op, e.source_id, e.target_id, e.uid) for e in state.journal(pair)}
+    assert entries == {
+        first[1]: ("b", "create", "2", None, "u2"),
+        second[0]: ("a", "update", "3", "x", None),
+    }
+    state.journal_done([first[1], second[0]])
+    assert state.journal(pair) == []
+    again = state.journal_add(pair, [("b", "delete", "4", "y", None)])  # after an emptied journal
+    assert [e.id for e in state.journal(pair)] == again

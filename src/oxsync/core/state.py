@@ -558,16 +558,21 @@ class State:
     ) -> list[int]:
         """Record intended writes ``(target, op, source_id, target_id, uid)``; returns ids."""
         now = time.time()
-        ids: list[int] = []
         with self.transaction():
-            for target, op, source_id, target_id, uid in entries:
-                cur = self._db.execute(
-                    "INSERT INTO journal (folder_pair, target, op, source_id, target_id, uid, "
-                    "created) VALUES (?,?,?,?,?,?,?)",
-                    (folder_pair, target, op, source_id, target_id, uid, now),
-                )
-                assert cur.lastrowid is not None
-                ids.append(cur.lastrowid)
+            # One statement for the batch: the transaction holds the write lock, so the
+            # ids after the highest one are ours to give (what SQLite itself would pick)
+            (last,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM journal").fetchone()
+            ids = list(range(last + 1, last + 1 + len(entries)))
+            self._db.executemany(
+                "INSERT INTO journal (id, folder_pair, target, op, source_id, target_id, uid, "
+                "created) VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (id_, folder_pair, target, op, source_id, target_id, uid, now)
+                    for id_, (target, op, source_id, target_id, uid) in zip(
+                        ids, entries, strict=True
+                    )
+                ],
+            )
         return ids
 
     def journal_done(self, ids: Iterable[int]) -> None:
