@@ -6,6 +6,11 @@ Prints a table and writes ``{"items": N, "scenarios": {NAME: {"seconds": s,
 "peak_rss_mb": m, ...}}}``; a scenario whose ``run()`` returns a dict of numbers adds them
 (e.g. ``calls_per_item``). Seconds are the median of the scenario's repeats; peak RSS is the
 process's maximum resident set (setup included).
+
+Each scenario also reports ``cpu_ref`` (seconds of ``sum(range(30_000_000))`` timed in the
+same process, right after the scenario): a reading of the machine's speed at that moment.
+On a shared VM it swings (0.50 s in quick phases to 0.95 s in slow ones on the one the
+figures in RESULTS.md come from), and every figure swings with it; compare runs by it.
 """
 
 from __future__ import annotations
@@ -48,7 +53,19 @@ def _run_one(name: str, items: int) -> dict[str, float]:
         if isinstance(result, dict):  # a scenario may report figures of its own
             extra = {k: float(v) for k, v in result.items()}
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": statistics.median(times), "peak_rss_mb": round(rss_kb / 1024, 1), **extra}
+    return {
+        "seconds": statistics.median(times),
+        "peak_rss_mb": round(rss_kb / 1024, 1),
+        **extra,
+        "cpu_ref": round(cpu_reference(), 3),
+    }
+
+
+def cpu_reference() -> float:
+    """Seconds of a fixed pure-Python loop: the machine's speed now (see the docstring)."""
+    started = time.perf_counter()
+    sum(range(30_000_000))
+    return time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:

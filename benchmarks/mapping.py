@@ -3,6 +3,10 @@
 - ``mapping.ox_xml_parse``: bytes of a server-shaped PROPFIND answer -> N canonical
   contacts (hardened lxml parse + :func:`oxsync.mappings.ox_xml.decode`). Target from
   issue 3: 10,000 contacts in ≤ 0.5 s.
+- ``mapping.ox_xml_floor``: what any lxml-based decoder of that document must do and no
+  more: the same hardened parse, then every child of every ``D:prop`` visited with its tag
+  looked up and its text read, nothing converted or built. ``ox_xml_parse`` minus this is
+  the decoder's own cost.
 - ``mapping.ox_xml_write``: N contacts -> bytes of one PROPPATCH ``propertyupdate``
   document (full writes, as an update sends them).
 - ``mapping.vcard_write`` / ``mapping.ical_write``: N sample contacts / events -> one
@@ -69,6 +73,26 @@ def ox_xml_parse(items: int) -> Callable[[], object]:
         records = parse_contacts(document)
         assert len(records) == items
         return records
+
+    return run
+
+
+@scenario("mapping.ox_xml_floor", repeat=5)
+def ox_xml_floor(items: int) -> Callable[[], object]:
+    document = multistatus(items)
+    known = ox_xml._PLANS[ItemKind.CONTACT].entries  # the decoder's own tag table
+
+    def run() -> object:
+        root = parse_document(document)
+        found = 0
+        for response in root.iterchildren(D + "response"):
+            for propstat in response.iterchildren(D + "propstat"):
+                for prop in propstat.iterchildren(D + "prop"):
+                    for child in prop:
+                        if child.tag in known and child.text:
+                            found += 1
+        assert found >= items
+        return None
 
     return run
 
