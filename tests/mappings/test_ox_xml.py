@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, date, datetime, timedelta
 
+import attrs
 import pytest
 from lxml import etree
 
@@ -298,3 +299,34 @@ def test_unsupported_sets_only_name_real_paths():
             if tail:
                 part = optional_parts.get(head) or type(fields[head].default)
                 assert tail in attrs.fields_dict(part), path
+
+
+def test_a_required_field_no_element_filled_is_an_error_not_a_placeholder(monkeypatch):
+    # Records are built by position from a list of defaults; a field without a default
+    # that nothing read must be reported, never reach the record as attrs.NOTHING.
+    plan = ox_xml._PLANS[ItemKind.EVENT]
+    monkeypatch.setitem(
+        ox_xml._PLANS,
+        ItemKind.EVENT,
+        attrs.evolve(plan, parts=tuple(p for p in plan.parts if "start" not in p[0].paths)),
+    )
+    prop = ox_xml.new_prop()
+    etree.SubElement(prop, f"{{{ox_xml.OX_NS}}}title").text = "x"
+    with pytest.raises(MappingError) as info:
+        ox_xml.decode(ItemKind.EVENT, prop)
+    assert {e.path for e in info.value.errors} >= {"start"}
+
+
+def test_nested_records_of_a_plan_must_have_defaults_for_every_field(monkeypatch):
+    @attrs.frozen(kw_only=True, weakref_slot=False)
+    class Pair:
+        left: str
+        right: str | None = None
+
+    @attrs.frozen(kw_only=True, weakref_slot=False)
+    class Holder:
+        pair: Pair = Pair(left="x")
+
+    monkeypatch.setattr(ox_xml.r, "record_class", lambda kind: Holder)
+    with pytest.raises(TypeError, match="Pair has a field without a default"):
+        ox_xml._decode_plan(ItemKind.CONTACT, (ox_xml.Field("pair.right", "right", ox_xml._TEXT),))

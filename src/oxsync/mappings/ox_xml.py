@@ -848,6 +848,7 @@ class _DecodePlan:
     parts: tuple[tuple[Part, bool], ...]  # (part, read even when absent)
     any_required: bool  # some part reads even when none of its elements is there
     defaults: tuple[list[Any], ...]  # group -> every field's default, in order
+    required: tuple[tuple[int, str], ...]  # (position, name) of fields without a default
 
 
 def _decode_plan(kind: ItemKind, table: tuple[Row, ...]) -> _DecodePlan:
@@ -879,6 +880,9 @@ def _decode_plan(kind: ItemKind, table: tuple[Row, ...]) -> _DecodePlan:
                 entries[_Q + element] = (-1, row, None, 0, element)
             parts.append((row, getattr(row, "required", False)))
     groups = [cls] + [nested_classes[head] for head in heads]
+    for group in groups[1:]:  # a nested record is built from what was read plus defaults
+        if any(a.default is attrs.NOTHING for a in attrs.fields(group)):
+            raise TypeError(f"nested record {group.__name__} has a field without a default")
     return _DecodePlan(
         build=r.positional_constructor(cls),
         index=index,
@@ -894,6 +898,7 @@ def _decode_plan(kind: ItemKind, table: tuple[Row, ...]) -> _DecodePlan:
         parts=tuple(parts),
         any_required=any(required for _, required in parts),
         defaults=tuple([a.default for a in attrs.fields(group)] for group in groups),
+        required=tuple((i, a.name) for i, a in enumerate(fields) if a.default is attrs.NOTHING),
     )
 
 
@@ -1026,6 +1031,9 @@ def decode(
                 errors.extend(exc.errors)
             except (TypeError, ValueError) as exc:
                 errors.append(FieldError(part.paths[0] if part.paths else "$", str(exc)))
+    for position, name in plan.required:  # a field without default nothing filled in
+        if top[position] is attrs.NOTHING:
+            errors.append(FieldError(name, "missing"))
     if errors:
         raise MappingError(f"cannot read OX {kind.value}", errors)
     for values, (position, build, defaults) in zip(groups[1:], plan.nested, strict=True):
