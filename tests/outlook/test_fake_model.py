@@ -449,3 +449,25 @@ def test_monthly_on_day_31_falls_on_the_last_day(app: Application) -> None:
     assert pattern.PatternEndDate.replace(tzinfo=None) == datetime(2026, 3, 31)
     feb = item.GetRecurrencePattern().GetOccurrence(datetime(2026, 2, 28, 9, 0))
     assert feb.Start.replace(tzinfo=None) == datetime(2026, 2, 28, 9, 0)
+
+
+def test_an_item_class_overriding_set_must_name_its_hooks() -> None:
+    from oxsync.testing.outlook._items import OutlookItem
+
+    with pytest.raises(TypeError, match="_SET_HOOKS"):
+
+        class Coupled(OutlookItem):  # a _set the direct write path would bypass
+            def _set(self, name: str, value: Any) -> None:
+                super()._set(name, value)
+
+
+def test_direct_writes_convert_and_mark_the_item_dirty(app: Application) -> None:
+    contact = app.Session.GetDefaultFolder(constants.olFolderContacts).Items.Add()
+    contact.Save()
+    assert contact.Saved
+    contact.LastName = 42  # COM converts to the declared type
+    assert contact.LastName == "42" and not contact.Saved
+    contact.Body = "plain"  # a hooked name still couples the rich text
+    assert contact.BodyFormat == constants.olFormatPlain and "plain" in contact.RTFBody.decode(
+        "latin-1"
+    )

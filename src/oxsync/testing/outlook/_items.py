@@ -69,6 +69,9 @@ class OutlookItem(OomObject):
     CLASS: ClassVar[int] = 0
     ITEM_TYPE: ClassVar[int] = 0
     MESSAGE_CLASS: ClassVar[str] = "IPM"
+    # every other plain write is stored and marks the item dirty, as _set below does
+    _DIRECT_WRITES: ClassVar[bool] = True
+    _SET_HOOKS: ClassVar[frozenset[str]] = frozenset({"Body", "RTFBody"})
 
     def __init__(self, app: Application, folder: Folder | None) -> None:
         super().__init__(app)

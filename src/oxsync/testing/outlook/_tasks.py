@@ -69,6 +69,12 @@ class TaskItem(OutlookItem):
         self._pattern = copy.deepcopy(state.get("pattern"))
         self._p["IsRecurring"] = self._pattern is not None
 
+    _SET_HOOKS: ClassVar[frozenset[str]] = OutlookItem._SET_HOOKS | {
+        "PercentComplete",
+        "Status",
+        "Complete",
+    }
+
     def _set(self, name: str, value: Any) -> None:
         super()._set(name, value)
         p = self._p
