@@ -369,8 +369,9 @@ class _EventTiming:
         if zone:
             try:
                 ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise FieldError("timezone", f"unknown time zone {zone!r}") from None
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                # OSError: a key naming a tzdata directory ("America") or too long a path
+                raise FieldError("timezone", f"unknown time zone {zone[:60]!r}") from None
             out["timezone"] = zone
         errors = []
         for name in ("start_date", "end_date"):
