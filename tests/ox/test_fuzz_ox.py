@@ -32,4 +32,4 @@ def test_a_time_zone_naming_a_directory_or_too_long_is_a_field_error(zone: str) 
     # ZoneInfo raised IsADirectoryError / OSError (file name too long)
     with pytest.raises(MappingError) as caught:
         ox_xml.decode(ItemKind.EVENT, _prop(f"{_TIMED}<ox:timezone>{zone}</ox:timezone>"))
-    assert [e.path for e in caught.value.errors] == ["timezone"]
+    assert "timezone" in [e.path for e in caught.value.errors]
