@@ -7,11 +7,19 @@ server output and mutate it.
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from lxml import etree
 
-from oxsync.core.records import ItemKind
-from oxsync.errors import MappingError
+from oxsync.adapters.ox import OXStore
+from oxsync.adapters.ox._client import OXClient
+from oxsync.adapters.ox._codec import parse_document, parse_multistatus
+from oxsync.adapters.ox._results import failure_of
+from oxsync.adapters.ox._series import SeriesIndex
+from oxsync.adapters.ox._series_items import _listed_by
+from oxsync.core.records import FolderKind, ItemKind
+from oxsync.core.store import Failure, FailureKind
+from oxsync.errors import HostileInputError, MappingError, ProtocolError
 from oxsync.mappings import ox_xml
 
 NS = ox_xml.OX_NS
@@ -33,3 +41,47 @@ def test_a_time_zone_naming_a_directory_or_too_long_is_a_field_error(zone: str) 
     with pytest.raises(MappingError) as caught:
         ox_xml.decode(ItemKind.EVENT, _prop(f"{_TIMED}<ox:timezone>{zone}</ox:timezone>"))
     assert "timezone" in [e.path for e in caught.value.errors]
+
+
+_HUGE = "9" * 5000  # more digits than int() reads (sys.get_int_max_str_digits: 4300)
+
+
+def _multistatus(inner: str) -> bytes:
+    return (
+        f'<D:multistatus xmlns:D="DAV:" xmlns:ox="{NS}"><D:response>{inner}</D:response>'
+        "</D:multistatus>"
+    ).encode()
+
+
+def test_a_status_of_thousands_of_digits_is_a_protocol_error() -> None:
+    # ascii_int -> int() raised "Exceeds the limit (4300 digits)" ValueError
+    body = _multistatus(f"<D:propstat><D:prop/><D:status>{_HUGE}</D:status></D:propstat>")
+    with pytest.raises(ProtocolError):
+        parse_multistatus(parse_document(body))
+
+
+def test_an_error_code_of_thousands_of_digits_is_no_code() -> None:
+    body = _multistatus(
+        "<D:propstat><D:prop/><D:status>409</D:status>"
+        f"<D:responsedescription>[{_HUGE}] x</D:responsedescription></D:propstat>"
+    )
+    (resp,) = parse_multistatus(parse_document(body))
+    assert resp.code is None and failure_of(resp).kind is FailureKind.INVALID
+
+
+def test_numbers_of_thousands_of_digits_are_no_ids(store: OXStore) -> None:
+    contacts = next(f.id for f in store.folders() if f.kind is FolderKind.CONTACTS)
+    assert store.fetch(contacts, [_HUGE])[_HUGE] == Failure(
+        FailureKind.NOT_FOUND, f"no OX object {_HUGE!r}"
+    )
+    series = _prop(f"<ox:changeexceptions>{_HUGE},0</ox:changeexceptions>")
+    assert _listed_by(SeriesIndex(), "1", series) == []
+
+
+def test_a_content_length_of_thousands_of_digits_is_hostile() -> None:
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, headers={"Content-Length": _HUGE}, content=b"<a/>")
+    )
+    client = OXClient("http://ox.test", "u", "p", transport=transport)
+    with pytest.raises(HostileInputError):
+        client.request("GET", "version", auth=False)

@@ -24,6 +24,7 @@ from attrs import frozen
 from oxsync.adapters.ox._capture import TrafficCapture
 from oxsync.adapters.ox._codec import (
     DEFAULT_MAX_BYTES,
+    MAX_DIGITS,
     Element,
     OXResponse,
     child_text,
@@ -208,7 +209,8 @@ class OXClient:
                 resp_headers = list(response.headers.multi_items())
                 self.last_content_type = response.headers.get("Content-Type", "")
                 declared = response.headers.get("Content-Length", "")
-                announced = ascii_int(declared)
+                # a prefix of MAX_DIGITS + 1 digits is already far over any limit
+                announced = ascii_int(declared[: MAX_DIGITS + 1])
                 if announced is not None and announced > self.max_bytes:
                     raise HostileInputError(
                         f"OX {servlet} announced {declared} bytes, over {self.max_bytes}"

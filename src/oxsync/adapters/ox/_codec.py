@@ -32,6 +32,7 @@ __all__ = [
     "child_text",
     "children",
     "local",
+    "number",
     "parse_document",
     "parse_multistatus",
     "propertyupdate",
@@ -49,7 +50,7 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 """Largest document accepted (64 MiB: 10,000 full contacts take about 15 MiB)."""
 
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_CODE = re.compile(r"^\s*\[(\d+)\]")
+_CODE = re.compile(r"^\s*\[([0-9]{1,18})\]")  # more digits: no OX code (int() takes 4300 at most)
 _LIST_ID = re.compile(r"<(?:[\w.-]+:)?id(?:\s[^>]*)?>\s*([^<\s]+)\s*</")
 
 
@@ -90,6 +91,16 @@ def parse_document(body: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Elemen
     if root is None:
         raise ProtocolError("XML document without a root element")
     return root
+
+
+MAX_DIGITS = 30
+"""Most digits of a number in an OX answer (ids, statuses, lengths have far fewer)."""
+
+
+def number(text: str) -> int | None:
+    """:func:`~oxsync.mappings.values.ascii_int` for numbers in OX answers: ``None`` also
+    for more than :data:`MAX_DIGITS` digits (``int()`` raises ValueError past 4300)."""
+    return ascii_int(text) if len(text) <= MAX_DIGITS else None
 
 
 def local(el: Element) -> str:
@@ -211,7 +222,7 @@ def parse_multistatus(root: Element) -> list[OXResponse]:
 def _status(text: str) -> int:
     parts = text.split()
     for part in parts[:2]:
-        code = ascii_int(part)
+        code = number(part)
         if code is not None:
             return code
     raise ProtocolError(f"unreadable D:status {text[:40]!r}")

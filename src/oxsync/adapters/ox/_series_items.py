@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from oxsync.adapters.ox import _versions as versions
-from oxsync.adapters.ox._codec import Element, add, child_text, new_prop
+from oxsync.adapters.ox._codec import Element, add, child_text, new_prop, number
 from oxsync.adapters.ox._files import ATTACHMENTS_TAG
 from oxsync.adapters.ox._folders import SERVLET_OF
 from oxsync.adapters.ox._results import NO_CHECK, failure_of, timestamp
@@ -47,7 +47,7 @@ from oxsync.core.store import (
 )
 from oxsync.errors import MappingError, TransientError
 from oxsync.mappings import ox_xml
-from oxsync.mappings.values import ascii_int, date_from_ox
+from oxsync.mappings.values import date_from_ox
 
 if TYPE_CHECKING:
     from oxsync.adapters.ox._store import OXStore
@@ -341,5 +341,5 @@ def _listed_by(index: SeriesIndex, series_id: str, prop: Element) -> list[Except
     days = child_text(prop, "changeexceptions")
     if not days:
         return []
-    listed = {n for d in days.split(",") if (n := ascii_int(d.strip())) is not None}
+    listed = {n for d in days.split(",") if (n := number(d.strip())) is not None}
     return [e for e in index.of(series_id).values() if e.position in listed]

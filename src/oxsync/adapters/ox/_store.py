@@ -51,6 +51,7 @@ from oxsync.adapters.ox._codec import (
     add,
     child_text,
     new_prop,
+    number,
 )
 from oxsync.adapters.ox._codec import object_list as list_ids
 from oxsync.adapters.ox._files import ATTACHMENTS_TAG, FileCache, read_files, write_files
@@ -113,7 +114,6 @@ from oxsync.errors import (
     TransientError,
 )
 from oxsync.mappings import ox_xml
-from oxsync.mappings.values import ascii_int
 
 __all__ = ["STORE_UNSUPPORTED", "OXStore"]
 
@@ -856,7 +856,7 @@ class OXStore(BaseStore):
 
 def _is_object_id(object_id: str) -> bool:
     """OX object ids are decimal numbers, in ASCII digits."""
-    return ascii_int(object_id) is not None
+    return number(object_id) is not None
 
 
 def _has_files(op: Create | Update) -> bool:
