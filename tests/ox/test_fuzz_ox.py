@@ -85,3 +85,11 @@ def test_a_content_length_of_thousands_of_digits_is_hostile() -> None:
     client = OXClient("http://ox.test", "u", "p", transport=transport)
     with pytest.raises(HostileInputError):
         client.request("GET", "version", auth=False)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_a_dtd_in_a_wide_encoding_is_hostile(encoding: str) -> None:
+    # the byte search for <!DOCTYPE missed it: the document was parsed, entities and all
+    body = '<!DOCTYPE a [<!ENTITY e "xx">]><D:multistatus xmlns:D="DAV:">&e;</D:multistatus>'
+    with pytest.raises(HostileInputError):
+        parse_document(body.encode(encoding))

@@ -90,6 +90,8 @@ def parse_document(body: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Elemen
         raise ProtocolError(f"unreadable XML: {exc}") from exc
     if root is None:
         raise ProtocolError("XML document without a root element")
+    if root.getroottree().docinfo.internalDTD is not None:  # one the byte search missed
+        raise HostileInputError("XML document declares a DTD (in a wide encoding); refused")
     return root
 
 
