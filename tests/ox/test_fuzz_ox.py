@@ -13,8 +13,8 @@ from lxml import etree
 
 from oxsync.adapters.ox import OXStore
 from oxsync.adapters.ox._client import OXClient
-from oxsync.adapters.ox._codec import parse_document, parse_multistatus
-from oxsync.adapters.ox._results import failure_of
+from oxsync.adapters.ox._codec import ConflictItem, parse_document, parse_multistatus
+from oxsync.adapters.ox._results import describe, failure_of
 from oxsync.adapters.ox._series import SeriesIndex
 from oxsync.adapters.ox._series_items import _listed_by
 from oxsync.core.records import FolderKind, ItemKind
@@ -93,3 +93,10 @@ def test_a_dtd_in_a_wide_encoding_is_hostile(encoding: str) -> None:
     body = '<!DOCTYPE a [<!ENTITY e "xx">]><D:multistatus xmlns:D="DAV:">&e;</D:multistatus>'
     with pytest.raises(HostileInputError):
         parse_document(body.encode(encoding))
+
+
+@pytest.mark.parametrize("ms", [2**63 - 1, -(10**20), 253402300800000])
+def test_a_clash_at_a_time_outside_the_calendar_is_described_by_its_number(ms: int) -> None:
+    # datetime.fromtimestamp raised OverflowError / OSError / ValueError out of apply()
+    text = describe(ConflictItem("Lunch", ms, ms, False))
+    assert text.startswith("'Lunch'") and str(ms) in text

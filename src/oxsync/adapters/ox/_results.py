@@ -77,6 +77,10 @@ def timestamp(text: str | None) -> int:
 
 def describe(conflict: ConflictItem) -> str:
     """One line naming a clashing appointment and its time (UTC)."""
-    start = datetime.fromtimestamp(conflict.start_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
-    end = datetime.fromtimestamp(conflict.end_ms / 1000, UTC).strftime("%H:%M")
-    return f"{conflict.subject or 'a private appointment'!r} {start}–{end} UTC"
+    what = repr(conflict.subject or "a private appointment")
+    try:
+        start = datetime.fromtimestamp(conflict.start_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+        end = datetime.fromtimestamp(conflict.end_ms / 1000, UTC).strftime("%H:%M")
+    except (OverflowError, OSError, ValueError):  # a time outside datetime's range
+        return f"{what} {conflict.start_ms}–{conflict.end_ms} ms"
+    return f"{what} {start}–{end} UTC"
