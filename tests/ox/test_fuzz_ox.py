@@ -14,6 +14,7 @@ from lxml import etree
 from oxsync.adapters.ox import OXStore
 from oxsync.adapters.ox._client import OXClient
 from oxsync.adapters.ox._codec import ConflictItem, parse_document, parse_multistatus
+from oxsync.adapters.ox._freebusy import parse_vfreebusy
 from oxsync.adapters.ox._results import describe, failure_of
 from oxsync.adapters.ox._series import SeriesIndex
 from oxsync.adapters.ox._series_items import _listed_by
@@ -100,3 +101,12 @@ def test_a_clash_at_a_time_outside_the_calendar_is_described_by_its_number(ms: i
     # datetime.fromtimestamp raised OverflowError / OSError / ValueError out of apply()
     text = describe(ConflictItem("Lunch", ms, ms, False))
     assert text.startswith("'Lunch'") and str(ms) in text
+
+
+@pytest.mark.parametrize(
+    "period", ["99991231T230000Z/P1D", "20260101T000000Z/P99999999999W", "20260101T000000Z/P1D2"]
+)
+def test_a_busy_period_past_the_calendar_is_a_protocol_error(period: str) -> None:
+    # timedelta() / datetime + timedelta raised OverflowError
+    with pytest.raises(ProtocolError):
+        parse_vfreebusy(f"BEGIN:VFREEBUSY\r\nFREEBUSY:{period}\r\nEND:VFREEBUSY")

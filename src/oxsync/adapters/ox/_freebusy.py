@@ -70,7 +70,7 @@ def _period(text: str, fbtype: str) -> BusyInterval:
     try:
         start = _instant(first)
         end = _duration(start, second) if second.startswith(("P", "+P")) else _instant(second)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: past year 9999
         raise ProtocolError(f"unreadable FREEBUSY period {text[:60]!r}") from exc
     return BusyInterval(start, end, fbtype)
 
@@ -103,4 +103,6 @@ def _duration(start: datetime, text: str) -> datetime:
                 seconds += value
             else:
                 raise ValueError(f"bad duration {text!r}")
+    if number:
+        raise ValueError(f"bad duration {text!r}: a number without its unit")
     return start + timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
