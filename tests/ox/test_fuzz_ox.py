@@ -14,11 +14,12 @@ from lxml import etree
 from oxsync.adapters.ox import OXStore
 from oxsync.adapters.ox._client import OXClient
 from oxsync.adapters.ox._codec import ConflictItem, parse_document, parse_multistatus
+from oxsync.adapters.ox._folders import sort_parents_first
 from oxsync.adapters.ox._freebusy import parse_vfreebusy
 from oxsync.adapters.ox._results import describe, failure_of
 from oxsync.adapters.ox._series import SeriesIndex
 from oxsync.adapters.ox._series_items import _listed_by
-from oxsync.core.records import FolderKind, ItemKind
+from oxsync.core.records import Folder, FolderKind, ItemKind
 from oxsync.core.store import Failure, FailureKind
 from oxsync.errors import HostileInputError, MappingError, ProtocolError
 from oxsync.mappings import ox_xml
@@ -110,3 +111,20 @@ def test_a_busy_period_past_the_calendar_is_a_protocol_error(period: str) -> Non
     # timedelta() / datetime + timedelta raised OverflowError
     with pytest.raises(ProtocolError):
         parse_vfreebusy(f"BEGIN:VFREEBUSY\r\nFREEBUSY:{period}\r\nEND:VFREEBUSY")
+
+
+def test_a_chain_of_thousands_of_nested_folders_is_sorted_parents_first() -> None:
+    # the recursive walk up the parents raised RecursionError
+    # (ids of one length, each child's smaller than its parent's: visited child first)
+    chain = [
+        Folder(id=str(i), name=f"f{i}", kind=FolderKind.CONTACTS, parent_id=str(i + 1))
+        for i in range(1000, 4000)
+    ]
+    ordered = sort_parents_first(chain)
+    assert [f.id for f in ordered] == [f.id for f in chain[::-1]]
+
+
+def test_a_cycle_of_folders_lists_each_folder_once() -> None:
+    a = Folder(id="10", name="a", kind=FolderKind.TASKS, parent_id="11")
+    b = Folder(id="11", name="b", kind=FolderKind.TASKS, parent_id="10")
+    assert sorted(f.id for f in sort_parents_first([a, b])) == ["10", "11"]

@@ -122,18 +122,18 @@ def sort_parents_first(folders: Sequence[Folder]) -> list[Folder]:
     by_id = {f.id: f for f in folders}
     out: list[Folder] = []
     done: set[str] = set()
-
-    def visit(folder: Folder, depth: int) -> None:
-        if folder.id in done or depth > len(by_id):
-            return
-        parent = by_id.get(folder.parent_id or "")
-        if parent is not None:
-            visit(parent, depth + 1)
-        done.add(folder.id)
-        out.append(folder)
-
     for folder in sorted(folders, key=lambda f: (len(f.id), f.id)):
-        visit(folder, 0)
+        # a loop, not recursion: a server may nest folders thousands deep, or in a cycle
+        chain: list[Folder] = []
+        seen: set[str] = set()
+        node: Folder | None = folder
+        while node is not None and node.id not in done and node.id not in seen:
+            chain.append(node)
+            seen.add(node.id)
+            node = by_id.get(node.parent_id or "")
+        for found in reversed(chain):
+            done.add(found.id)
+            out.append(found)
     return out
 
 
