@@ -7,6 +7,9 @@ server output and mutate it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 from lxml import etree
@@ -19,10 +22,22 @@ from oxsync.adapters.ox._freebusy import parse_vfreebusy
 from oxsync.adapters.ox._results import describe, failure_of
 from oxsync.adapters.ox._series import SeriesIndex
 from oxsync.adapters.ox._series_items import _listed_by
-from oxsync.core.records import Folder, FolderKind, ItemKind
-from oxsync.core.store import Failure, FailureKind
+from oxsync.core.records import (
+    Event,
+    EventException,
+    Folder,
+    FolderKind,
+    Frequency,
+    ItemKind,
+    Recurrence,
+    Weekday,
+)
+from oxsync.core.store import Applied, Create, Failure, FailureKind, Item
 from oxsync.errors import HostileInputError, MappingError, ProtocolError
 from oxsync.mappings import ox_xml
+from oxsync.mappings.values import date_to_ox
+from oxsync.testing.oxserver import OXApp
+from tests.ox.conftest import CANARY
 
 NS = ox_xml.OX_NS
 
@@ -128,3 +143,57 @@ def test_a_cycle_of_folders_lists_each_folder_once() -> None:
     a = Folder(id="10", name="a", kind=FolderKind.TASKS, parent_id="11")
     b = Folder(id="11", name="b", kind=FolderKind.TASKS, parent_id="10")
     assert sorted(f.id for f in sort_parents_first([a, b])) == ["10", "11"]
+
+
+class _Rewriting(httpx.BaseTransport):
+    """The in-process test server, each answer body passed through ``rewrite``."""
+
+    def __init__(self, app: OXApp, rewrite: Callable[[bytes], bytes]) -> None:
+        self.inner = httpx.WSGITransport(app=app)
+        self.rewrite = rewrite
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self.inner.handle_request(request)
+        headers = [(k, v) for k, v in answer.headers.items() if k.lower() != "content-length"]
+        return httpx.Response(
+            answer.status_code, headers=headers, content=self.rewrite(answer.read())
+        )
+
+
+_MONDAY = datetime(2026, 4, 6, 9, tzinfo=UTC)
+
+
+def _series_with_exception(app: OXApp, start: datetime = _MONDAY) -> tuple[str, int]:
+    """A weekly series (and the exception of its second occurrence) in alice's calendar:
+    the calendar's id and the exception's ``recurrence_date_position``."""
+    store = OXStore("http://ox.test", "alice", CANARY, transport=httpx.WSGITransport(app=app))
+    calendar = next(f.id for f in store.folders() if f.kind is FolderKind.CALENDAR)
+    second = start + timedelta(days=7)
+    series = Event(
+        uid="series",
+        summary="Standup",
+        start=start,
+        end=start + timedelta(hours=1),
+        timezone="Europe/Berlin",
+        recurrence=Recurrence(frequency=Frequency.WEEKLY, weekdays=Weekday.MONDAY, count=10),
+        exceptions=(EventException(original_start=second, summary="Moved"),),
+    )
+    (done,) = store.apply(calendar, [Create(series)])
+    assert isinstance(done, Applied) and ":" in done.version, done
+    store.close()
+    return calendar, date_to_ox(second.date())
+
+
+def _read_all(store: OXStore, folder_id: str) -> dict[str, Item | Failure]:
+    changes = store.changes(folder_id, None)
+    return dict(store.fetch(folder_id, [ref.id for ref in changes.changed]))
+
+
+def test_the_exceptions_of_a_series_before_1970_are_kept(app: OXApp) -> None:
+    # changeexceptions days were read as ASCII digits only: a negative day (before 1970)
+    # matched no exception object, and the series silently lost its exceptions
+    calendar, _ = _series_with_exception(app, datetime(1965, 4, 5, 9, tzinfo=UTC))
+    store = OXStore("http://ox.test", "alice", CANARY, transport=httpx.WSGITransport(app=app))
+    (got,) = _read_all(store, calendar).values()
+    assert isinstance(got, Item) and isinstance(got.record, Event), got
+    assert [e.summary for e in got.record.exceptions] == ["Moved"]

@@ -341,5 +341,11 @@ def _listed_by(index: SeriesIndex, series_id: str, prop: Element) -> list[Except
     days = child_text(prop, "changeexceptions")
     if not days:
         return []
-    listed = {n for d in days.split(",") if (n := number(d.strip())) is not None}
+    listed = {n for d in days.split(",") if (n := _position(d.strip())) is not None}
     return [e for e in index.of(series_id).values() if e.position in listed]
+
+
+def _position(text: str) -> int | None:
+    """A day of ``changeexceptions``: ms, negative before 1970."""
+    found = number(text.removeprefix("-"))
+    return -found if found is not None and text.startswith("-") else found
