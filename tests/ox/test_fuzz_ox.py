@@ -189,6 +189,23 @@ def _read_all(store: OXStore, folder_id: str) -> dict[str, Item | Failure]:
     return dict(store.fetch(folder_id, [ref.id for ref in changes.changed]))
 
 
+@pytest.mark.parametrize("position", ["9999999999999999999", "253402214400000", "-62135683200000"])
+def test_an_exception_on_a_day_outside_the_calendar_fails_its_series(
+    app: OXApp, position: str
+) -> None:
+    # date_from_ox raised ValueError, the occurrence's start OverflowError, out of fetch()
+    calendar, day = _series_with_exception(app)
+    store = OXStore(
+        "http://ox.test",
+        "alice",
+        CANARY,
+        transport=_Rewriting(app, lambda body: body.replace(str(day).encode(), position.encode())),
+    )
+    (got,) = _read_all(store, calendar).values()
+    assert isinstance(got, Failure) and got.kind is FailureKind.INVALID, got
+    assert "exception" in got.message
+
+
 def test_the_exceptions_of_a_series_before_1970_are_kept(app: OXApp) -> None:
     # changeexceptions days were read as ASCII digits only: a negative day (before 1970)
     # matched no exception object, and the series silently lost its exceptions

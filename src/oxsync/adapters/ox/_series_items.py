@@ -162,7 +162,10 @@ class SeriesItems:
                 return Failure(FailureKind.INVALID, f"exception {entry.id}: {exc}")
             if not isinstance(occurrence, Event):
                 continue
-            change = exception_from(record, occurrence, entry.position)
+            try:
+                change = exception_from(record, occurrence, entry.position)
+            except (ValueError, OverflowError) as exc:  # a day outside the calendar
+                return Failure(FailureKind.INVALID, f"exception {entry.id}: {exc}")
             if change is not None:
                 changes.append(change)
         version = composite_version(item.version, objects)
