@@ -36,10 +36,11 @@ from oxsync.core.store import Applied, Create, Failure, FailureKind, Item
 from oxsync.errors import HostileInputError, MappingError, ProtocolError
 from oxsync.mappings import ox_xml
 from oxsync.mappings.values import date_to_ox
-from oxsync.testing.oxserver import OXApp
+from oxsync.testing.oxserver import OXApp, OXBackend
 from tests.ox.conftest import CANARY
 
 NS = ox_xml.OX_NS
+DAV = "DAV:"
 
 
 def _prop(xml: str) -> etree._Element:
@@ -214,3 +215,34 @@ def test_the_exceptions_of_a_series_before_1970_are_kept(app: OXApp) -> None:
     (got,) = _read_all(store, calendar).values()
     assert isinstance(got, Item) and isinstance(got.record, Event), got
     assert [e.summary for e in got.record.exceptions] == ["Moved"]
+
+
+def _exception_stamps(stamp: str) -> Callable[[bytes], bytes]:
+    """A rewrite giving every change exception object in an answer ``last_modified`` stamp."""
+
+    def rewrite(body: bytes) -> bytes:
+        if b"recurrence_date_position" not in body:
+            return body
+        root = etree.fromstring(body)
+        for prop in root.iter(f"{{{DAV}}}prop"):
+            if prop.find(f"{{{NS}}}recurrence_date_position") is not None:
+                prop.find(f"{{{NS}}}last_modified").text = stamp
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+    return rewrite
+
+
+def test_an_exception_object_with_an_unreadable_last_modified_is_a_protocol_error(
+    backend: OXBackend, app: OXApp
+) -> None:
+    # A delta after the exception's last change lists only the series; the store then
+    # lists the folder for the series' exception objects, where versions.compose raised
+    # a bare ValueError on int('yesterday').
+    calendar, _ = _series_with_exception(app)
+    (exception,) = [o for o in backend.objects.values() if o.series is not None]
+    store = OXStore(
+        "http://ox.test", "alice", CANARY, transport=_Rewriting(app, _exception_stamps("yesterday"))
+    )
+    store.folders()
+    with pytest.raises(ProtocolError):
+        store.changes(calendar, str(exception.last_modified))

@@ -29,6 +29,7 @@ import attrs
 
 from oxsync.adapters.ox import _versions as versions
 from oxsync.adapters.ox._codec import Element, child_text
+from oxsync.adapters.ox._results import timestamp
 from oxsync.core.records import Event, EventException
 from oxsync.mappings import values as v
 from oxsync.mappings.recurrence import occurrences
@@ -199,7 +200,12 @@ class SeriesIndex:
 
 
 def exception_object(object_id: str, version: str, prop: Element) -> ExceptionObject | None:
-    """An :class:`ExceptionObject` of a listed element (``None`` without a position)."""
+    """An :class:`ExceptionObject` of a listed element (``None`` without a position).
+
+    Raises :class:`~oxsync.errors.ProtocolError` for a ``version`` that is no timestamp
+    (it goes into the series' composite version).
+    """
+    timestamp(version)
     text = child_text(prop, "recurrence_date_position")
     try:
         position = int(text) if text else None
