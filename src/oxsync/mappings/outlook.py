@@ -874,7 +874,9 @@ def from_outlook(
         except MappingError as exc:
             errors.extend(exc.errors)
             continue
-        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
+            # OverflowError: a date at the edge of Python's range (year 1 or 9999) that
+            # the session's zone moves out of it
             errors.append(FieldError(part.paths[0], str(exc)))
             continue
         for path, value in got.items():
