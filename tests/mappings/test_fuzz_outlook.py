@@ -9,7 +9,7 @@ generated record, replaces some values with hostile ones, and reads it back.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -105,3 +105,24 @@ def test_dates_at_the_edges_of_pythons_range() -> None:
         for value in (datetime.min, datetime.max, date.min, date.max, time.max):
             for name in ("Start", "End", "Birthday", "DueDate", "ReminderTime"):
                 _read(kind, {name: value})
+
+
+def test_instants_the_zone_moves_out_of_range_are_write_errors_naming_the_field() -> None:
+    import attrs
+
+    from oxsync.testing.samples import sample
+
+    kiritimati, honolulu = ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Honolulu")
+    event = attrs.evolve(sample(ItemKind.EVENT, 1), recurrence=None, exceptions=())
+    late = datetime(9999, 12, 31, 22, tzinfo=UTC)
+    early = datetime(1, 1, 1, 1, tzinfo=UTC)
+    for record, zone in (
+        (attrs.evolve(event, start=late, end=late + timedelta(hours=1)), kiritimati),
+        (attrs.evolve(event, start=early, end=early + timedelta(hours=1)), honolulu),
+    ):
+        try:
+            outlook.to_outlook(record, tz=zone)
+        except MappingError as exc:
+            assert {"start", "end"} & {e.path for e in exc.errors}
+        else:
+            raise AssertionError("an instant Outlook's zone cannot hold was written")

@@ -838,7 +838,9 @@ def to_outlook(
             errors.append(exc)
         except MappingError as exc:
             errors.extend(exc.errors)
-        except (TypeError, ValueError, AttributeError) as exc:
+        except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+            # OverflowError: an instant at the edge of Python's range (year 1 or 9999)
+            # that the session's zone moves out of it
             errors.append(FieldError(entry[2] if step == "prop" else entry[1].paths[0], str(exc)))
     if errors:
         raise MappingError(f"cannot write {type(record).__name__} to Outlook", errors)
