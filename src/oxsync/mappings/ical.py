@@ -59,7 +59,7 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from oxsync.core import records as r
 from oxsync.errors import FieldError, MappingError
 from oxsync.mappings import recurrence
-from oxsync.mappings.contentline import decode_document
+from oxsync.mappings.contentline import decode_document, unfold
 from oxsync.mappings.values import MAX_NOTE_CHARS, MAX_TEXT_CHARS, ascii_int
 
 __all__ = [
@@ -593,10 +593,21 @@ def ical_to_results(data: bytes) -> list[r.Record | MappingError]:
 
 def _library_results(text: str) -> list[r.Record | MappingError]:
     """:func:`ical_to_results` through ``icalendar`` (the reference of the fast path)."""
+    unclosed = _unclosed(text)
+    if unclosed:  # icalendar would drop the component silently, and every item in it
+        raise MappingError(
+            "not iCalendar data",
+            [FieldError("$", f"BEGIN:{name[:40]} without END:{name[:40]}") for name in unclosed],
+        )
     try:
         calendars = _TolerantCalendar.from_ical(text, multiple=True)
     except (ValueError, KeyError, IndexError) as exc:
         raise MappingError("not iCalendar data", [FieldError("$", str(exc))]) from exc
+    except Exception as exc:  # the library fails in other ways on hostile input: translated
+        raise MappingError(
+            "not iCalendar data",
+            [FieldError("$", f"icalendar cannot read it ({type(exc).__name__}: {exc})")],
+        ) from exc
     results: list[r.Record | MappingError] = []
     for cal in calendars:
         if cal.name != "VCALENDAR":
@@ -621,6 +632,22 @@ def _library_results(text: str) -> list[r.Record | MappingError]:
         for comps in groups.values():
             results.append(_guarded("VEVENT", comps, _read_event_group))
     return results
+
+
+def _unclosed(text: str) -> list[str]:
+    """The components ``text`` begins and never ends, outermost first, split into lines
+    as icalendar splits them (it drops such a component and all it holds without a word)."""
+    stack: list[str] = []
+    for line in unfold(text):
+        head, sep, value = line.partition(":")
+        if not sep:
+            continue
+        name = head.split(";", 1)[0].strip().upper()
+        if name == "BEGIN":
+            stack.append(value.strip().upper())
+        elif name == "END" and stack:
+            stack.pop()
+    return stack
 
 
 class _TolerantTodo(icalendar.Todo):

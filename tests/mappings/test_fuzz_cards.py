@@ -1,0 +1,211 @@
+"""Bad iCalendar and vCard input never crashes the readers, hangs or vanishes.
+
+Valid documents (the real-world fixtures, and what the project's own writers make of sample
+and generated records) are mutated line by line — lines deleted, duplicated, swapped,
+truncated, spliced with control characters, lone surrogates, huge numbers, deep BEGIN/END
+nesting, bad time zones, bad base64 and charsets, broken folds — and random bytes are fed
+as they are. Every outcome must be a record or a :class:`MappingError` whose field errors
+come from the mapping, never a Python exception the reader merely caught (``TypeError: …``
+reported at ``$``), and an item that was begun must come back as a record or an error.
+The explicit tests below are the crashes these properties found, kept as regressions.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+from oxsync.core import records as r
+from oxsync.core.records import ItemKind
+from oxsync.errors import MappingError
+from oxsync.mappings.contentline import unfold
+from oxsync.mappings.ical import ical_to_results, record_to_ical
+from oxsync.mappings.vcard import contact_to_vcard, vcard_to_results
+from oxsync.testing.samples import samples
+
+FIXTURES = Path(__file__).parent / "fixtures"
+VCARDS = [p.read_bytes() for p in sorted(FIXTURES.glob("*.vcf"))] + [
+    contact_to_vcard(rec, version)  # type: ignore[arg-type]
+    for kind in (ItemKind.CONTACT, ItemKind.DISTRIBUTION_LIST)
+    for rec in samples(kind, 2)
+    for version in ("3.0", "4.0")
+]
+CALENDARS = [p.read_bytes() for p in sorted(FIXTURES.glob("*.ics"))] + [
+    record_to_ical(rec) for kind in (ItemKind.EVENT, ItemKind.TASK) for rec in samples(kind, 2)
+]
+
+# What a reader's catch-all writes when a Python error escaped the mapping itself.
+_LEAKED = re.compile(
+    r"^(?:[A-Z]\w*(?:Error|Exception)|BrokenCalendarProperty|RecursionError)\b(?::|$)"
+)
+_ITEM_BEGIN = re.compile(r"(?im)^[ \t]*BEGIN[ \t]*(?:;[^:]*)?:[ \t]*(VEVENT|VTODO|VJOURNAL)\b")
+
+FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# ---------------------------------------------------------------------------- mutations
+
+# fmt: off
+_SNIPPETS = [
+    "\x00", "\ud800", "\udfff", "\x7f", "\x1b", "\x0b", "\u2028", "\u0085", "\ufeff", "\r",
+    "\n", "\r\n ", "\r\n\t", " ", ";", ":", ",", "=", '"', "\\", "^", "é", "😀",
+    "99999999999999999999", "-1", "0", "2147483648", "99991231T235959Z", "00010101T000000",
+    "00010101", "20260230", "T", "Z", "P", "PT", "-P99999999W", "P999999999D",
+    "COUNT=", "INTERVAL=", "UNTIL=", "BYDAY=", "BYSETPOS=", "BYMONTH=", "FREQ=SECONDLY",
+    "TZID=Foo/Bar", 'TZID="W. Europe Standard Time"', "TZID=" + "A" * 300, "TZID=",
+    "VALUE=DATE", "VALUE=PERIOD", "VALUE=DURATION", "RELATED=END", "RANGE=THISANDFUTURE",
+    "ENCODING=b", "ENCODING=BASE64", "ENCODING=QUOTED-PRINTABLE", "CHARSET=\x00",
+    "CHARSET=rot13", "CHARSET=utf-16", "CHARSET=idna", "CHARSET=",
+    "data:image/png;base64,", "!!!", "=ZZ", "=C3", "item1.", "X-", "A" * 3000,
+]
+_LINES = [
+    "BEGIN:VCARD", "END:VCARD", "BEGIN:VCALENDAR", "END:VCALENDAR", "BEGIN:VEVENT",
+    "END:VEVENT", "BEGIN:VTODO", "END:VTODO", "BEGIN:VALARM", "END:VALARM",
+    "BEGIN:VTIMEZONE", "END:VTIMEZONE", "BEGIN:X", "END:X", "TZID:X", "DTSTART:bogus",
+    "DTSTART;TZID=Europe/Paris:00010101T000000", "DTSTART;VALUE=DATE:99991231",
+    "DURATION:P99999999D", "DURATION:bogus", "RECURRENCE-ID:20260302T100000Z",
+    "TRIGGER;RELATED=END:-PT15M", "TRIGGER:-PT5M", "RRULE:FREQ=DAILY;COUNT=99999999999",
+    "RRULE:FREQ=WEEKLY;INTERVAL=é", "EXDATE;TZID=Europe/Paris:00010101T000000",
+    "COMPLETED:20260301T100000Z", "PHOTO;ENCODING=b;TYPE=JPEG:!!!!", "BDAY:0000-00-00",
+    "NOTE;ENCODING=QUOTED-PRINTABLE;CHARSET=\x00:a=3Db", "KIND:group", "MEMBER:x", "TEL:",
+    "VERSION:5.0", ":", "", " ",
+]
+# fmt: on
+
+
+@st.composite
+def _mutated(draw: st.DrawFn, documents: list[bytes]) -> bytes:
+    text = draw(st.sampled_from(documents)).decode("utf-8", "surrogateescape")
+    lines = text.splitlines(keepends=True) or [""]
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(lines) - 1)) if lines else 0
+        op = draw(st.integers(0, 8))
+        if not lines:
+            lines = [""]
+        line = lines[i]
+        cut = draw(st.integers(0, len(line)))
+        if op == 0:
+            del lines[i]
+        elif op == 1:
+            lines.insert(i, lines[draw(st.integers(0, len(lines) - 1))])
+        elif op == 2:
+            j = draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+        elif op == 3:
+            lines[i] = line[:cut] + draw(st.sampled_from(_SNIPPETS)) + line[cut:]
+        elif op == 4:
+            lines[i] = line[:cut] + draw(st.text(max_size=6)) + line[cut:]
+        elif op == 5:
+            lines[i] = line[:cut] + line[draw(st.integers(cut, len(line))) :]
+        elif op == 6:
+            lines = lines[: draw(st.integers(0, len(lines)))]
+        elif op == 7:
+            lines.insert(i, draw(st.sampled_from(_LINES)) + "\r\n")
+        else:
+            depth = draw(st.integers(1, 300))
+            name = draw(st.sampled_from(["X", "VALARM", "VEVENT", "VCARD", "VCALENDAR"]))
+            closed = draw(st.booleans())
+            lines.insert(i, f"BEGIN:{name}\r\n" * depth + (f"END:{name}\r\n" * depth) * closed)
+    data = "".join(lines).encode("utf-8", "surrogatepass")
+    if draw(st.booleans()) and data:  # a few bytes overwritten: bad encodings
+        raw = bytearray(data)
+        for _ in range(draw(st.integers(1, 3))):
+            raw[draw(st.integers(0, len(raw) - 1))] = draw(st.integers(0, 255))
+        data = bytes(raw)
+    return data
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+def _assert_typed(results: list[r.Record | MappingError]) -> None:
+    for result in results:
+        if isinstance(result, MappingError):
+            assert result.errors, result
+            for error in result.errors:
+                assert not _LEAKED.match(error.message), f"{error.path}: {error.message}"
+        else:
+            assert isinstance(result, r.Record)
+
+
+def check_vcard(data: bytes) -> None:
+    """``data`` reads into records and typed errors; nothing else escapes."""
+    try:
+        results = vcard_to_results(data)
+    except MappingError as exc:
+        assert exc.errors
+        return
+    assert results
+    _assert_typed(results)
+
+
+def check_ical(data: bytes) -> None:
+    """``data`` reads into records and typed errors; a begun item never vanishes."""
+    try:
+        results = ical_to_results(data)
+    except MappingError as exc:
+        assert exc.errors
+        return
+    _assert_typed(results)
+    text = data.decode("utf-8", "replace")
+    if any(_ITEM_BEGIN.match(line) for line in unfold(text)):
+        assert results, "an item was begun but neither a record nor an error came back"
+
+
+# ---------------------------------------------------------------------------- regressions
+
+
+def _calendar(*lines: str, zone: str = "") -> bytes:
+    body = "".join(line + "\r\n" for line in lines)
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\n" + zone + "BEGIN:VEVENT\r\nUID:u\r\n"
+        "DTSTAMP:20260101T000000Z\r\n" + body + "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+
+def _paths(caught: pytest.ExceptionInfo[MappingError]) -> set[str]:
+    return {e.path for e in caught.value.errors}
+
+
+_ZONE_TWICE = (
+    "BEGIN:VTIMEZONE\r\nTZID:X\r\nTZID:X\r\nBEGIN:STANDARD\r\nDTSTART:16010101T000000\r\n"
+    "TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # icalendar raised AttributeError ('list' object has no attribute 'strip')
+        _calendar("DTSTART;TZID=X:20260301T100000", zone=_ZONE_TWICE),
+        # icalendar raised OSError (File name too long) looking the zone up
+        _calendar("DTSTART;TZID=" + "A" * 5000 + ":20260301T100000"),
+    ],
+    ids=["vtimezone-with-two-tzids", "tzid-of-5000-characters"],
+)
+def test_library_failures_are_typed_errors(data: bytes) -> None:
+    with pytest.raises(MappingError) as caught:
+        ical_to_results(data)
+    assert _paths(caught) == {"$"}
+    check_ical(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"BEGIN:VCALENDAR\r\n" + _calendar("DTSTART:20260301T100000Z"),
+        _calendar("DTSTART:20260301T100000Z", "BEGIN:X"),
+        b" BEGIN:VCALENDAR\r\n" + _calendar("DTSTART:20260301T100000Z"),
+        _calendar("DTSTART:20260301T100000Z").replace(b"\r\n", b"\r"),
+        b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:u\r\nDTSTART:20260301T100000Z\r\n",
+    ],
+    ids=["begin-twice", "unclosed-inner", "folded-first-line", "cr-line-ends", "truncated"],
+)
+def test_a_component_left_open_is_an_error_not_an_empty_calendar(data: bytes) -> None:
+    # icalendar returned no component at all: the event vanished without a word
+    with pytest.raises(MappingError) as caught:
+        ical_to_results(data)
+    assert "without END" in str(caught.value)
