@@ -209,3 +209,67 @@ def test_a_component_left_open_is_an_error_not_an_empty_calendar(data: bytes) ->
     with pytest.raises(MappingError) as caught:
         ical_to_results(data)
     assert "without END" in str(caught.value)
+
+
+_START = "DTSTART:20260301T100000Z"
+_OVERRIDE = "RECURRENCE-ID:20260302T100000Z\r\n"
+_RID = "exceptions[0].original_start"
+
+
+def _with_override(*lines: str) -> bytes:
+    series = _calendar(_START, "RRULE:FREQ=DAILY")
+    body = "".join(line + "\r\n" for line in lines)
+    return series.replace(
+        b"END:VCALENDAR", f"BEGIN:VEVENT\r\nUID:u\r\n{body}END:VEVENT\r\nEND:VCALENDAR".encode()
+    )
+
+
+def _alarm(*lines: str) -> str:
+    return "\r\n".join(("BEGIN:VALARM", "ACTION:DISPLAY", *lines, "END:VALARM"))
+
+
+_TO_END = _alarm("TRIGGER;RELATED=END:-PT1H")
+_PARIS_0001 = "TZID=Europe/Paris:00010101T000000"  # before 0001-01-01 in UTC
+
+
+@pytest.mark.parametrize(
+    ("data", "path"),
+    [
+        # AttributeError: 'list' object has no attribute 'dt'
+        (_calendar(_START, _alarm("TRIGGER:-PT1H", "TRIGGER:-PT2H")), "alarm"),
+        (_calendar(_START, _START, "DTEND:20260301T110000Z", _TO_END), "alarm"),
+        (_calendar(_START, "DURATION:PT1H", "DURATION:PT2H"), "end"),
+        (_with_override(_OVERRIDE + "DURATION:PT1H", "DURATION:PT2H"), "exceptions[0].end"),
+        # TypeError: unsupported operand type(s) for -: 'datetime.datetime' and 'datetime.date'
+        (_calendar("DTSTART;VALUE=DATE:20260301", "DTEND:20260302T100000Z", _TO_END), "alarm"),
+        # BrokenCalendarProperty: Cannot access 'dt' on broken property 'DURATION'
+        (_calendar(_START, "DURATION:bogus"), "end"),
+        (_with_override(_OVERRIDE + "DURATION:bogus"), "exceptions[0].end"),
+        # AttributeError: 'list' object has no attribute 'params'
+        (_with_override(_OVERRIDE + "RECURRENCE-ID:20260303T100000Z"), _RID),
+        # UnicodeDecodeError: 'ascii' codec can't decode byte 0xc3
+        (_calendar(_START, "RRULE:FREQ=HOURLY;INTERVALé=2"), "recurrence"),
+        # OverflowError: date value out of range
+        (_calendar("DTSTART;VALUE=DATE:99991231"), "end"),
+        (_calendar("DTSTART:99991231T230000Z", "DURATION:P2D"), "end"),
+        (_calendar(_START, "DURATION:P999999999D"), "end"),
+        (_calendar("DTSTART;" + _PARIS_0001), "start"),
+        (_calendar(_START, "RRULE:FREQ=DAILY", "EXDATE;" + _PARIS_0001), "recurrence.deleted"),
+        (_with_override(_OVERRIDE + "DURATION:P99999999D"), "exceptions[0].end"),
+        (_calendar("DUE;" + _PARIS_0001).replace(b"VEVENT", b"VTODO"), "due"),
+        (_calendar("DTSTART:99991231T000000Z", "DURATION:P9D").replace(b"VEVENT", b"VTODO"), "due"),
+    ],
+)
+def test_bad_item_values_name_their_field_instead_of_a_python_error(data: bytes, path: str) -> None:
+    (result,) = ical_to_results(data)
+    assert isinstance(result, MappingError)
+    assert path in {e.path for e in result.errors}, result
+    check_ical(data)
+
+
+def test_completed_twice_is_named_not_a_python_error() -> None:
+    # AttributeError: 'list' object has no attribute 'params'
+    data = _calendar("COMPLETED:20260301T100000Z", "COMPLETED:20260302T100000Z")
+    (result,) = ical_to_results(data.replace(b"VEVENT", b"VTODO"))
+    assert isinstance(result, MappingError)
+    assert {e.path for e in result.errors} == {"date_completed"}

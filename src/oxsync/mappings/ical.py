@@ -749,11 +749,12 @@ def _read_event_group(comps: list[icalendar.cal.Component], errs: _Errors) -> r.
     zone_name = _zone_name(master, "DTSTART")
     end = _when(master, "DTEND", errs, "end")
     if end is None and start is not None:
-        duration = master.get("DURATION")
-        if duration is not None:
-            end = _to_utc(start + duration.dt)
+        if master.get("DURATION") is not None:
+            end = _plus_duration(start, master, errs, "end")
+        elif all_day:
+            end = _shifted(start, timedelta(days=1), errs, "end")
         else:
-            end = start + timedelta(days=1) if all_day else start
+            end = start
     zone_name = _x_text(master, "X-OXSYNC-TIMEZONE", errs, "timezone") or (
         None if all_day else zone_name
     )
@@ -818,15 +819,15 @@ def _exception_in(
     errs: _Errors,
     path: str,
 ) -> r.EventException:
-    rid_prop = ov["RECURRENCE-ID"]
-    if str(rid_prop.params.get("RANGE", "")).upper() == "THISANDFUTURE":
+    rid_prop = _single(ov, "RECURRENCE-ID", errs, f"{path}.original_start")
+    if str(getattr(rid_prop, "params", {}).get("RANGE", "")).upper() == "THISANDFUTURE":
         errs.add(f"{path}.original_start", "RANGE=THISANDFUTURE overrides are not supported")
     original = _when(ov, "RECURRENCE-ID", errs, f"{path}.original_start")
     start = _when(ov, "DTSTART", errs, f"{path}.start")
     end = _when(ov, "DTEND", errs, f"{path}.end")
     effective = start if start is not None else original
     if end is None and effective is not None and ov.get("DURATION") is not None:
-        end = _to_utc(effective + _duration(ov))
+        end = _plus_duration(effective, ov, errs, f"{path}.end")
     own_busy = (
         _busy_in(ov, errs) if ("TRANSP" in ov or "X-MICROSOFT-CDO-BUSYSTATUS" in ov) else busy
     )
@@ -866,7 +867,7 @@ def _override_exception(
     effective = start if start is not None else original
     try:
         natural_end = effective + (series_span[1] - series_span[0])
-    except TypeError:
+    except (TypeError, OverflowError):
         natural_end = None
     return r.EventException(
         original_start=original,
@@ -887,7 +888,7 @@ def _read_task(comp: icalendar.cal.Component, errs: _Errors) -> r.Task:
     start = _when(comp, "DTSTART", errs, "start")
     due = _when(comp, "DUE", errs, "due")
     if due is None and start is not None and comp.get("DURATION") is not None:
-        due = _to_utc(start + _duration(comp))
+        due = _plus_duration(start, comp, errs, "due")
     status_text = _text(comp, "STATUS", errs, "status")
     status = r.TaskStatus.NOT_STARTED
     if status_text is not None:
@@ -906,7 +907,7 @@ def _read_task(comp: icalendar.cal.Component, errs: _Errors) -> r.Task:
     completed: datetime | date | None = _when(comp, "COMPLETED", errs, "date_completed")
     if (
         isinstance(completed, datetime)
-        and str(comp["COMPLETED"].params.get("X-OXSYNC-VALUE", "")).upper() == "DATE"
+        and str(_all(comp, "COMPLETED")[0].params.get("X-OXSYNC-VALUE", "")).upper() == "DATE"
     ):
         completed = completed.date()
     anchor = start if start is not None else due
@@ -1054,7 +1055,11 @@ def _alarm_in(comp: icalendar.cal.Component, errs: _Errors) -> r.Alarm | None:
     for valarm in comp.walk("VALARM"):
         if str(valarm.get("ACTION", "DISPLAY")).upper() == "NONE":
             continue  # Apple's "no alarm" placeholder
-        trigger = valarm.get("TRIGGER")
+        triggers = _all(valarm, "TRIGGER")
+        if len(triggers) > 1:
+            errs.add("alarm", f"TRIGGER appears {len(triggers)} times in one VALARM")
+            continue
+        trigger = triggers[0] if triggers else None
         if trigger is None or isinstance(trigger, icalendar.prop.vBroken):
             errs.add("alarm", "VALARM without a readable TRIGGER")
             continue
@@ -1064,12 +1069,17 @@ def _alarm_in(comp: icalendar.cal.Component, errs: _Errors) -> r.Alarm | None:
             if str(trigger.params.get("RELATED", "START")).upper() == "END" and isinstance(
                 comp, icalendar.Event
             ):
-                start, end = comp.get("DTSTART"), comp.get("DTEND")
-                if start is not None and end is not None:
-                    offset += end.dt - start.dt
+                span = _span(comp)
+                if span is None:
+                    errs.add("alarm", "TRIGGER;RELATED=END but no readable DTSTART and DTEND")
+                    continue
+                offset += span
             minutes = int(-offset.total_seconds() // 60)
         elif isinstance(value, datetime) and at is None:
-            at = _to_utc(value)
+            try:
+                at = _to_utc(value)
+            except OverflowError:
+                errs.add("alarm", f"TRIGGER {value} is out of range")
     if minutes is None and at is None:
         return None
     return r.Alarm(minutes_before=minutes, at=at)
@@ -1126,11 +1136,17 @@ def _recurrence_in(
     if isinstance(props[0], icalendar.prop.vBroken):
         errs.add("recurrence", f"unreadable RRULE {props[0]!s}")
         return None
-    local = anchor.astimezone(zone) if isinstance(anchor, datetime) else anchor
     try:
+        local = anchor.astimezone(zone) if isinstance(anchor, datetime) else anchor
         rule = recurrence.from_rrule(props[0].to_ical().decode("ascii"), local)
     except MappingError as exc:
         errs.items.extend(exc.errors)
+        return None
+    except UnicodeDecodeError:
+        errs.add("recurrence", f"RRULE {props[0].to_ical()!r} is not ASCII")
+        return None
+    except OverflowError:
+        errs.add("recurrence", f"the series starts at {anchor}, out of range")
         return None
     regen = _x_text(comp, "X-OXSYNC-REGENERATE", errs, "recurrence.regenerate")
     return attrs.evolve(
@@ -1147,10 +1163,13 @@ def _exdates(comp: icalendar.cal.Component, zone: tzinfo, errs: _Errors) -> Iter
             continue
         for value in prop.dts:
             dt = value.dt
-            if isinstance(dt, datetime):
-                yield (dt.astimezone(zone) if dt.tzinfo else dt).date()
-            else:
+            if not isinstance(dt, datetime):
                 yield dt
+                continue
+            try:
+                yield (dt.astimezone(zone) if dt.tzinfo else dt).date()
+            except OverflowError:
+                errs.add("recurrence.deleted", f"EXDATE {dt} is out of range")
 
 
 # --------------------------------------------------------------------------- value helpers
@@ -1241,7 +1260,11 @@ def _when(
         return None
     dt = getattr(value, "dt", None)
     if isinstance(dt, datetime):
-        return _to_utc(dt)
+        try:
+            return _to_utc(dt)
+        except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it
+            errs.add(path, f"{prop} {dt} is out of range in UTC")
+            return None
     if isinstance(dt, date):
         return dt
     errs.add(path, f"{prop} is not a date or a date-time")
@@ -1260,9 +1283,40 @@ def _as_kind(value: Any, kind: type, errs: _Errors, path: str) -> Any:
     return value
 
 
-def _duration(comp: icalendar.cal.Component) -> timedelta:
-    value: Any = comp["DURATION"]
-    return value.dt  # type: ignore[no-any-return]
+def _plus_duration(start: Any, comp: icalendar.cal.Component, errs: _Errors, path: str) -> Any:
+    """``start`` plus the component's DURATION (UTC), or ``None`` with the error noted."""
+    value = _single(comp, "DURATION", errs, path)
+    duration = getattr(value, "dt", None) if value is not None else None
+    if not isinstance(duration, timedelta):
+        if value is not None:
+            errs.add(path, f"DURATION {value.to_ical()!r} is not a duration")
+        return None
+    return _shifted(start, duration, errs, path)
+
+
+def _shifted(start: Any, delta: timedelta, errs: _Errors, path: str) -> Any:
+    try:
+        return _to_utc(start + delta)
+    except OverflowError:
+        errs.add(path, f"{start} plus {delta} is out of range")
+        return None
+
+
+def _span(comp: icalendar.cal.Component) -> timedelta | None:
+    """DTEND minus DTSTART when both are single readable values of the same kind."""
+    start, end = comp.get("DTSTART"), comp.get("DTEND")
+    if isinstance(start, list | icalendar.prop.vBroken) or isinstance(
+        end, list | icalendar.prop.vBroken
+    ):
+        return None
+    start, end = getattr(start, "dt", None), getattr(end, "dt", None)
+    if not isinstance(start, date) or not isinstance(end, date) or type(start) is not type(end):
+        return None
+    try:
+        span: timedelta = end - start
+    except TypeError:  # a naive and an aware date-time
+        return None
+    return span
 
 
 def _to_utc(value: Any) -> Any:
