@@ -23,6 +23,8 @@ from oxsync.adapters.ox._results import describe, failure_of
 from oxsync.adapters.ox._series import SeriesIndex
 from oxsync.adapters.ox._series_items import _listed_by
 from oxsync.core.records import (
+    Attachment,
+    Contact,
     Event,
     EventException,
     Folder,
@@ -246,3 +248,29 @@ def test_an_exception_object_with_an_unreadable_last_modified_is_a_protocol_erro
     store.folders()
     with pytest.raises(ProtocolError):
         store.changes(calendar, str(exception.last_modified))
+
+
+def test_an_object_id_that_is_no_header_value_fails_its_item(app: OXApp) -> None:
+    # its files are fetched with the id in a header: httpx raised UnicodeEncodeError
+    store = OXStore("http://ox.test", "alice", CANARY, transport=httpx.WSGITransport(app=app))
+    contacts = next(f.id for f in store.folders() if f.kind is FolderKind.CONTACTS and f.is_default)
+    filed = Contact(
+        uid="filed",
+        last_name="F",
+        attachments=(Attachment(filename="a.txt", content_type="text/plain", data=b"hi"),),
+    )
+    (done,) = store.apply(contacts, [Create(filed)])
+    assert isinstance(done, Applied)
+    store.close()
+    ident = f"<ox:object_id>{done.id}</ox:object_id>".encode()
+    store = OXStore(
+        "http://ox.test",
+        "alice",
+        CANARY,
+        transport=_Rewriting(
+            app, lambda body: body.replace(ident, "<ox:object_id>¡</ox:object_id>".encode())
+        ),
+    )
+    got = _read_all(store, contacts)
+    assert list(got) == ["¡"] and isinstance(got["¡"], Failure), got
+    assert got["¡"].kind is FailureKind.INVALID

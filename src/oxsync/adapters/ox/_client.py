@@ -234,6 +234,16 @@ class OXClient:
         except HostileInputError as exc:
             self._record(method, url, headers, body, status, resp_headers, b"", str(exc), started)
             raise
+        except UnicodeEncodeError as exc:  # a header value not ASCII: an id OX gave
+            self._fail(
+                method,
+                url,
+                headers,
+                body,
+                started,
+                exc,
+                ProtocolError(f"OX {servlet}: a request header is not ASCII (an id OX gave?)"),
+            )
         except httpx.TimeoutException as exc:
             self._fail(
                 method,
