@@ -607,7 +607,7 @@ class _Line:
             charset = (self.params.get("CHARSET") or ["utf-8"])[0]
             try:
                 self.value = quopri.decodestring(value.encode("utf-8")).decode(charset)
-            except (LookupError, UnicodeDecodeError) as exc:
+            except (LookupError, ValueError) as exc:  # UnicodeError; NUL in a name
                 raise MappingError(
                     "bad quoted-printable value", [FieldError(name, f"cannot decode: {exc}")]
                 ) from None
