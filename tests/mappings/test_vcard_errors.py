@@ -98,3 +98,26 @@ def test_docstring_examples_run() -> None:
 
     result = doctest.testmod(vcard)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_card_with_a_damaged_begin_line_is_a_failed_result_not_dropped() -> None:
+    from oxsync.mappings.vcard import vcard_to_results
+
+    card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{0}\r\nN:{0};;;;\r\nUID:{0}\r\nEND:VCARD\r\n"
+    document = (
+        card.format("a")
+        + card.format("b").replace("BEGIN:VCARD", "BEGN:VCARD")
+        + "\r\n"
+        + card.format("c")
+        + "END:VCARD\r\n"  # a stray END carries nothing: no result of its own
+    ).encode()
+    first, damaged, last = vcard_to_results(document)
+    assert isinstance(first, r.Contact) and first.uid == "a"
+    assert isinstance(last, r.Contact) and last.uid == "c"
+    assert isinstance(damaged, MappingError) and "'b'" in str(damaged)
+    assert "outside BEGIN:VCARD" in str(damaged)
+    with pytest.raises(MappingError, match="1 of 3 vCards unreadable"):
+        vcard_to_records(document)
+    # a lone damaged card is still "no vCard found", as any text without one
+    with pytest.raises(MappingError, match="no vCard found"):
+        vcard_to_results(card.format("b").replace("BEGIN:VCARD", "BEGN:VCARD").encode())

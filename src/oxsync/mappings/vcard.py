@@ -435,12 +435,25 @@ def vcard_to_records(data: bytes) -> list[r.Record]:
 
 
 def vcard_to_results(data: bytes) -> list[r.Record | MappingError]:
-    """One result per vCard in ``data``: its record or a :class:`MappingError` explaining it."""
+    """One result per vCard in ``data``: its record or a :class:`MappingError` explaining it.
+
+    Content lines outside any ``BEGIN:VCARD`` ... ``END:VCARD`` (a card whose BEGIN line
+    is damaged) are one failed result too, naming the UID they hold if any: nothing of a
+    document is dropped without a word.
+    """
     text = decode_document(data, "vCard")
     chunks = list(_cards(text))
-    if not chunks:
+    if not any(chunk[0].strip().upper() == "BEGIN:VCARD" for chunk in chunks):
         raise MappingError("no vCard found", [FieldError("$", "no BEGIN:VCARD ... END:VCARD")])
-    return [_read_card(chunk) for chunk in chunks]
+    return [
+        _read_card(chunk)
+        if chunk[0].strip().upper() == "BEGIN:VCARD"
+        else MappingError(
+            f"vCard {_label(chunk)} unreadable",
+            [FieldError("$", f"{len(chunk)} line(s) outside BEGIN:VCARD ... END:VCARD")],
+        )
+        for chunk in chunks
+    ]
 
 
 def _cards(text: str) -> Iterator[list[str]]:
@@ -449,6 +462,7 @@ def _cards(text: str) -> Iterator[list[str]]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     qp = "QUOTED-PRINTABLE" in text.upper()  # soft breaks only matter then
     current: list[str] | None = None
+    outside: list[str] = []  # content lines between cards: a damaged card's
     depth = 0
     i = 0
     count = len(lines)
@@ -466,9 +480,14 @@ def _cards(text: str) -> Iterator[list[str]]:
         if upper == "BEGIN:VCARD":
             depth += 1
             if current is None:
+                if outside:
+                    yield outside
+                    outside = []
                 current = []
         if current is not None:
             current.append(line)
+        elif upper and upper != "END:VCARD":  # blank lines and a stray END carry nothing
+            outside.append(line)
         if upper == "END:VCARD" and current is not None:
             depth -= 1
             if depth == 0:
@@ -476,6 +495,8 @@ def _cards(text: str) -> Iterator[list[str]]:
                 current = None
     if current is not None:
         yield current  # unterminated: the parser reports it
+    elif outside:
+        yield outside
 
 
 def _read_card(chunk: list[str], split: Any = None) -> r.Record | MappingError:
