@@ -355,9 +355,15 @@ def ascii_int(text: str) -> int | None:
 
     ``str.isdigit()`` alone is not the test: it is true of ``"²"`` (which ``int()``
     refuses) and of other scripts' digits (which ``int()`` reads), neither of which an
-    RFC or OX number may hold.
+    RFC or OX number may hold. More digits than ``int()`` reads from text
+    (``sys.get_int_max_str_digits()``, 4300 by default) are no number either.
     """
-    return int(text) if text.isascii() and text.isdigit() else None
+    if not (text.isascii() and text.isdigit()):
+        return None
+    try:
+        return int(text)
+    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        return None
 
 
 def _ms(value: Any) -> int:
