@@ -49,7 +49,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import attrs
 import icalendar
@@ -60,7 +60,7 @@ from oxsync.core import records as r
 from oxsync.errors import FieldError, MappingError
 from oxsync.mappings import recurrence
 from oxsync.mappings.contentline import decode_document, unfold
-from oxsync.mappings.values import MAX_NOTE_CHARS, MAX_TEXT_CHARS, ascii_int
+from oxsync.mappings.values import MAX_NOTE_CHARS, MAX_TEXT_CHARS, UNKNOWN_ZONE, ascii_int
 
 __all__ = [
     "X_PROPERTIES",
@@ -436,7 +436,7 @@ def _write_zone(name: str | None, errs: _Errors, path: str) -> ZoneInfo | None:
         return None
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except UNKNOWN_ZONE:
         errs.add(path, f"unknown IANA time zone {name!r}")
         return None
 
@@ -696,7 +696,7 @@ def _drop_known_zone(match: re.Match[str]) -> str:
 def _is_iana(name: str) -> bool:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except UNKNOWN_ZONE:
         return False
     return "/" in name or name in ("UTC", "GMT")
 
@@ -1363,7 +1363,7 @@ def _iana(tzid: str) -> str | None:
         if len(parts) >= n and candidate not in ("UTC", "Etc/UTC", "GMT"):
             try:
                 ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
+            except UNKNOWN_ZONE:
                 continue
             return candidate
     return None

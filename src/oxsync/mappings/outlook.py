@@ -42,7 +42,7 @@ import operator
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import attrs
 from attrs import frozen
@@ -234,7 +234,7 @@ class _EventTiming:
         if zone_name is not None:
             try:
                 ZoneInfo(zone_name)
-            except (ZoneInfoNotFoundError, ValueError):
+            except v.UNKNOWN_ZONE:
                 raise FieldError("timezone", f"unknown time zone {zone_name!r}") from None
         out: dict[str, Any] = {"all_day": all_day, "timezone": zone_name}
         errors = []
@@ -278,7 +278,12 @@ class _Reminder:
 
 
 def _zone(name: str | None) -> ZoneInfo:
-    return ZoneInfo(name) if name else ZoneInfo("UTC")
+    if not name:
+        return _UTC_ZONE
+    try:
+        return ZoneInfo(name)
+    except v.UNKNOWN_ZONE:
+        raise ValueError(f"unknown time zone {name[:60]!r}") from None
 
 
 def _original_local(day: date, start: date | datetime, zone: ZoneInfo, ctx: _Ctx) -> datetime:

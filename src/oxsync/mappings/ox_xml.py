@@ -41,7 +41,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from operator import attrgetter
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import attrs
 from attrs import frozen
@@ -369,8 +369,7 @@ class _EventTiming:
         if zone:
             try:
                 ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError, OSError):
-                # OSError: a key naming a tzdata directory ("America") or too long a path
+            except v.UNKNOWN_ZONE:
                 raise FieldError("timezone", f"unknown time zone {zone[:60]!r}") from None
             out["timezone"] = zone
         errors = []

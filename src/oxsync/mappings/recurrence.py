@@ -39,6 +39,7 @@ from dateutil import rrule as du
 
 from oxsync.core.records import Event, Frequency, Recurrence, Weekday
 from oxsync.errors import FieldError, MappingError
+from oxsync.mappings.values import UNKNOWN_ZONE
 
 __all__ = [
     "OUTLOOK_RECURRENCE_TYPES",
@@ -552,7 +553,11 @@ def event_occurrences(
     """
     start = event.start
     if isinstance(start, datetime) and event.timezone:
-        start = start.astimezone(ZoneInfo(event.timezone))
+        try:
+            zone = ZoneInfo(event.timezone)
+        except UNKNOWN_ZONE:
+            raise ValueError(f"unknown time zone {event.timezone[:60]!r}") from None
+        start = start.astimezone(zone)
     if event.recurrence is None:
         if between is None:
             return [start]

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfoNotFoundError
 
 from attrs import frozen
 
@@ -36,6 +37,11 @@ from oxsync.core.records import (
     Sensitivity,
     TaskStatus,
 )
+
+UNKNOWN_ZONE: tuple[type[Exception], ...] = (ZoneInfoNotFoundError, ValueError, OSError)
+"""What ``ZoneInfo(name)`` raises for a name that is no IANA zone: not found, not a key
+("../x", "", "America/"), or a path the file system refuses ("America" is a tzdata
+directory: IsADirectoryError; hundreds of characters: OSError). Catch all of them."""
 
 __all__ = [
     "MAX_NOTE_CHARS",

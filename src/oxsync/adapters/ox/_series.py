@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -54,7 +54,7 @@ _CHANGEABLE = ("summary", "location", "note", "busy_status")
 def _zone(event: Event) -> ZoneInfo:
     try:
         return ZoneInfo(event.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except v.UNKNOWN_ZONE:
         return ZoneInfo("UTC")
 
 
