@@ -438,3 +438,61 @@ def test_server_errors_mid_sync_lose_nothing(
     uids = sorted(o.text("uid") or "" for o in backend.objects_in(contacts))
     assert uids == sorted([*(f"e{i}" for i in range(12)), "srv"])
     assert sorted(r.uid or "" for r in mem.records("contacts").values()) == uids
+
+
+def test_one_object_listed_unreadably_does_not_stop_its_folder(
+    backend: OXBackend, app: OXApp
+) -> None:
+    # A last_modified that is no number, or an object_status this store does not know,
+    # made changes() raise ProtocolError for the whole folder: nothing in it synced again.
+    import re
+
+    contacts = backend.default_folder("alice", "contact")
+    ids = {
+        uid: backend.save("alice", contacts, {"uid": uid, "last_name": uid.title()}).id
+        for uid in ("ada", "bob", "cyd")
+    }
+    spoil: dict[str, bytes | None] = {"with": None}
+
+    class Spoiling(httpx.BaseTransport):
+        inner = httpx.WSGITransport(app=app)
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            answer = self.inner.handle_request(request)
+            body = answer.read()
+            if spoil["with"] is not None:  # bob's response only
+                body = re.sub(
+                    rb"(<D:response\b(?:(?!</D:response>).)*Robert(?:(?!</D:response>).)*)",
+                    lambda m: spoil["with"](m.group(1)),  # type: ignore[misc]
+                    body,
+                    flags=re.S,
+                )
+            headers = [(k, v) for k, v in answer.headers.items() if k.lower() != "content-length"]
+            return httpx.Response(answer.status_code, headers=headers, content=body)
+
+    ox = OXStore("http://ox.test", "alice", CANARY, transport=Spoiling())
+    mem = MemoryStore()
+    engine = _engine(ox, mem)
+    engine.sync()
+    assert set(mem_records(mem, "Contacts")) == {"ada", "bob", "cyd"}
+    for spoiler, why in (
+        (lambda r: re.sub(rb"(<ox:last_modified>)\d+", rb"\1yesterday", r), "timestamp"),
+        (lambda r: r.replace(b">CREATE<", b">RENAMED<"), "object_status"),
+    ):
+        # bob is edited and listed unreadably while ada changes and a contact appears
+        backend.save("alice", contacts, {"uid": "bob", "last_name": "Robert"}, object_id=ids["bob"])
+        backend.save("alice", contacts, {"uid": "ada", "last_name": why}, object_id=ids["ada"])
+        backend.save("alice", contacts, {"uid": why, "last_name": "New"})
+        spoil["with"] = spoiler
+        engine.sync()
+        records = mem_records(mem, "Contacts")
+        assert records["ada"].last_name == why and why in records  # the folder went on
+        assert records["bob"].last_name == "Bob"  # kept as it was, not deleted
+        (ignored,) = engine.ignored()
+        assert ignored.failure == "invalid" and why in ignored.reason, ignored
+        spoil["with"] = None  # listed readably again: bob's edit arrives, nothing lost
+        engine.sync()
+        assert mem_records(mem, "Contacts")["bob"].last_name == "Robert"
+        assert engine.ignored() == []
+        backend.save("alice", contacts, {"uid": "bob", "last_name": "Bob"}, object_id=ids["bob"])
+        engine.sync()

@@ -181,6 +181,7 @@ class OXStore(BaseStore):
         self._folders: dict[str, Folder] = {}
         self._folder_lm: dict[str, str] = {}
         self._listed: dict[str, dict[str, tuple[str, Element]]] = {}
+        self._unreadable: dict[str, dict[str, str]] = {}  # folder -> id -> what was wrong
         self._known: dict[str, set[str]] = {}
         self._uid_of: dict[tuple[str, str], str] = {}
         self._ref_of: dict[str, tuple[str, str]] = {}
@@ -324,6 +325,12 @@ class OXStore(BaseStore):
         listed: dict[str, tuple[str, Element]] = {}
         current: list[str] | None = None
         attached: list[str] = []
+        # One object the server lists unreadably (a last_modified that is no number, an
+        # object_status this store does not know) must not stop its folder: it is listed
+        # as changed, and fetch answers it with an INVALID failure (so the engine sets it
+        # aside, deleting nothing on the other side) until the server lists it readably;
+        # meanwhile the folder's cursor does not move.
+        unreadable: dict[str, str] = {}
         for resp in responses:
             status = resp.text("object_status")
             if not resp.ok:
@@ -336,7 +343,12 @@ class OXStore(BaseStore):
                 continue
             object_id = resp.text("object_id") or resp.href
             version = resp.text("last_modified") or ""
-            latest = max(latest, timestamp(version))
+            try:
+                latest = max(latest, timestamp(version))
+            except ProtocolError as exc:
+                if status != "DELETE":  # a deletion needs no version
+                    unreadable[object_id] = str(exc)
+                    continue
             if status == "DELETE":
                 deleted.append(object_id)
             elif status == "CREATE":
@@ -345,14 +357,24 @@ class OXStore(BaseStore):
                 if with_files and resp.prop.find(ATTACHMENTS_TAG) is not None:
                     attached.append(object_id)
             else:
-                raise ProtocolError(f"unknown object_status {status!r}")
+                unreadable[object_id] = f"unknown object_status {(status or '')[:30]!r}"
         if folder.kind is FolderKind.CALENDAR:
             changed, deleted, current = self._exceptions.fold_changes(
                 folder, cursor is None, listed, deleted, current
             )
         if attached:
             changed = self._mark_attached(listed, changed, attached)
+        if unreadable:
+            # its real change time is unknown: the cursor stays, so the next delta lists
+            # it (and whatever changed around it) again
+            latest = timestamp(cursor)
+            for object_id, problem in unreadable.items():
+                log.warning(
+                    "OX listed object %s of folder %s unreadably: %s", object_id, folder_id, problem
+                )
+            changed.extend(ItemRef(object_id, _UNREADABLE) for object_id in unreadable)
         self._listed[folder_id] = listed
+        self._unreadable[folder_id] = unreadable
         ids = {ref.id for ref in changed}
         if cursor is None:
             self._known[folder_id] = ids
@@ -377,7 +399,12 @@ class OXStore(BaseStore):
         folder = self._folder(folder_id)
         listed = self._listed.get(folder_id, {})
         out: dict[str, Item | Failure] = {}
+        unreadable = self._unreadable.get(folder_id, {})
         for object_id in ids:
+            problem = unreadable.pop(object_id, None)
+            if problem is not None:
+                out[object_id] = Failure(FailureKind.INVALID, f"OX listed it unreadably: {problem}")
+                continue
             entry = listed.pop(object_id, None)
             listed_entry = entry is not None  # its version says whether it has files
             if entry is None:
@@ -852,6 +879,10 @@ class OXStore(BaseStore):
                 )
             )
         return out
+
+
+_UNREADABLE = "0"
+"""The version of an object listed unreadably: moves as soon as it is listed readably."""
 
 
 def _is_object_id(object_id: str) -> bool:
