@@ -19,7 +19,7 @@ representation, recurrence patterns with deleted / changed occurrences, user pro
 attachments and contact pictures, and item events that go missing on bulk operations.
 ``Application.calls`` counts object-model calls (benchmarks report calls per item).
 Harness-only helpers (not in the real OOM) are lower-case: ``Application.bulk()``,
-``Application.clock``.
+``Application.clock``, ``Application.fail_on()`` (make chosen calls raise ``com_error``).
 """
 
 from oxsync.testing.outlook._base import (
@@ -33,7 +33,7 @@ from oxsync.testing.outlook._base import (
 )
 from oxsync.testing.outlook._calendar import WINDOWS_ZONES, AppointmentItem, TimeZone
 from oxsync.testing.outlook._collections import DispatchWithEvents, Items
-from oxsync.testing.outlook._com import NO_DATE, Clock, com_error
+from oxsync.testing.outlook._com import NO_DATE, Clock, Fault, FaultCall, com_error
 from oxsync.testing.outlook._contacts import ContactItem, DistListItem
 from oxsync.testing.outlook._items import OutlookItem
 from oxsync.testing.outlook._model import Application, Folder, NameSpace
@@ -55,6 +55,8 @@ __all__ = [
     "DispatchWithEvents",
     "DistListItem",
     "Exceptions",
+    "Fault",
+    "FaultCall",
     "Folder",
     "Items",
     "NameSpace",

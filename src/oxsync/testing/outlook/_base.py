@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -107,7 +108,10 @@ class OomObject:
             state = self.__dict__
             if state.get("_dead"):
                 self._check_alive()
-            self._app.calls += 1
+            app = self._app
+            app.calls += 1
+            if app._fault is not None:  # a harness fault is armed (Application.fail_on)
+                app._fault.offer(self, name, "set")
             if how >= _DIRECT:
                 self._p[name] = _converted(how - _DIRECT, name, value)
                 state["_dirty"] = True
@@ -132,7 +136,10 @@ class OomObject:
     def _touch(self) -> None:
         if self.__dict__.get("_dead"):
             self._check_alive()
-        self._app.calls += 1
+        app = self._app
+        app.calls += 1
+        if app._fault is not None:  # a harness fault is armed (Application.fail_on)
+            app._fault.offer_from(self, sys._getframe(1))
 
     def _check_alive(self) -> None:
         """Raise if the object is dead (items and folders set ``_dead``)."""

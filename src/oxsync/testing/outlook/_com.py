@@ -13,7 +13,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from types import FrameType
+from typing import Any, NamedTuple
 
 __all__ = [
     "DISP_E_EXCEPTION",
@@ -26,6 +27,8 @@ __all__ = [
     "RPC_E_DISCONNECTED",
     "RPC_E_SERVERCALL_RETRYLATER",
     "Clock",
+    "Fault",
+    "FaultCall",
     "com_error",
 ]
 
@@ -62,6 +65,70 @@ class com_error(Exception):
         self.strerror = self.args[1]
         self.excepinfo = excepinfo
         self.argerror = None
+
+
+class FaultCall(NamedTuple):
+    """One object-model call offered to an armed fault (``Application.fail_on``).
+
+    ``number``: ``Application.calls`` counting this call; ``obj``: the COM object called;
+    ``name``: the property or method; ``kind``: ``"get"`` (a property read), ``"set"``
+    (a property write) or ``"call"`` (a method, or a property computed by the object).
+    """
+
+    number: int
+    obj: Any
+    name: str
+    kind: str
+
+
+class Fault:
+    """An armed fault: raises ``com_error(scode)`` at the calls ``when`` accepts.
+
+    The check happens as the call is counted, before it has any effect (the call was
+    rejected; to model "done, but the answer was lost", fail the call after it).
+    ``times`` faults at most (None: every accepted call); then the fault disarms itself.
+    ``raised`` lists the calls that failed.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        when: Callable[[FaultCall], bool],
+        scode: int,
+        *,
+        times: int | None = 1,
+        wrapped: bool = True,
+    ) -> None:
+        self.app = app
+        self.when = when
+        self.scode = scode
+        self.times = times
+        self.wrapped = wrapped
+        self.raised: list[FaultCall] = []
+
+    def offer_from(self, obj: Any, frame: FrameType | None) -> None:
+        """Offer the call made in ``frame`` (``OomObject._touch``'s caller)."""
+        code = frame.f_code.co_name if frame is not None else "?"
+        if code == "__getattr__" and frame is not None:
+            self.offer(obj, str(frame.f_locals.get("name")), "get")
+        elif code == "__setattr__" and frame is not None:
+            self.offer(obj, str(frame.f_locals.get("name")), "set")
+        else:
+            self.offer(obj, code, "call")
+
+    def offer(self, obj: Any, name: str, kind: str) -> None:
+        """Raise if ``when`` accepts this call."""
+        call = FaultCall(self.app.calls, obj, name, kind)
+        if not self.when(call):
+            return
+        self.raised.append(call)
+        if self.times is not None and len(self.raised) >= self.times:
+            self.app._fault = None
+        raise com_error(
+            self.scode,
+            f"injected fault at {type(obj).__name__}.{name}",
+            wrapped=self.wrapped,
+        )
 
 
 class Clock:

@@ -36,7 +36,10 @@ from oxsync.testing.outlook._com import (
     E_FAIL,
     E_INVALIDARG,
     MAPI_E_NOT_FOUND,
+    RPC_E_CALL_REJECTED,
     Clock,
+    Fault,
+    FaultCall,
     com_error,
 )
 from oxsync.testing.outlook._items import OutlookItem
@@ -97,6 +100,7 @@ class Application(OomObject):
         self.date_format = date_format
         self.clock = clock or Clock()
         self.calls = 0
+        self._fault: Fault | None = None
         self.item_add_limit = 16
         self.item_remove_limit = 16
         self.event_errors: list[BaseException] = []
@@ -160,6 +164,37 @@ class Application(OomObject):
             if outer:
                 pending, self._bulk = self._bulk or [], None
                 self._flush(pending)
+
+    def fail_on(
+        self,
+        when: Callable[[FaultCall], bool],
+        scode: int = RPC_E_CALL_REJECTED,
+        *,
+        times: int | None = 1,
+        wrapped: bool = True,
+    ) -> Fault:
+        """Make object-model calls fail: ``com_error(scode)`` at each call ``when`` accepts.
+
+        ``when`` gets a :class:`FaultCall` (``number``, ``obj``, ``name``, ``kind``) for
+        every counted call (property read or write, method call, ``Row.GetValues``)
+        before the call has any effect; ``times`` calls fail at most (None: all), then
+        the fault disarms itself. ``wrapped``: the code inside ``DISP_E_EXCEPTION``, as
+        Outlook reports its own failures (False: as the bare HRESULT, as COM reports
+        RPC failures). Replaces any fault armed before; returns it (``raised`` lists the
+        calls that failed). Unarmed, a call costs one attribute check more.
+
+            fault = app.fail_on(lambda call: call.name == "Save", E_FAIL)
+            item.Save()            # raises com_error (DISP_E_EXCEPTION wrapping E_FAIL)
+            item.Save()            # saves: the fault is spent
+            n = app.calls
+            app.fail_on(lambda call: call.number == n + 3, times=None)  # the 3rd call from now
+        """
+        self._fault = Fault(self, when, scode, times=times, wrapped=wrapped)
+        return self._fault
+
+    def clear_faults(self) -> None:
+        """Disarm the fault :meth:`fail_on` armed, if any."""
+        self._fault = None
 
     def _flush(self, pending: list[tuple[Folder, str, str | None]]) -> None:
         counts: dict[tuple[int, str], int] = {}

@@ -242,7 +242,10 @@ class Row(OomObject):
 
     def GetValues(self) -> tuple[Any, ...]:
         """Every column's value, in column order."""
-        self._app.calls += 1
+        app = self._app
+        app.calls += 1
+        if app._fault is not None:  # a harness fault is armed (Application.fail_on)
+            app._fault.offer(self, "GetValues", "call")
         state = self._state
         return tuple([getter(state) for getter in self._table._row_getters()])
 
