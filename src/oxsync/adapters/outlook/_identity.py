@@ -65,10 +65,17 @@ class Entry:
 
 @attrs.define
 class Snapshot:
-    """A folder listing (key -> version) that a cursor names."""
+    """A folder listing (key -> version) that a cursor names.
+
+    ``written``: keys this store put in the folder after the listing (created or moved
+    in): absent from ``versions``, yet a delta against the listing must report them
+    deleted once they are gone, or a user's delete (or move out) of an item the last
+    sync wrote would never reach the other side.
+    """
 
     generation: int
     versions: dict[str, str]
+    written: set[str] = attrs.Factory(set)
 
 
 class ItemIndex:
@@ -78,6 +85,7 @@ class ItemIndex:
     _entries: dict[str, dict[str, Entry]]
     _store_ids: dict[str, str]
     _rescanned: set[str]
+    _snapshots: dict[str, list[Snapshot]]
     capabilities: Capabilities
     _folder: Callable[[str], Any]
 
@@ -205,6 +213,9 @@ class ItemIndex:
         if version is None:
             version = version_of(item.LastModificationTime)
         self._entries.setdefault(folder_id, {})[key] = Entry(str(item.EntryID), version, kind, None)
+        for snapshot in self._snapshots.get(folder_id, ()):
+            if key not in snapshot.versions:
+                snapshot.written.add(key)
 
 
 def new_key() -> str:

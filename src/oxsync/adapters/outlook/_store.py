@@ -251,6 +251,7 @@ class OutlookStore(ItemIndex, RecordIO, BaseStore):
             return Changes(refs, (), new_cursor, full=True)
         changed = [ItemRef(k, v) for k, v in versions.items() if base.versions.get(k) != v]
         deleted = [k for k in base.versions if k not in versions]
+        deleted += [k for k in base.written if k not in versions]
         return Changes(changed, deleted, new_cursor, full=False)
 
     # ------------------------------------------------------------------ fetch
