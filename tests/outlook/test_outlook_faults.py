@@ -23,6 +23,7 @@ from oxsync.adapters.memory import MemoryStore
 from oxsync.adapters.outlook import OutlookStore
 from oxsync.core.records import Contact, Event, ItemKind, Record, Task
 from oxsync.testing.outlook import Application, constants
+from oxsync.testing.outlook._com import MAPI_E_NOT_FOUND
 from oxsync.testing.samples import comparable, sample
 
 
@@ -301,3 +302,33 @@ def test_a_move_in_outlook_of_an_item_the_last_sync_created_is_no_copy() -> None
     outlook_item(pair, "Contacts", "mem-1").Move(pair.ol_folder["Friends"])
     pair.engine.sync()
     assert [f for f, _i, r in memory_items(pair) if r.uid == "mem-1"] == ["Friends"]
+
+
+def test_not_found_reading_a_property_deletes_nothing() -> None:
+    # MAPI_E_NOT_FOUND from a property read of an item that is there was a NOT_FOUND
+    # failure of the fetch, which the engine takes for a deletion: memory lost the item.
+    pair = new_pair()
+    item = outlook_item(pair, "Contacts", "mem-1")
+    item.JobTitle = "edited"
+    item.Save()
+    pair.expected["mem-1"] = ("Contacts", "edited")
+    pair.app.fail_on(lambda call: call.name == "Birthday", MAPI_E_NOT_FOUND)
+    pair.engine.sync()
+    assert "mem-1" in memory_uids(pair)
+    assert len(pair.engine.ignored()) == 1
+    pair.engine.retry_ignored()
+    pair.engine.sync()
+    check_converged(pair)
+
+
+def test_not_found_deleting_an_item_that_is_there_is_no_delete() -> None:
+    # ... and from Delete() itself it counted as "already deleted": the pair was dropped
+    # and the Outlook item left behind, unknown to the engine.
+    pair = new_pair()
+    mem_id = next(i for f, i, r in memory_items(pair) if r.uid == "mem-1")
+    pair.memory.remove(pair.mem_folder["Contacts"], mem_id)
+    del pair.expected["mem-1"]
+    pair.app.fail_on(lambda call: call.name == "Delete", MAPI_E_NOT_FOUND)
+    report = pair.engine.sync()
+    assert report.a.deleted == 0
+    assert [x.item_id for x in pair.engine.ignored()] != []

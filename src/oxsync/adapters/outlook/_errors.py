@@ -25,7 +25,14 @@ from oxsync.errors import (
     TransientError,
 )
 
-__all__ = ["com_errors", "failure_kind", "hresult_of", "is_com_error", "translate"]
+__all__ = [
+    "com_errors",
+    "failure_kind",
+    "hresult_of",
+    "is_com_error",
+    "item_errors",
+    "translate",
+]
 
 
 def _s(code: int) -> int:
@@ -104,6 +111,22 @@ def com_errors(doing: str = "") -> Iterator[None]:
         if is_com_error(exc):
             raise translate(exc, doing) from exc
         raise
+
+
+@contextlib.contextmanager
+def item_errors(doing: str = "") -> Iterator[None]:
+    """Like :func:`com_errors`, for work on an item already opened.
+
+    There a not-found (``MAPI_E_NOT_FOUND``: a property the item lacks, a member that
+    fails) is about a part of the item, not the item: it is an
+    :class:`~oxsync.errors.InvalidDataError`. Reported as not found, a read would make
+    the engine delete the item on the other side, and a delete would count as done.
+    """
+    try:
+        with com_errors(doing):
+            yield
+    except NotFoundError as exc:
+        raise InvalidDataError(f"{exc} (the item is there)") from exc.__cause__
 
 
 def failure_kind(error: StoreError) -> FailureKind:

@@ -36,7 +36,7 @@ from typing import Any
 import attrs
 
 from oxsync.adapters.outlook._boundary import ObjectModel, connect
-from oxsync.adapters.outlook._errors import com_errors, failure_kind
+from oxsync.adapters.outlook._errors import com_errors, failure_kind, item_errors
 from oxsync.adapters.outlook._identity import (
     BREATHE_EVERY,
     KEY_PROPERTY,
@@ -68,7 +68,12 @@ from oxsync.core.store import (
     OpResult,
     Update,
 )
-from oxsync.errors import MappingError, NotFoundError, PermissionDeniedError, StoreError
+from oxsync.errors import (
+    MappingError,
+    NotFoundError,
+    PermissionDeniedError,
+    StoreError,
+)
 
 __all__ = ["KEY_PROPERTY", "UID_PROPERTY", "OutlookStore"]
 
@@ -267,8 +272,9 @@ class OutlookStore(ItemIndex, RecordIO, BaseStore):
                 out[key] = Failure(FailureKind.NOT_FOUND, f"no item {key!r} in this folder")
                 continue
             try:
-                with com_errors("read an item"):
+                with com_errors("open an item"):
                     item = self._open(folder_id, entry.entry_id)
+                with item_errors("read an item"):
                     record, version = self._read(item, entry.kind, key)
                     del item
                 out[key] = Item(key, version, record)
@@ -316,6 +322,13 @@ class OutlookStore(ItemIndex, RecordIO, BaseStore):
         if entry is None:
             return Failure(FailureKind.NOT_FOUND, f"no item {op.id!r} in this folder")
         item = self._open(folder_id, entry.entry_id)
+        with item_errors("write an item"):
+            return self._change(folder_id, op, entry, item)
+
+    def _change(
+        self, folder_id: str, op: Update | Delete | Move, entry: Entry, item: Any
+    ) -> OpResult:
+        """Update, delete or move the opened ``item``."""
         current = version_of(item.LastModificationTime)
         if op.version is not None and op.version != current:
             return Failure(FailureKind.CONFLICT, f"item {op.id!r} changed in Outlook")
