@@ -22,7 +22,7 @@ from oxsync import Policy, State, SyncEngine
 from oxsync.adapters.memory import MemoryStore
 from oxsync.adapters.outlook import OutlookStore
 from oxsync.core.records import Contact, Event, ItemKind, Record, Task
-from oxsync.testing.outlook import Application, constants
+from oxsync.testing.outlook import Application, FaultCall, constants
 from oxsync.testing.outlook._com import MAPI_E_NOT_FOUND
 from oxsync.testing.samples import comparable, sample
 
@@ -317,6 +317,27 @@ def test_not_found_reading_a_property_deletes_nothing() -> None:
     assert "mem-1" in memory_uids(pair)
     assert len(pair.engine.ignored()) == 1
     pair.engine.retry_ignored()
+    pair.engine.sync()
+    check_converged(pair)
+
+
+def test_not_found_opening_an_item_still_listed_is_no_deletion() -> None:
+    # GetItemFromID answering MAPI_E_NOT_FOUND for an item the Table lists was reported
+    # NOT_FOUND: the engine read a deletion of an item it did not know yet, moved its
+    # cursor on, and the new Outlook item never reached memory.
+    pair = new_pair()
+    create_in_outlook(pair, "Contacts")
+    pair.app.fail_on(
+        lambda call: call.name == "GetItemFromID" and call.number > 0, MAPI_E_NOT_FOUND
+    )
+    opened = [0]
+
+    def second_open(call: FaultCall) -> bool:  # the 1st gives it a key, the 2nd is fetch's
+        opened[0] += call.name == "GetItemFromID"
+        return call.name == "GetItemFromID" and opened[0] == 2
+
+    pair.app.fail_on(second_open, MAPI_E_NOT_FOUND)
+    pair.engine.sync()
     pair.engine.sync()
     check_converged(pair)
 

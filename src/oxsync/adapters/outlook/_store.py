@@ -73,6 +73,7 @@ from oxsync.errors import (
     NotFoundError,
     PermissionDeniedError,
     StoreError,
+    TransientError,
 )
 
 __all__ = ["KEY_PROPERTY", "UID_PROPERTY", "OutlookStore"]
@@ -272,8 +273,16 @@ class OutlookStore(ItemIndex, RecordIO, BaseStore):
                 out[key] = Failure(FailureKind.NOT_FOUND, f"no item {key!r} in this folder")
                 continue
             try:
-                with com_errors("open an item"):
-                    item = self._open(folder_id, entry.entry_id)
+                try:
+                    with com_errors("open an item"):
+                        item = self._open(folder_id, entry.entry_id)
+                except NotFoundError as exc:
+                    # Gone only if the Table no longer lists it: a NOT_FOUND answer is
+                    # taken for a deletion, and an item still there would never be
+                    # fetched again (its version does not move).
+                    if key in self._scan(folder_id):
+                        raise TransientError(f"{exc} (yet still listed)") from exc
+                    raise
                 with item_errors("read an item"):
                     record, version = self._read(item, entry.kind, key)
                     del item
