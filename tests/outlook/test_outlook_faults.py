@@ -13,15 +13,19 @@ record the user did not delete.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import attrs
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oxsync import Policy, State, SyncEngine
 from oxsync.adapters.memory import MemoryStore
 from oxsync.adapters.outlook import OutlookStore
 from oxsync.core.records import Contact, Event, ItemKind, Record, Task
+from oxsync.errors import OxsyncError
 from oxsync.testing.outlook import Application, FaultCall, constants
 from oxsync.testing.outlook._com import MAPI_E_NOT_FOUND
 from oxsync.testing.samples import comparable, sample
@@ -353,3 +357,69 @@ def test_not_found_deleting_an_item_that_is_there_is_no_delete() -> None:
     report = pair.engine.sync()
     assert report.a.deleted == 0
     assert [x.item_id for x in pair.engine.ignored()] != []
+
+
+# --------------------------------------------------------------------------- faults
+
+
+@st.composite
+def faults(draw: st.DrawFn) -> tuple[Any, int, int | None, bool]:
+    """(when, scode, times, wrapped) for ``Application.fail_on``."""
+    code = draw(st.sampled_from(TRANSIENT_CODES + LASTING_CODES))
+    times = draw(st.sampled_from([1, 1, 2, 5, None]))
+    wrapped = draw(st.booleans())
+    if draw(st.booleans()):
+        n = draw(st.integers(1, 250))
+        return ("nth", n), code, times, wrapped
+    name = draw(st.sampled_from(CALL_NAMES))
+    skip = draw(st.integers(0, 6))
+    return ("name", name, skip), code, times, wrapped
+
+
+def arm(app: Application, spec: tuple[Any, int, int | None, bool]) -> None:
+    how, code, times, wrapped = spec
+    if how[0] == "nth":
+        start = app.calls
+
+        def at_number(call: FaultCall) -> bool:
+            return call.number >= start + how[1]
+
+        app.fail_on(at_number, code, times=times, wrapped=wrapped)
+        return
+    _, name, skip = how
+    seen = [0]
+
+    def by_name(call: FaultCall) -> bool:
+        if call.name != name:
+            return False
+        seen[0] += 1
+        return seen[0] > skip
+
+    app.fail_on(by_name, code, times=times, wrapped=wrapped)
+
+
+actions = st.tuples(
+    st.sampled_from(["mem", "ol"]),
+    st.sampled_from(["create", "update", "delete", "move"]),
+    st.integers(0, 50),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(edits=st.lists(actions, max_size=5), fault=faults())
+def test_a_fault_anywhere_loses_and_duplicates_nothing(
+    edits: list[tuple[str, str, int]], fault: tuple[Any, int, int | None, bool]
+) -> None:
+    pair = new_pair()
+    touched: set[str] = set()
+    for side, action, pick in edits:
+        user_edit(pair, side, action, pick, touched)
+    arm(pair.app, fault)
+    with contextlib.suppress(OxsyncError):  # typed: the next run finishes the job
+        pair.engine.sync()
+    pair.app.clear_faults()
+    pair.engine.retry_ignored()
+    pair.engine.sync()
+    report = pair.engine.sync()
+    assert not report.errors, report.errors
+    check_converged(pair, strict=fault[1] in TRANSIENT_CODES)
