@@ -423,3 +423,39 @@ def test_a_fault_anywhere_loses_and_duplicates_nothing(
     report = pair.engine.sync()
     assert not report.errors, report.errors
     check_converged(pair, strict=fault[1] in TRANSIENT_CODES)
+
+
+def test_a_create_failing_after_its_save_leaves_no_item_behind() -> None:
+    # A create that failed for a lasting reason after Save (adding an attachment, which
+    # needs a saved item) left a half-made item in Outlook with the record's uid while the
+    # engine closed the journal entry: the next sync copied it back to memory as new, a
+    # duplicate there.
+    from oxsync.core.records import Attachment
+    from oxsync.testing.outlook._com import E_FAIL
+
+    pair = new_pair()
+    pair.serial += 1
+    uid = f"mem-{pair.serial}"
+    record = attrs.evolve(
+        sample(ItemKind.CONTACT, pair.serial),
+        uid=uid,
+        attachments=(Attachment(filename="cv.txt", content_type="text/plain", data=b"cv"),),
+    )
+    pair.memory.put(pair.mem_folder["Contacts"], record)
+    pair.expected[uid] = ("Contacts", marker(record))
+    saved = {"yet": False}
+
+    def after_save(call: FaultCall) -> bool:
+        if call.name == "Save":
+            saved["yet"] = True
+        return saved["yet"] and call.name == "Add"  # Attachments.Add
+
+    pair.app.fail_on(after_save, E_FAIL)
+    pair.engine.sync()
+    assert [x.item_id for x in pair.engine.ignored()] != []
+    assert uid not in {uid_of(i) for _f, i in outlook_items(pair)}  # rolled back
+    pair.app.clear_faults()
+    pair.engine.retry_ignored()
+    pair.engine.sync()
+    pair.engine.sync()
+    check_converged(pair)  # one copy on each side

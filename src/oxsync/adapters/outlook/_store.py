@@ -30,6 +30,7 @@ source of truth.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -77,6 +78,8 @@ from oxsync.errors import (
 )
 
 __all__ = ["KEY_PROPERTY", "UID_PROPERTY", "OutlookStore"]
+
+log = logging.getLogger("oxsync.adapters.outlook")
 
 _DEFAULTS = ((9, FolderKind.CALENDAR), (10, FolderKind.CONTACTS), (13, FolderKind.TASKS))
 _FOLDER_KIND_OF_TYPE = {1: FolderKind.CALENDAR, 2: FolderKind.CONTACTS, 3: FolderKind.TASKS}
@@ -324,7 +327,11 @@ class OutlookStore(ItemIndex, RecordIO, BaseStore):
             key = new_key()
             record = op.record if op.record.uid else attrs.evolve(op.record, uid=key)
             item = folder.Items.Add(ITEM_TYPE[kind])
-            version = self._write(item, record, key, new=True)
+            try:
+                version = self._write(item, record, key, new=True)
+            except BaseException:
+                _discard_unfinished(item)
+                raise
             self._remember(folder_id, key, item, kind, version)
             return Applied(key, version)
         entry = self._locate(folder_id, op.id)
@@ -386,3 +393,17 @@ _EXTRA_UNSUPPORTED = {
     # Outlook's DelegationState is read-only: assignment answers come from the assignee.
     ItemKind.TASK: frozenset({"delegation_state"}),
 }
+
+
+def _discard_unfinished(item: Any) -> None:
+    """Delete an item whose create failed after it was saved (attachments and exceptions
+    need a saved item): left in the folder with the record's uid, it would come back on
+    the next sync as an item of its own, a duplicate of the record that failed. Deleted
+    the way a user deletes (to Deleted Items); if Outlook refuses that too, the failure
+    of the create stands and the item stays, logged."""
+    try:
+        if not item.EntryID:  # never saved: nothing in the folder
+            return
+        item.Delete()
+    except Exception as exc:  # the create's own error is the one to report
+        log.warning("could not remove a half-made Outlook item after a failed create: %s", exc)
