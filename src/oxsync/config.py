@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
 import os
 import re
 import shlex
@@ -506,7 +507,7 @@ class _Parser:
             raise self.fail("modules must be a non-empty list", *key, "modules")
         kinds = set()
         for module in modules:
-            if module not in MODULES:
+            if not isinstance(module, str) or module not in MODULES:
                 raise self.fail(
                     f"unknown module {module!r}; choose from contacts, appointments, tasks",
                     *key,
@@ -543,8 +544,14 @@ class _Parser:
         return value
 
     def interval(self, value: Any, key: Sequence[str]) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise self.fail(f"{key[-1]} must be a positive number of seconds, not {value!r}", *key)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 < value < math.inf  # also refuses nan
+        ):
+            raise self.fail(
+                f"{key[-1]} must be a positive, finite number of seconds, not {value!r}", *key
+            )
         return float(value)
 
     def ratio(self, value: Any, key: Sequence[str]) -> float:
@@ -563,9 +570,14 @@ class _Parser:
     def state_path(self, value: Any, key: Sequence[str]) -> Path:
         if not isinstance(value, str) or not value:
             raise self.fail("state_path must be a path", *key)
+        if "\0" in value:
+            raise self.fail("state_path must not contain a NUL character", *key)
         if value == ":memory:":
             return Path(value)
-        path = Path(value).expanduser()
+        try:
+            path = Path(value).expanduser()
+        except RuntimeError:  # "~nosuchuser/..." or no home directory to expand "~" to
+            raise self.fail(f"state_path {value!r}: cannot expand '~' here", *key) from None
         if not path.is_absolute() and self.base_dir is not None:
             path = self.base_dir / path
         return path

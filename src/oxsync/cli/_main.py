@@ -532,9 +532,22 @@ def diagnostics_export(ctx: Ctx, file: str) -> None:
     ctx.say(f"wrote {file}")
 
 
+def _positive_seconds(
+    click_ctx: click.Context, param: click.Parameter, value: float | None
+) -> float | None:
+    if value is not None and not 0 < value < float("inf"):  # also refuses nan
+        raise click.BadParameter(f"must be a positive number of seconds, not {value}")
+    return value
+
+
 @cli.command()
 @click.argument("pairs", nargs=-1)
-@click.option("--poll", type=float, help="Poll interval in seconds (default: the pair's).")
+@click.option(
+    "--poll",
+    type=float,
+    callback=_positive_seconds,
+    help="Poll interval in seconds (default: the pair's).",
+)
 @click.option("--no-push", is_flag=True, help="Poll only.")
 @click.pass_obj
 def watch(ctx: Ctx, pairs: tuple[str, ...], poll: float | None, no_push: bool) -> None:
