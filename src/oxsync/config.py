@@ -41,6 +41,8 @@ and its line::
 
 from __future__ import annotations
 
+import collections.abc
+import enum
 import importlib
 import inspect
 import math
@@ -48,6 +50,8 @@ import os
 import re
 import shlex
 import tomllib
+import types
+import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -237,6 +241,14 @@ class StoreConfig:
             kwargs["password"] = self.password.resolve()
         try:
             return cls(**kwargs)
+        except ConfigError as exc:
+            if exc.key is not None:
+                raise
+            secret = kwargs.get("password")
+            text = redact(str(exc), [secret] if isinstance(secret, str) and secret else [])
+            raise ConfigError(
+                f"store {self.name!r}: {text}", key=f"stores.{self.name}", line=self.line
+            ) from None
         except (InvalidDataError, TypeError, ValueError) as exc:
             # An option of the right name but a wrong value, found by the adapter itself.
             secret = kwargs.get("password")
@@ -436,6 +448,12 @@ class _Parser:
                     raise self.fail(
                         f"{kind} stores have no option {option!r} (options: {known})", *key, option
                     )
+        hints = _hints(cls)
+        defaults = _defaults(cls)
+        for option, value in options.items():
+            problem = _wrong_value(value, hints.get(option, Any), defaults.get(option))
+            if problem:
+                raise self.fail(f"{kind} store option {option} {problem}", *key, option)
         for required in _required(cls):
             if required == "password" and password is None:
                 raise self.fail(
@@ -596,6 +614,102 @@ def _parameters(cls: Any) -> set[str]:
         elif param.kind is not param.VAR_POSITIONAL:
             names.add(param.name)
     return names
+
+
+def _hints(cls: Any) -> dict[str, Any]:
+    """The adapter constructor's type hints ({} when they cannot be resolved)."""
+    try:
+        return typing.get_type_hints(cls.__init__)
+    except Exception:  # a third-party adapter's unresolvable forward reference
+        return {}
+
+
+def _defaults(cls: Any) -> dict[str, Any]:
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in signature.parameters.values() if p.default is not p.empty}
+
+
+def _wrong_value(value: Any, hint: Any, default: Any) -> str | None:
+    """Why a TOML ``value`` cannot be given for a parameter of type ``hint`` (None if it
+    can): the type must match, a float must be finite, and a number whose default is
+    not negative must not be negative."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, not {value!r}"
+    if not _fits(value, hint):
+        shown = repr(value) if len(repr(value)) <= 60 else f"a {type(value).__name__}"
+        return f"must be {_describe(hint)}, not {shown}"
+    numeric = (int, float)
+    if (
+        isinstance(value, numeric)
+        and not isinstance(value, bool)
+        and isinstance(default, numeric)
+        and not isinstance(default, bool)
+        and default >= 0 > value
+    ):
+        return f"must not be negative, not {value!r}"
+    return None
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    if hint is Any or hint is object:
+        return True
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arm) for arm in args)
+    if origin is typing.Literal:
+        return value in args
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin is os.PathLike or hint is os.PathLike:
+        return False  # TOML gives strings: the ``str`` arm accepts a path
+    if origin in (list, tuple, collections.abc.Sequence):
+        item = args[0] if len(args) == 1 or (len(args) == 2 and args[1] is Ellipsis) else Any
+        return isinstance(value, list) and all(_fits(v, item) for v in value)
+    if origin in (dict, collections.abc.Mapping):
+        return isinstance(value, dict) and (
+            not args or all(_fits(k, args[0]) and _fits(v, args[1]) for k, v in value.items())
+        )
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return isinstance(value, str | int) and value in {m.value for m in hint}
+    if isinstance(origin or hint, type):  # a class, or a generic one like frozenset[...]
+        try:
+            return isinstance(value, origin or hint)
+        except TypeError:
+            return True
+    return True  # a type this check does not understand: the adapter checks it
+
+
+def _describe(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        arms = [a for a in typing.get_args(hint) if a is not type(None)]
+        return " or ".join(dict.fromkeys(_describe(a) for a in arms))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    if hint in names:
+        return names[hint]
+    if origin is os.PathLike or hint is os.PathLike:
+        return "a path"
+    if origin in (list, tuple, collections.abc.Sequence):
+        return "a list"
+    if origin in (dict, collections.abc.Mapping):
+        args = typing.get_args(hint)
+        return f"a table of {_describe(args[1])}" if len(args) == 2 else "a table"
+    name = getattr(origin or hint, "__name__", None) or str(hint)
+    return f"a {name} (which a configuration file cannot give)"
 
 
 def _required(cls: Any) -> list[str]:

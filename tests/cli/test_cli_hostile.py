@@ -5,6 +5,7 @@ never a secret, and nothing overwritten. In process (click's CliRunner) througho
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from pathlib import Path
@@ -173,3 +174,92 @@ def test_a_state_path_that_is_no_path_is_a_config_error(tmp_path: Path, value: s
     )
     result = invoke(tmp_path, text, "sync")
     assert_usage_error(result, "pairs.p.state_path")
+
+
+# ------------------------------------------------------------------ adapter options
+
+
+def _options(store_type: str) -> list[str]:
+    from oxsync.adapters import load_adapter
+
+    signature = inspect.signature(load_adapter(store_type))
+    return sorted(set(signature.parameters) - {"self", "password", "read_only", "path"})
+
+
+STORE_OPTIONS = [(t, o) for t in ("memory", "vdir", "ox") for o in _options(t)]
+REQUIRED = {
+    "memory": "",
+    "vdir": "path = {vdir}\n",
+    "ox": 'base_url = "http://127.0.0.1:9"\nusername = "u"\npassword_env = "OXSYNC_HOSTILE_PW"\n',
+}
+
+
+@FAST
+@given(option=st.sampled_from(STORE_OPTIONS), value=toml_values)
+def test_any_value_for_any_adapter_option_opens_or_names_its_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: tuple[str, str], value: Any
+) -> None:
+    store_type, name = option
+    monkeypatch.setenv("OXSYNC_HOSTILE_PW", CANARY)
+    required = REQUIRED[store_type].format(vdir=json.dumps(str(tmp_path / "vdir")))
+    required = "\n".join(line for line in required.splitlines() if not line.startswith(f"{name} ="))
+    text = f'[stores.s]\ntype = "{store_type}"\n{required}\n{name} = {toml(value)}\n'
+    try:
+        config = parse_config(text)
+        store = config.store("s").open()
+    except ConfigError as exc:
+        assert exc.key in (f"stores.s.{name}", "stores.s"), exc
+        assert CANARY not in str(exc)
+        return
+    getattr(store, "close", lambda: None)()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("batch_size", '"x"'),  # was: TypeError in the engine's batching, mid-sync
+        ("batch_size", "-1"),
+        ("faults", "1"),  # was: AttributeError: 'int' object has no attribute 'seed'
+        ("kinds", '["contacts"]'),
+        ("name", "5"),
+    ],
+)
+def test_a_memory_store_option_of_the_wrong_type_is_a_config_error(
+    tmp_path: Path, option: str, value: str
+) -> None:
+    result = invoke(tmp_path, base_config(tmp_path, stores=f"{option} = {value}"), "sync")
+    assert_usage_error(result, f"stores.a.{option}")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("base_url", "5"),  # was: AttributeError: 'int' object has no attribute 'decode'
+        ("username", '["alice"]'),
+        ("timeout", "nan"),  # was: ValueError from socket.settimeout at the first request
+        ("timeout", "-3"),  # was: ValueError: Timeout value out of range
+        ("transport", '"x"'),  # was: AttributeError ... 'handle_request', then in close()
+        ("capture", '"yes"'),
+    ],
+)
+def test_an_ox_store_option_of_the_wrong_type_is_a_config_error(
+    tmp_path: Path, option: str, value: str
+) -> None:
+    options = {
+        "base_url": '"http://127.0.0.1:9"',
+        "username": '"alice"',
+        "password_env": '"OXSYNC_HOSTILE_PW"',
+    }
+    options[option] = value
+    text = '[stores.o]\ntype = "ox"\n' + "".join(f"{k} = {v}\n" for k, v in options.items())
+    text += base_config(tmp_path).replace('a = "a"', 'a = "o"')
+    result = invoke(tmp_path, text, "sync", env={"OXSYNC_HOSTILE_PW": CANARY})
+    assert_usage_error(result, f"stores.o.{option}")
+    assert CANARY not in result.output
+
+
+def test_an_adapter_configerror_without_a_key_gets_the_stores_key(tmp_path: Path) -> None:
+    text = '[stores.o]\ntype = "ox"\nbase_url = "::::"\nusername = "u"\npassword_env = "P"\n'
+    text += base_config(tmp_path).replace('a = "a"', 'a = "o"')
+    result = invoke(tmp_path, text, "sync", env={"P": CANARY})
+    assert_usage_error(result, "stores.o")
