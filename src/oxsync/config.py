@@ -249,6 +249,14 @@ class StoreConfig:
             raise ConfigError(
                 f"store {self.name!r}: {text}", key=f"stores.{self.name}", line=self.line
             ) from None
+        except OSError as exc:
+            # A path option naming something unusable: a file where a folder must be made.
+            where = f" {str(exc.filename)!r}" if exc.filename is not None else ""
+            raise ConfigError(
+                f"store {self.name!r}: {exc.strerror or type(exc).__name__}{where}",
+                key=f"stores.{self.name}",
+                line=self.line,
+            ) from exc
         except (InvalidDataError, TypeError, ValueError) as exc:
             # An option of the right name but a wrong value, found by the adapter itself.
             secret = kwargs.get("password")

@@ -8,6 +8,9 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import os
+import sqlite3
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,7 @@ from hypothesis import strategies as st
 
 from oxsync.cli import EXIT, cli
 from oxsync.config import parse_config
+from oxsync.core.state import State
 from oxsync.errors import ConfigError
 
 CANARY = "canary-H0stile-Pw-51c2"
@@ -263,3 +267,120 @@ def test_an_adapter_configerror_without_a_key_gets_the_stores_key(tmp_path: Path
     text += base_config(tmp_path).replace('a = "a"', 'a = "o"')
     result = invoke(tmp_path, text, "sync", env={"P": CANARY})
     assert_usage_error(result, "stores.o")
+
+
+# ------------------------------------------------------------------ state files
+
+
+def _state_config(tmp_path: Path, state: Path) -> str:
+    return base_config(tmp_path).replace(str(tmp_path / "state.sqlite"), str(state))
+
+
+def _fresh_state(tmp_path: Path) -> Path:
+    state = tmp_path / "good.sqlite"
+    State(state).close()
+    return state
+
+
+@pytest.mark.parametrize(
+    ("label", "content"),
+    [
+        ("garbage", b"this is no SQLite database\n" * 200),
+        ("header only", None),
+        ("truncated", None),
+    ],
+)
+def test_an_unreadable_state_file_is_refused_and_left_as_it_was(
+    tmp_path: Path, label: str, content: bytes | None
+) -> None:
+    if content is None:
+        good = _fresh_state(tmp_path).read_bytes()
+        content = good[:100] if label == "header only" else good[: len(good) // 2]
+    state = tmp_path / "broken.sqlite"
+    state.write_bytes(content)
+    text = _state_config(tmp_path, state)
+    for command in (["sync"], ["sync", "--dry-run"], ["status"], ["ignored"], ["slowsync", "p"]):
+        result = invoke(tmp_path, text, *command)
+        assert result.exit_code == EXIT["refused"], (command, result.output)
+        assert "cannot open state database" in result.output
+        assert len(result.output.strip().splitlines()) == 1
+        assert state.read_bytes() == content
+
+
+def test_diagnostics_export_reports_a_broken_state_instead_of_crashing(tmp_path: Path) -> None:
+    # was: StateError escaped `diagnostics export` as a traceback (outside _errors())
+    state = tmp_path / "broken.sqlite"
+    state.write_bytes(b"garbage" * 1000)
+    archive = tmp_path / "diag.zip"
+    result = invoke(tmp_path, _state_config(tmp_path, state), "diagnostics", "export", str(archive))
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(archive) as zf:
+        summary = json.loads(zf.read("state.json"))
+    assert "not a database" in summary["p"]["error"]
+    assert state.read_bytes() == b"garbage" * 1000
+
+
+def test_a_state_of_a_newer_schema_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    state = _fresh_state(tmp_path)
+    with sqlite3.connect(state) as db:
+        db.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    db.close()
+    before = state.read_bytes()
+    for command in (["sync"], ["status"], ["ignored"]):
+        result = invoke(tmp_path, _state_config(tmp_path, state), *command)
+        assert result.exit_code == EXIT["refused"], result.output
+        assert "newer than this oxsync" in result.output
+    assert state.read_bytes() == before
+
+
+def test_a_state_path_that_is_a_directory_is_refused(tmp_path: Path) -> None:
+    state = tmp_path / "a-directory"
+    state.mkdir()
+    result = invoke(tmp_path, _state_config(tmp_path, state), "sync")
+    assert result.exit_code == EXIT["refused"], result.output
+    assert "cannot open state database" in result.output
+
+
+def test_a_state_path_below_a_file_is_a_state_error(tmp_path: Path) -> None:
+    # was: FileExistsError / NotADirectoryError from State's mkdir, as a traceback
+    (tmp_path / "file").write_text("x")
+    for command in (["sync"], ["ignored"]):
+        result = invoke(tmp_path, _state_config(tmp_path, tmp_path / "file" / "s.sqlite"), *command)
+        assert result.exit_code == EXIT["refused"], result.output
+        assert "cannot open state database" in result.output
+    assert (tmp_path / "file").read_text() == "x"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only directories")
+def test_a_state_in_a_read_only_directory_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        result = invoke(tmp_path, _state_config(tmp_path, folder / "s.sqlite"), "sync")
+    finally:
+        folder.chmod(0o755)
+    assert result.exit_code == EXIT["refused"], result.output
+    assert not (folder / "s.sqlite").exists()
+
+
+def test_a_state_locked_by_another_process_exits_busy(tmp_path: Path) -> None:
+    # was: exit 5 ("store refused") for what is the busy case of exit code 6
+    state = _fresh_state(tmp_path)
+    holder = sqlite3.connect(state, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        result = invoke(tmp_path, _state_config(tmp_path, state), "sync")  # ~5 s busy wait
+    finally:
+        holder.close()
+    assert result.exit_code == EXIT["busy"], result.output
+    assert "locked" in result.output
+
+
+def test_a_vdir_path_that_is_a_file_is_a_config_error(tmp_path: Path) -> None:
+    # was: FileExistsError from the vdir's mkdir, as a traceback
+    (tmp_path / "file").write_text("x")
+    text = base_config(tmp_path).replace(str(tmp_path / "vdir"), str(tmp_path / "file"))
+    result = invoke(tmp_path, text, "sync")
+    assert_usage_error(result, "stores.b")
+    assert (tmp_path / "file").read_text() == "x"

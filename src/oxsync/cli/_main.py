@@ -22,6 +22,7 @@ from oxsync.cli._runtime import (
     emit_json,
     load,
     open_pair,
+    open_state,
     open_store,
     setup_logging,
 )
@@ -33,6 +34,7 @@ from oxsync.errors import (
     LastingError,
     MassDeleteError,
     OxsyncError,
+    StateError,
     SyncInProgressError,
     TransientError,
     redact,
@@ -93,12 +95,23 @@ def _errors() -> Iterator[None]:
         _fail(str(exc), EXIT["brake"])
     except SyncInProgressError as exc:
         _fail(str(exc), EXIT["busy"])
+    except StateError as exc:
+        _fail(f"error: {exc}", EXIT["busy"] if _locked(exc) else EXIT["refused"])
     except TransientError as exc:
         _fail(f"store unreachable: {exc}", EXIT["unreachable"])
     except LastingError as exc:
         _fail(f"store refused: {exc}", EXIT["refused"])
     except OxsyncError as exc:
         _fail(f"error: {exc}", EXIT["refused"])
+
+
+def _locked(exc: BaseException | None) -> bool:
+    """Whether SQLite gave up waiting for a lock another process holds on the state."""
+    while exc is not None:
+        if getattr(exc, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+            return True
+        exc = exc.__cause__
+    return False
 
 
 def _fail(message: str, code: int) -> None:
@@ -281,9 +294,8 @@ def ignored(ctx: Ctx, pairs: tuple[str, ...], retry: bool, items: tuple[str, ...
         for name in ctx.pair_names(pairs):
             pair_cfg = ctx.config.pair(name)
             from oxsync.core.engine import SyncEngine
-            from oxsync.core.state import State
 
-            with State(pair_cfg.state_path) as state:
+            with open_state(pair_cfg.state_path) as state:
                 engine = SyncEngine(_Unopened(), _Unopened(), state=state, pair=name)
                 entries = engine.ignored()
                 if retry:
@@ -497,26 +509,26 @@ def diagnostics_export(ctx: Ctx, file: str) -> None:
     versions["python"] = platform.python_version()
     versions["platform"] = platform.platform()
     summary: dict[str, Any] = {}
-    from oxsync.core.state import State
-
     log_dirs = set()
     for name, pair in config.pairs.items():
         log_dirs.add(pair.state_path.parent)
         if pair.state_path.exists():
-            with State(pair.state_path) as state:
-                rows = state.folder_pairs(name)
-                summary[name] = [
-                    {
-                        "a": r.a_folder,
-                        "b": r.b_folder,
-                        "kind": r.kind,
-                        "items": state.count_pairs(r.id),
-                        "ignored": len(state.ignored(r.id)),
-                        "pending": len(state.journal(r.id)),
-                        "last_sync": r.last_sync,
-                    }
-                    for r in rows
-                ]
+            try:
+                with open_state(pair.state_path) as state:
+                    summary[name] = [
+                        {
+                            "a": r.a_folder,
+                            "b": r.b_folder,
+                            "kind": r.kind,
+                            "items": state.count_pairs(r.id),
+                            "ignored": len(state.ignored(r.id)),
+                            "pending": len(state.journal(r.id)),
+                            "last_sync": r.last_sync,
+                        }
+                        for r in state.folder_pairs(name)
+                    ]
+            except StateError as exc:  # a broken state is what support most wants to hear of
+                summary[name] = {"error": redact(str(exc), secrets)}
     import zipfile  # only this command writes archives (7 ms of every start-up otherwise)
 
     with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -16,7 +16,7 @@ from attrs import define
 from oxsync.config import Config, PairConfig, StoreConfig, load_config
 from oxsync.core.engine import SyncEngine, SyncEvent
 from oxsync.core.state import State
-from oxsync.errors import redact
+from oxsync.errors import StateError, redact
 
 __all__ = [
     "PairRuntime",
@@ -24,6 +24,7 @@ __all__ = [
     "emit_json",
     "load",
     "open_pair",
+    "open_state",
     "open_store",
     "setup_logging",
 ]
@@ -152,7 +153,12 @@ def open_pair(
     except BaseException:
         getattr(a, "close", lambda: None)()
         raise
-    state = State(pair.state_path)
+    try:
+        state = open_state(pair.state_path)
+    except BaseException:
+        for store in (a, b):
+            getattr(store, "close", lambda: None)()
+        raise
     engine = SyncEngine(
         a,
         b,
@@ -168,6 +174,15 @@ def open_pair(
         yield runtime
     finally:
         runtime.close()
+
+
+def open_state(path: Path) -> State:
+    """Open the state file; a path that cannot be made (its folder is a file, no
+    permission) is a :class:`StateError` like any other unusable state."""
+    try:
+        return State(path)
+    except OSError as exc:
+        raise StateError(f"cannot open state database {str(path)!r}: {exc.strerror}") from exc
 
 
 def open_store(store: StoreConfig) -> Any:
