@@ -102,6 +102,8 @@ _PAIR_KEYS = {
     "state_path",
 }
 _PASSWORD_KEYS = ("password_env", "password_command", "keyring")
+PASSWORD_COMMAND_TIMEOUT = 60.0
+"""Seconds a ``password_command`` may take before it is killed (a ConfigError)."""
 _SECRET_KEY = re.compile(r"(?i)(password|passwd|secret|token)$")
 
 
@@ -159,8 +161,16 @@ class PasswordSource:
         import subprocess  # only for password_command (4 ms of every start-up otherwise)
 
         try:
-            done = subprocess.run(argv, capture_output=True, timeout=60, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            done = subprocess.run(
+                argv, capture_output=True, timeout=PASSWORD_COMMAND_TIMEOUT, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise ConfigError(
+                f"password_command did not finish within {PASSWORD_COMMAND_TIMEOUT:g} s",
+                key=self.key,
+                line=self.line,
+            ) from None
+        except OSError as exc:
             raise ConfigError(
                 f"password_command could not run: {type(exc).__name__}",
                 key=self.key,

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 import math
 import os
 import sqlite3
+import sys
+import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import oxsync.config as config_module
 from oxsync.cli import EXIT, cli
 from oxsync.config import parse_config
 from oxsync.core.state import State
@@ -31,6 +36,14 @@ FAST = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+@pytest.fixture(autouse=True)
+def _close_log_files() -> Iterator[None]:
+    yield
+    for handler in logging.getLogger("oxsync").handlers:
+        handler.close()
+    logging.getLogger("oxsync").handlers.clear()
 
 
 def base_config(tmp_path: Path, *, pair_extra: str = "", top: str = "", stores: str = "") -> str:
@@ -384,3 +397,118 @@ def test_a_vdir_path_that_is_a_file_is_a_config_error(tmp_path: Path) -> None:
     result = invoke(tmp_path, text, "sync")
     assert_usage_error(result, "stores.b")
     assert (tmp_path / "file").read_text() == "x"
+
+
+# ------------------------------------------------------------------ password sources
+
+
+def _ox_config(tmp_path: Path, password: str) -> str:
+    store = (
+        f'[stores.o]\ntype = "ox"\nbase_url = "http://127.0.0.1:9"\nusername = "u"\n{password}\n'
+    )
+    return store + base_config(tmp_path).replace('a = "a"', 'a = "o"')
+
+
+def _command(tmp_path: Path, code: str) -> str:
+    script = tmp_path / "password.py"
+    script.write_text(code)
+    return f"password_command = {json.dumps(f'{sys.executable} {script}')}"
+
+
+def _assert_no_canary(tmp_path: Path, result: Result) -> None:
+    assert CANARY not in result.output
+    for log in tmp_path.rglob("*.log"):
+        assert CANARY not in log.read_text("utf-8", "replace")
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        (  # the secret on stdout and stderr, then failure
+            f"import sys; print({CANARY!r}); print({CANARY!r}, file=sys.stderr); sys.exit(3)",
+            "exit status 3",
+        ),
+        ("pass", "printed nothing"),
+        (f"import sys; print({CANARY!r}, file=sys.stderr)", "printed nothing"),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "exit status -9"),
+    ],
+)
+def test_a_failing_password_command_never_shows_its_output(
+    tmp_path: Path, code: str, words: str
+) -> None:
+    for command in (["sync"], ["status"], ["-vv", "sync"]):
+        result = invoke(tmp_path, _ox_config(tmp_path, _command(tmp_path, code)), *command)
+        assert_usage_error(result, "stores.o.password_command")
+        assert words in result.output
+        _assert_no_canary(tmp_path, result)
+
+
+def test_a_hanging_password_command_is_killed_after_the_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(config_module, "PASSWORD_COMMAND_TIMEOUT", 0.5)
+    code = f"import time; print({CANARY!r}, flush=True); time.sleep(30)"
+    started = time.monotonic()
+    result = invoke(tmp_path, _ox_config(tmp_path, _command(tmp_path, code)), "sync")
+    assert time.monotonic() - started < 10
+    assert_usage_error(result, "stores.o.password_command")
+    assert "did not finish within 0.5 s" in result.output
+    _assert_no_canary(tmp_path, result)
+
+
+def test_a_password_that_works_never_reaches_output_or_log(tmp_path: Path) -> None:
+    code = f"print({CANARY!r}); print('login: u')"
+    for command in (["-vv", "sync"], ["-vv", "status"], ["-vv", "doctor"]):
+        result = invoke(tmp_path, _ox_config(tmp_path, _command(tmp_path, code)), *command)
+        assert result.exit_code in (0, EXIT["unreachable"]), result.output  # nothing on :9
+        _assert_no_canary(tmp_path, result)
+
+
+def test_a_huge_password_command_output_is_no_crash_and_no_leak(tmp_path: Path) -> None:
+    code = f"import sys; sys.stdout.write({CANARY!r} + 'x' * 5_000_000 + '\\n' + 'y' * 100)"
+    result = invoke(tmp_path, _ox_config(tmp_path, _command(tmp_path, code)), "sync")
+    assert result.exit_code == EXIT["unreachable"], result.output[:300]
+    _assert_no_canary(tmp_path, result)
+
+
+def test_a_password_command_that_cannot_run_is_a_config_error(tmp_path: Path) -> None:
+    script = tmp_path / "not-executable"
+    script.write_text(f"#!/bin/sh\necho {CANARY}\n")
+    for line in (
+        f"password_command = {json.dumps(str(script))}",
+        'password_command = "/nonexistent/oxsync-pass"',
+        'password_command = "unbalanced \'quote"',
+    ):
+        result = invoke(tmp_path, _ox_config(tmp_path, line), "sync")
+        assert_usage_error(result, "stores.o.password_command")
+        _assert_no_canary(tmp_path, result)
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_an_unset_or_empty_password_env_is_a_config_error(
+    tmp_path: Path, value: str | None
+) -> None:
+    env = {"OXSYNC_HOSTILE_PW": value}
+    text = _ox_config(tmp_path, 'password_env = "OXSYNC_HOSTILE_PW"')
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(_write(tmp_path, text)), "sync"],
+        env=env,  # type: ignore[arg-type]
+    )
+    assert_usage_error(result, "stores.o.password_env")
+    assert "OXSYNC_HOSTILE_PW" in result.output
+
+
+def test_a_missing_keyring_package_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "keyring", None)  # import fails
+    result = invoke(tmp_path, _ox_config(tmp_path, "keyring = true"), "sync")
+    assert_usage_error(result, "stores.o.keyring")
+    assert "keyring package" in result.output
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(text, "utf-8")
+    return config

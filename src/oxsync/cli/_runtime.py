@@ -51,6 +51,8 @@ class Redactor(logging.Filter):
 def setup_logging(verbosity: int, log_dir: Path | None) -> Path | None:
     """Log to stderr by verbosity, and at INFO to a rotating file in ``log_dir``."""
     root = logging.getLogger("oxsync")
+    for old in root.handlers:
+        old.close()  # a second run in the same process must not leak the log file
     root.handlers.clear()
     root.setLevel(logging.DEBUG)
     root.propagate = False
