@@ -184,3 +184,33 @@ def test_journal_ids_name_their_entries_in_order(tmp_path: Path) -> None:
     assert state.journal(pair) == []
     again = state.journal_add(pair, [("b", "delete", "4", "y", None)])  # after an emptied journal
     assert [e.id for e in state.journal(pair)] == again
+
+
+def test_another_programs_database_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "notes.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+        db.execute("INSERT INTO notes (text) VALUES ('keep me')")
+    before = path.read_bytes()
+    with pytest.raises(StateError, match="another program.*'notes'"):
+        State(path)
+    assert path.read_bytes() == before  # no oxsync table was added to it
+
+
+@pytest.mark.parametrize("meta", ["INSERT INTO meta VALUES ('schema_version', 'abc')", ""])
+def test_a_meta_table_without_a_readable_version_is_a_state_error(
+    tmp_path: Path, meta: str
+) -> None:
+    path = tmp_path / "s.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        if meta:
+            db.execute(meta)
+    with pytest.raises(StateError, match="no readable schema version"):
+        State(path)
+
+
+def test_a_state_path_below_a_file_is_a_state_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StateError, match="cannot open state database"):
+        State(tmp_path / "file" / "state.sqlite")

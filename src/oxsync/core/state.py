@@ -245,13 +245,17 @@ class State:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        except (OSError, ValueError) as exc:  # a file where a folder should be, a NUL…
+            raise StateError(f"cannot open state database {self.path!r}: {exc}") from exc
         try:
             self._db = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, factory=_Connection
             )
             self._db.path = self.path
+            self._refuse_foreign()  # before anything (WAL mode) writes to the file
             self._db.execute("PRAGMA foreign_keys = ON")
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode = WAL")
@@ -268,6 +272,23 @@ class State:
 
     # ------------------------------------------------------------------ schema
 
+    def _refuse_foreign(self) -> None:
+        """Raise StateError for another program's SQLite database: tables, none of them
+        oxsync's ``meta``. Adding oxsync's tables to it (or switching it to WAL) would
+        change a file that is not ours."""
+        names = [
+            name
+            for (name,) in self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"
+            )
+        ]
+        if names and "meta" not in names:
+            shown = ", ".join(repr(name) for name in names[:3])
+            raise StateError(
+                f"{self.path!r} is an SQLite database of another program (tables {shown}), "
+                "not an oxsync state"
+            )
+
     def _migrate(self) -> None:
         db = self._db
         has_meta = db.execute(
@@ -281,7 +302,14 @@ class State:
                 + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
             )
             return
-        version = int(db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
+        row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        text = str(row[0]).strip() if row is not None else ""
+        version = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+        if version is None:
+            raise StateError(
+                f"state {self.path!r} has no readable schema version "
+                f"({'none' if row is None else repr(str(row[0])[:20])}): not an oxsync state"
+            )
         if version > SCHEMA_VERSION:
             raise SchemaVersionError(
                 f"state {self.path!r} has schema {version}, newer than this oxsync "
