@@ -512,3 +512,18 @@ def _write(tmp_path: Path, text: str) -> Path:
     config = tmp_path / "config.toml"
     config.write_text(text, "utf-8")
     return config
+
+
+def test_a_state_kept_in_memory_writes_no_log_file_where_the_command_ran(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Path(":memory:").parent is ".": the log file went to the current directory
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    text = base_config(tmp_path).replace(
+        json.dumps(str(tmp_path / "state.sqlite")), json.dumps(":memory:")
+    )
+    result = invoke(tmp_path, text, "sync")
+    assert result.exit_code == 0, result.output
+    assert list(cwd.iterdir()) == []

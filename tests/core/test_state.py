@@ -192,7 +192,7 @@ def test_another_programs_database_is_refused_and_left_alone(tmp_path: Path) -> 
         db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
         db.execute("INSERT INTO notes (text) VALUES ('keep me')")
     before = path.read_bytes()
-    with pytest.raises(StateError, match="another program.*'notes'"):
+    with pytest.raises(StateError, match=r"another program.*'notes'"):
         State(path)
     assert path.read_bytes() == before  # no oxsync table was added to it
 

@@ -67,7 +67,7 @@ class Ctx:
         if self._config is None:
             self._config = load(self.config_path)
             pairs = list(self._config.pairs.values())
-            log_dir = pairs[0].state_path.parent if pairs else default_state_path().parent
+            log_dir = _log_dir(pairs[0].state_path) if pairs else default_state_path().parent
             setup_logging(self.verbosity, log_dir)
         return self._config
 
@@ -511,7 +511,8 @@ def diagnostics_export(ctx: Ctx, file: str) -> None:
     summary: dict[str, Any] = {}
     log_dirs = set()
     for name, pair in config.pairs.items():
-        log_dirs.add(pair.state_path.parent)
+        if (log_dir := _log_dir(pair.state_path)) is not None:
+            log_dirs.add(log_dir)
         if pair.state_path.exists():
             try:
                 with open_state(pair.state_path) as state:
@@ -656,3 +657,9 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="oxsync")
     finally:
         gc.freeze()
+
+
+def _log_dir(state_path: Path) -> Path | None:
+    """Where the log file goes: beside the state; none for a state kept in memory (which
+    would otherwise put ``oxsync.log`` in whatever directory the command ran in)."""
+    return None if str(state_path) == ":memory:" else state_path.parent
