@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from oxsync.testing.outlook._com import (
+    ARMED,
     E_FAIL,
     E_INVALIDARG,
     MAPI_E_NOT_FOUND,
@@ -110,7 +111,7 @@ class OomObject:
                 self._check_alive()
             app = self._app
             app.calls += 1
-            if app._fault is not None:  # a harness fault is armed (Application.fail_on)
+            if ARMED[0] and app._fault is not None:  # a fault is armed (Application.fail_on)
                 app._fault.offer(self, name, "set")
             if how >= _DIRECT:
                 self._p[name] = _converted(how - _DIRECT, name, value)
@@ -138,7 +139,7 @@ class OomObject:
             self._check_alive()
         app = self._app
         app.calls += 1
-        if app._fault is not None:  # a harness fault is armed (Application.fail_on)
+        if ARMED[0] and app._fault is not None:  # a fault is armed (Application.fail_on)
             app._fault.offer_from(self, sys._getframe(1))
 
     def _check_alive(self) -> None:

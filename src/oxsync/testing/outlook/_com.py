@@ -67,6 +67,12 @@ class com_error(Exception):
         self.argerror = None
 
 
+ARMED = [0]
+"""How many applications have a fault armed: every counted call tests this first, so an
+unarmed fake pays one list read per call, not an attribute lookup on the application
+(which, on a heap type with ``__getattr__``, also walks the type's method cache)."""
+
+
 class FaultCall(NamedTuple):
     """One object-model call offered to an armed fault (``Application.fail_on``).
 
@@ -123,7 +129,7 @@ class Fault:
             return
         self.raised.append(call)
         if self.times is not None and len(self.raised) >= self.times:
-            self.app._fault = None
+            self.app.clear_faults()
         raise com_error(
             self.scode,
             f"injected fault at {type(obj).__name__}.{name}",

@@ -33,6 +33,7 @@ from oxsync.testing.outlook._base import (
 from oxsync.testing.outlook._calendar import WINDOWS_ZONES, TimeZones
 from oxsync.testing.outlook._collections import Items
 from oxsync.testing.outlook._com import (
+    ARMED,
     E_FAIL,
     E_INVALIDARG,
     MAPI_E_NOT_FOUND,
@@ -189,11 +190,16 @@ class Application(OomObject):
             n = app.calls
             app.fail_on(lambda call: call.number == n + 3, times=None)  # the 3rd call from now
         """
-        self._fault = Fault(self, when, scode, times=times, wrapped=wrapped)
-        return self._fault
+        fault = Fault(self, when, scode, times=times, wrapped=wrapped)
+        if self._fault is None:
+            ARMED[0] += 1
+        self._fault = fault
+        return fault
 
     def clear_faults(self) -> None:
         """Disarm the fault :meth:`fail_on` armed, if any."""
+        if self._fault is not None:
+            ARMED[0] -= 1
         self._fault = None
 
     def _flush(self, pending: list[tuple[Folder, str, str | None]]) -> None:

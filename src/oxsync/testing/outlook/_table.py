@@ -12,7 +12,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from oxsync.testing.outlook._base import _NS_PROPTAG, OomObject, user_property_name
-from oxsync.testing.outlook._com import E_INVALIDARG, MAPI_E_NOT_FOUND, com_error, labelled_utc
+from oxsync.testing.outlook._com import (
+    ARMED,
+    E_INVALIDARG,
+    MAPI_E_NOT_FOUND,
+    com_error,
+    labelled_utc,
+)
 from oxsync.testing.outlook._kinds import ALL_PROPS, sort_key
 from oxsync.testing.outlook.constants import constants
 
@@ -244,7 +250,7 @@ class Row(OomObject):
         """Every column's value, in column order."""
         app = self._app
         app.calls += 1
-        if app._fault is not None:  # a harness fault is armed (Application.fail_on)
+        if ARMED[0] and app._fault is not None:  # a fault is armed (Application.fail_on)
             app._fault.offer(self, "GetValues", "call")
         state = self._state
         return tuple([getter(state) for getter in self._table._row_getters()])
