@@ -182,7 +182,7 @@ class Application(OomObject):
         the fault disarms itself. ``wrapped``: the code inside ``DISP_E_EXCEPTION``, as
         Outlook reports its own failures (False: as the bare HRESULT, as COM reports
         RPC failures). Replaces any fault armed before; returns it (``raised`` lists the
-        calls that failed). Unarmed, a call costs one attribute check more.
+        calls that failed). Unarmed, a call costs one list read more.
 
             fault = app.fail_on(lambda call: call.name == "Save", E_FAIL)
             item.Save()            # raises com_error (DISP_E_EXCEPTION wrapping E_FAIL)
