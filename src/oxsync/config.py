@@ -158,32 +158,47 @@ class PasswordSource:
             raise ConfigError(
                 f"cannot split password_command: {exc}", key=self.key, line=self.line
             ) from None
+        import contextlib
+        import signal
         import subprocess  # only for password_command (4 ms of every start-up otherwise)
 
+        # A session of its own (POSIX): on timeout the whole group is killed, so what the
+        # command started (a shell's children, a hung gpg) does not outlive it.
+        posix = hasattr(os, "killpg")
         try:
-            done = subprocess.run(
-                argv, capture_output=True, timeout=PASSWORD_COMMAND_TIMEOUT, check=False
+            proc = subprocess.Popen(
+                argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=posix,
             )
-        except subprocess.TimeoutExpired:
-            raise ConfigError(
-                f"password_command did not finish within {PASSWORD_COMMAND_TIMEOUT:g} s",
-                key=self.key,
-                line=self.line,
-            ) from None
         except OSError as exc:
             raise ConfigError(
                 f"password_command could not run: {type(exc).__name__}",
                 key=self.key,
                 line=self.line,
             ) from None
-        if done.returncode != 0:
+        try:
+            stdout, _ = proc.communicate(timeout=PASSWORD_COMMAND_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            if posix:
+                with contextlib.suppress(OSError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+            proc.kill()
+            proc.communicate()  # reaps it; the group's pipes closed with it
+            raise ConfigError(
+                f"password_command did not finish within {PASSWORD_COMMAND_TIMEOUT:g} s",
+                key=self.key,
+                line=self.line,
+            ) from None
+        if proc.returncode != 0:
             # stderr may echo the secret's neighbourhood: report only the exit status
             raise ConfigError(
-                f"password_command failed with exit status {done.returncode}",
+                f"password_command failed with exit status {proc.returncode}",
                 key=self.key,
                 line=self.line,
             )
-        secret = done.stdout.decode("utf-8", "replace").splitlines()
+        secret = stdout.decode("utf-8", "replace").splitlines()
         if not secret or not secret[0]:
             raise ConfigError("password_command printed nothing", key=self.key, line=self.line)
         return secret[0]  # like vdirsyncer: the first line is the password

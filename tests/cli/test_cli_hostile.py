@@ -527,3 +527,44 @@ def test_a_state_kept_in_memory_writes_no_log_file_where_the_command_ran(
     result = invoke(tmp_path, text, "sync")
     assert result.exit_code == 0, result.output
     assert list(cwd.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
+def test_what_a_hanging_password_command_started_is_killed_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # subprocess.run's timeout killed the command only: a shell's child (a hung gpg, a
+    # sleep) lived on after oxsync gave up, holding whatever it held
+    monkeypatch.setattr(config_module, "PASSWORD_COMMAND_TIMEOUT", 0.5)
+    pid_file = tmp_path / "child.pid"
+    code = (
+        "import subprocess, sys, time\n"
+        f"child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(60)\n"
+    )
+    result = invoke(tmp_path, _ox_config(tmp_path, _command(tmp_path, code)), "sync")
+    assert_usage_error(result, "stores.o.password_command")
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _running(child):
+        if time.monotonic() > deadline:
+            os.kill(child, 9)
+            raise AssertionError("the command's child outlived the timeout")
+        time.sleep(0.05)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs: a killed orphan may stay a zombie (state Z) until init reaps
+    it, and a container's init may never do so."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():
+        try:
+            return stat.read_text().rpartition(")")[2].split()[0] != "Z"
+        except (OSError, IndexError):
+            return False
+    return True
