@@ -49,6 +49,7 @@ import math
 import os
 import re
 import shlex
+import sys
 import tomllib
 import types
 import typing
@@ -107,6 +108,13 @@ PASSWORD_COMMAND_TIMEOUT = 60.0
 _SECRET_KEY = re.compile(r"(?i)(password|passwd|secret|token)$")
 
 
+def _on_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):  # closed or odd stdin
+        return False
+
+
 def default_config_path() -> Path:
     """``$OXSYNC_CONFIG``, else ``$XDG_CONFIG_HOME/oxsync/config.toml``."""
     if os.environ.get("OXSYNC_CONFIG"):
@@ -162,9 +170,11 @@ class PasswordSource:
         import signal
         import subprocess  # only for password_command (4 ms of every start-up otherwise)
 
-        # A session of its own (POSIX): on timeout the whole group is killed, so what the
-        # command started (a shell's children, a hung gpg) does not outlive it.
-        posix = hasattr(os, "killpg")
+        # Without a terminal (cron, `oxsync watch` as a service), a session of its own
+        # (POSIX): on timeout the whole group is killed, so what the command started (a
+        # shell's children, a hung gpg) does not outlive it. On a terminal the command
+        # keeps it, for a prompt that reads /dev/tty (a new session has no terminal).
+        posix = hasattr(os, "killpg") and not _on_terminal()
         try:
             proc = subprocess.Popen(
                 argv,

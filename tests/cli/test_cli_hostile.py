@@ -568,3 +568,18 @@ def _running(pid: int) -> bool:
         except (OSError, IndexError):
             return False
     return True
+
+
+@pytest.mark.skipif(not hasattr(os, "getsid"), reason="sessions are POSIX")
+@pytest.mark.parametrize("terminal", [True, False])
+def test_a_password_command_keeps_the_terminals_session_only_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    # a prompt reading /dev/tty needs the controlling terminal, which a new session loses
+    monkeypatch.setattr(config_module, "_on_terminal", lambda: terminal)
+    script = tmp_path / "which_session.py"
+    script.write_text(f"import os; print('same' if os.getsid(0) == {os.getsid(0)} else 'own')")
+    source = config_module.PasswordSource(
+        kind="command", value=f"{sys.executable} {script}", key="stores.o.password_command"
+    )
+    assert source.resolve() == ("same" if terminal else "own")
