@@ -129,3 +129,24 @@ def test_docstring_examples_run() -> None:
 
     result = doctest.testmod(ical)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("payload", [b"!!!!", b"aGVsbG8", b"a\x00GVs"])
+def test_an_inline_attachment_that_is_not_base64_is_an_error_not_an_empty_file(
+    payload: bytes,
+) -> None:
+    # the lenient decode dropped every character outside the alphabet: "!!!!" became an
+    # empty attachment, synced as such, and a damaged file looked like a blank one
+    from oxsync.mappings.ical import ical_to_results
+
+    head = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:a\r\n"
+        b"DTSTAMP:20260101T000000Z\r\nDTSTART:20260101T100000Z\r\nDTEND:20260101T110000Z\r\n"
+        b"ATTACH;ENCODING=BASE64;VALUE=BINARY;FILENAME=a.txt:"
+    )
+    tail = b"\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    (result,) = ical_to_results(head + payload + tail)
+    assert isinstance(result, MappingError)
+    assert [e.path for e in result.errors] == ["attachments[0]"]
+    (folded,) = ical_to_results(head + b"aGVs\r\n bG8=" + tail)  # a folded value is fine
+    assert isinstance(folded, r.Event) and folded.attachments[0].data == b"hello"
