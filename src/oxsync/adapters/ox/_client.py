@@ -41,6 +41,7 @@ from oxsync.errors import (
     ConflictError,
     HostileInputError,
     NotFoundError,
+    OxsyncError,
     PermissionDeniedError,
     ProtocolError,
     TransientError,
@@ -234,48 +235,8 @@ class OXClient:
         except HostileInputError as exc:
             self._record(method, url, headers, body, status, resp_headers, b"", str(exc), started)
             raise
-        except UnicodeEncodeError as exc:  # a header value not ASCII: an id OX gave
-            self._fail(
-                method,
-                url,
-                headers,
-                body,
-                started,
-                exc,
-                ProtocolError(f"OX {servlet}: a request header is not ASCII (an id OX gave?)"),
-            )
-        except httpx.TimeoutException as exc:
-            self._fail(
-                method,
-                url,
-                headers,
-                body,
-                started,
-                exc,
-                TransientError(f"OX {servlet}: timed out ({type(exc).__name__})"),
-            )
-        except (httpx.TransportError, OSError) as exc:
-            self._fail(
-                method,
-                url,
-                headers,
-                body,
-                started,
-                exc,
-                TransientError(
-                    f"OX {servlet}: connection failed ({type(exc).__name__}: {self._safe(exc)})"
-                ),
-            )
-        except httpx.HTTPError as exc:
-            self._fail(
-                method,
-                url,
-                headers,
-                body,
-                started,
-                exc,
-                ProtocolError(f"OX {servlet}: {type(exc).__name__}: {self._safe(exc)}"),
-            )
+        except (UnicodeEncodeError, httpx.HTTPError, OSError) as exc:
+            self._fail(method, url, headers, body, started, exc, self._typed(servlet, exc))
         content = b"".join(chunks)
         self._record(method, url, headers, body, status, resp_headers, content, None, started)
         assert status is not None
@@ -288,6 +249,18 @@ class OXClient:
             time.perf_counter() - started,
         )
         return status, content
+
+    def _typed(self, servlet: str, exc: Exception) -> OxsyncError:
+        """The oxsync error for a request that got no answer (secrets redacted)."""
+        if isinstance(exc, UnicodeEncodeError):  # a header value not ASCII: an id OX gave
+            return ProtocolError(f"OX {servlet}: a request header is not ASCII (an id OX gave?)")
+        if isinstance(exc, httpx.TimeoutException):
+            return TransientError(f"OX {servlet}: timed out ({type(exc).__name__})")
+        if isinstance(exc, httpx.TransportError | OSError):
+            return TransientError(
+                f"OX {servlet}: connection failed ({type(exc).__name__}: {self._safe(exc)})"
+            )
+        return ProtocolError(f"OX {servlet}: {type(exc).__name__}: {self._safe(exc)}")
 
     def _fail(
         self,
