@@ -50,6 +50,7 @@ from oxsync.errors import HostileInputError, MappingError, OxsyncError, Protocol
 from oxsync.mappings import ox_xml
 from oxsync.mappings.values import date_to_ox
 from oxsync.testing.oxserver import OXApp, OXBackend
+from oxsync.testing.oxserver._rules import RECURRENCE
 from oxsync.testing.samples import samples
 from oxsync.testing.strategies import records
 from tests.ox.conftest import CANARY
@@ -338,15 +339,7 @@ _NAMES = [
     "email",
     "participants",
     "distributionlist",
-    "recurrence_type",
-    "days",
-    "day_in_month",
-    "month",
-    "interval",
-    "until",
-    "occurrences",
-    "deleteexceptions",
-    "changeexceptions",
+    *RECURRENCE,  # the test server's list of the recurrence elements
     "recurrence_id",
     "recurrence_date_position",
     "start_date",
