@@ -842,8 +842,8 @@ class _DecodePlan:
 
     build: Callable[..., Any]  # the record class's positional constructor
     index: dict[str, int]  # top-level field name -> position (what parts read)
-    nested: tuple[tuple[int, Callable[..., Any], list[Any]], ...]  # group i -> (position
-    # in the record, positional constructor, defaults)
+    nested: tuple[tuple[int, Callable[..., Any]], ...]  # group i -> (position in the
+    # record, positional constructor); its defaults are defaults[i]
     entries: dict[str, _Entry]
     parts: tuple[tuple[Part, bool], ...]  # (part, read even when absent)
     any_required: bool  # some part reads even when none of its elements is there
@@ -887,12 +887,7 @@ def _decode_plan(kind: ItemKind, table: tuple[Row, ...]) -> _DecodePlan:
         build=r.positional_constructor(cls),
         index=index,
         nested=tuple(
-            (
-                index[head],
-                r.positional_constructor(nested_classes[head]),
-                [a.default for a in attrs.fields(nested_classes[head])],
-            )
-            for head in heads
+            (index[head], r.positional_constructor(nested_classes[head])) for head in heads
         ),
         entries=entries,
         parts=tuple(parts),
@@ -1036,7 +1031,9 @@ def decode(
             errors.append(FieldError(name, "missing"))
     if errors:
         raise MappingError(f"cannot read OX {kind.value}", errors)
-    for values, (position, build, defaults) in zip(groups[1:], plan.nested, strict=True):
+    for values, defaults, (position, build) in zip(
+        groups[1:], plan.defaults[1:], plan.nested, strict=True
+    ):
         if values != defaults:  # something was read: else the default record stays
             top[position] = build(*values)
     record: r.Record = plan.build(*top)
