@@ -8,7 +8,9 @@ at once with :class:`~oxsync.errors.SyncInProgressError` naming the holder.
 The lock is an OS lock on a small file beside the state (``<state>.<pair>.lock``):
 ``flock`` on POSIX, ``msvcrt.locking`` on Windows. The OS drops it when its holder exits,
 however it exits, so a crash never leaves a stale lock. An in-memory state (``:memory:``)
-is locked within the process.
+is locked within the process. A lock file that cannot be opened or locked (a directory in
+its place, a read-only or full file system, a network mount without locks) is a
+:class:`~oxsync.errors.StateError`: the run does not start unlocked.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from oxsync.errors import SyncInProgressError
+from oxsync.errors import StateError, SyncInProgressError
 
 __all__ = ["lock_path", "run_lock"]
 
@@ -62,17 +64,27 @@ def run_lock(state_path: str, pair: str, owner: object) -> Iterator[None]:
 
 @contextmanager
 def _file_lock(path: str, pair: str, state_path: str) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        if not _try_lock(fd):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StateError(f"cannot open the run lock {path!r}: {exc.strerror}") from exc
+    try:
+        try:
+            locked = _try_lock(fd)
+        except OSError as exc:  # ENOLCK, EOPNOTSUPP: a file system without locks
+            raise StateError(f"cannot lock the run lock {path!r}: {exc.strerror}") from exc
+        if not locked:
             holder = _holder(fd)
             raise SyncInProgressError(
                 f"another oxsync run{f' ({holder})' if holder else ''} is syncing pair "
                 f"{pair!r} with state {state_path!r}; try again when it has finished"
             )
         try:
-            os.lseek(fd, _HOLDER_AT, os.SEEK_SET)
-            os.write(fd, f"pid {os.getpid()}\n".encode().ljust(32))
+            try:  # only for the message of a refused second run: a full disk is no reason
+                os.lseek(fd, _HOLDER_AT, os.SEEK_SET)
+                os.write(fd, f"pid {os.getpid()}\n".encode().ljust(32))
+            except OSError:
+                pass
             yield
         finally:
             _unlock(fd)
