@@ -37,6 +37,7 @@ import errno
 import itertools
 import os
 import re
+import stat
 import sys
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -111,6 +112,7 @@ _TMP_COUNT = itertools.count()
 MAX_ITEM_BYTES = 64 * 1024 * 1024
 """Default ``max_item_bytes`` of :class:`VdirStore`: larger files are not read."""
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.@+=-]{1,150}$")
+_O_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # no O_NONBLOCK (nor FIFOs) on Windows
 
 
 class VdirStore(BaseStore):
@@ -242,7 +244,8 @@ class VdirStore(BaseStore):
         return refs
 
     def fetch(self, folder_id: str, ids: Sequence[str]) -> Mapping[str, Item | Failure]:
-        """Parse the named files; a missing file is NOT_FOUND, an unreadable one INVALID."""
+        """Parse the named files; a missing file (or one that is no regular file any more) is
+        NOT_FOUND, a broken one INVALID, one nobody may read PERMISSION."""
         folder = self._dir(folder_id)
         out: dict[str, Item | Failure] = {}
         for item_id in ids:
@@ -254,18 +257,19 @@ class VdirStore(BaseStore):
             return Failure(FailureKind.NOT_FOUND, f"no item {item_id!r}")
         try:
             # os-level calls: open() would add an ioctl, an lseek and a second fstat per file.
-            fd = os.open(os.path.join(folder, item_id), os.O_RDONLY)
+            # O_NONBLOCK: a FIFO put in an item's place must not block the open for ever.
+            fd = os.open(os.path.join(folder, item_id), _O_READ)
             try:
                 st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):  # a directory, a FIFO… is no item
+                    return Failure(FailureKind.NOT_FOUND, f"no item {item_id!r} (not a file)")
                 data = b""
                 if st.st_size <= self._max_item_bytes:
                     data = _read_all(fd, st.st_size, self._max_item_bytes)
             finally:
                 os.close(fd)
-        except FileNotFoundError:
-            return Failure(FailureKind.NOT_FOUND, f"no item {item_id!r}")
         except OSError as exc:
-            return Failure(FailureKind.TRANSIENT, f"cannot read {item_id!r}: {exc.strerror}")
+            return _read_failure(item_id, exc)
         if st.st_size > self._max_item_bytes or len(data) > self._max_item_bytes:
             return Failure(
                 FailureKind.INVALID,
@@ -511,6 +515,19 @@ def _is_item_id(item_id: str) -> bool:
 
 def _is_item(name: str) -> bool:
     return name[-4:].lower() in _ITEM_SUFFIXES and not name.startswith(".")
+
+
+def _read_failure(item_id: str, exc: OSError) -> Failure:
+    """Why a file could not be read. Not a file (gone, a symlink loop, a directory): the
+    item is not found, as the next listing will say. No right to read it: PERMISSION, a
+    lasting failure, so the engine ignores that item instead of giving up the folder on
+    every run. Anything else (EIO, too many open files, the folder replaced…) may pass:
+    TRANSIENT."""
+    if exc.errno in (errno.ENOENT, errno.EISDIR, errno.ELOOP):
+        return Failure(FailureKind.NOT_FOUND, f"no item {item_id!r}")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return Failure(FailureKind.PERMISSION, f"cannot read {item_id!r}: {exc.strerror}")
+    return Failure(FailureKind.TRANSIENT, f"cannot read {item_id!r}: {exc.strerror}")
 
 
 def _read_all(fd: int, size: int, limit: int) -> bytes:
