@@ -76,6 +76,8 @@ from oxsync.errors import (
     MappingError,
     NotFoundError,
     PermissionDeniedError,
+    StoreError,
+    TransientError,
 )
 
 __all__ = ["DURABILITY", "KIND_FILE", "VdirStore"]
@@ -189,8 +191,11 @@ class VdirStore(BaseStore):
         ``tasks``, else the only folder of that kind (a khard user's single address book
         pairs with the server's default contacts folder).
         """
-        with os.scandir(self.root) as entries:
-            dirs = sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
+        try:
+            with os.scandir(self.root) as entries:
+                dirs = sorted(e.name for e in entries if _is_folder(e))
+        except OSError as exc:
+            raise _store_error(exc, f"cannot list vdir {str(self.root)!r}") from exc
         kinds = {dirname: self._kind(dirname) for dirname in dirs}
         defaults = {}
         for kind, default_name in _DEFAULTS.items():
@@ -221,26 +226,42 @@ class VdirStore(BaseStore):
                     if _is_item(name := entry.name) and entry.is_file()
                     for st in (entry.stat(),)
                 ]
-        except FileNotFoundError:  # a file removed while listed (khal deleting, say)
+        except OSError:  # a file removed while listed (khal deleting, say), an odd entry…
             refs = self._list_slowly(folder)
         return Changes(refs, (), cursor="full", full=True)
 
     @staticmethod
     def _list_slowly(folder: Path) -> list[ItemRef]:
-        """The listing, skipping the files that vanish while it is made (they are gone:
-        their absence is their deletion)."""
+        """The listing, entry by entry. Files that vanish while it is made are left out
+        (they are gone: their absence is their deletion), and so are symlink loops (no
+        file). A file that cannot be examined (a symlink into a folder the user may not
+        search) is listed with its link's version: left out, it would read as deleted and
+        the engine would delete its copy on the other side; fetching it says why it
+        cannot be read. Any other error fails the listing with a typed error."""
         refs = []
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if not _is_item(entry.name):
-                    continue
-                try:
-                    if not entry.is_file():
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if not _is_item(entry.name):
                         continue
-                    st = entry.stat()
-                except FileNotFoundError:
-                    continue
-                refs.append(ItemRef(entry.name, f"{st.st_mtime_ns}-{st.st_size}"))
+                    try:
+                        if not entry.is_file():
+                            continue
+                        st = entry.stat()
+                    except FileNotFoundError:
+                        continue
+                    except OSError as exc:
+                        if exc.errno == errno.ELOOP:
+                            continue
+                        if exc.errno not in (errno.EACCES, errno.EPERM):
+                            raise
+                        try:
+                            st = entry.stat(follow_symlinks=False)
+                        except FileNotFoundError:
+                            continue
+                    refs.append(ItemRef(entry.name, f"{st.st_mtime_ns}-{st.st_size}"))
+        except OSError as exc:
+            raise _store_error(exc, f"cannot list folder {folder.name!r}") from exc
         return refs
 
     def fetch(self, folder_id: str, ids: Sequence[str]) -> Mapping[str, Item | Failure]:
@@ -487,7 +508,11 @@ class VdirStore(BaseStore):
         if not folder_id or folder_id.startswith(".") or "/" in folder_id or os.sep in folder_id:
             raise NotFoundError(f"no folder {folder_id!r} in vdir {str(self.root)!r}")
         folder = self.root / folder_id
-        if not folder.is_dir():
+        try:
+            is_dir = folder.is_dir()
+        except OSError as exc:  # not a symlink loop nor missing (those are False)
+            raise _store_error(exc, f"cannot open folder {folder_id!r}") from exc
+        if not is_dir:
             raise NotFoundError(f"no folder {folder_id!r} in vdir {str(self.root)!r}")
         return folder
 
@@ -515,6 +540,38 @@ def _is_item_id(item_id: str) -> bool:
 
 def _is_item(name: str) -> bool:
     return name[-4:].lower() in _ITEM_SUFFIXES and not name.startswith(".")
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """Whether an entry is a file (following symlinks); False if that cannot be told."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """Whether a root entry is a folder of the vdir: a directory that is not hidden. One
+    that cannot be examined (a symlink into a folder the user may not search) counts, so
+    it is not taken for deleted: listing it then fails with a typed error. A symlink loop
+    is no folder."""
+    if entry.name.startswith("."):
+        return False
+    try:
+        return entry.is_dir()
+    except OSError as exc:
+        return exc.errno != errno.ELOOP
+
+
+def _store_error(exc: OSError, what: str) -> StoreError:
+    """The typed error for a failed file-system call on a folder or the vdir: missing (or
+    replaced by a file), no right to it (or a read-only file system), else transient."""
+    message = f"{what}: {exc.strerror or exc}"
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return NotFoundError(message)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return PermissionDeniedError(message)
+    return TransientError(message)
 
 
 def _read_failure(item_id: str, exc: OSError) -> Failure:
@@ -616,19 +673,26 @@ def _detect_kind(folder: Path) -> tuple[FolderKind, bool]:
     for kind in FolderKind:
         if declared == kind.value:
             return kind, True
-    first_ics = None
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            lower = entry.name.lower()
-            if entry.name.startswith("."):
-                continue
-            if lower.endswith(".vcf"):
-                return FolderKind.CONTACTS, True
-            if lower.endswith(".ics") and first_ics is None:
-                first_ics = entry.path
-    if first_ics is not None:
-        with open(first_ics, "rb") as handle:
-            head = handle.read(65536).upper()
+    calendars = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                lower = entry.name.lower()
+                if entry.name.startswith(".") or not lower.endswith((".vcf", ".ics")):
+                    continue
+                if not _is_file(entry):  # a directory, a symlink loop… says nothing
+                    continue
+                if lower.endswith(".vcf"):
+                    return FolderKind.CONTACTS, True
+                calendars.append(entry.path)
+    except OSError:  # an unreadable folder: judged by its name (its listing will fail)
+        calendars = []
+    for path in calendars:  # the first that can be read
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(65536).upper()
+        except OSError:
+            continue
         if b"BEGIN:VTODO" in head and b"BEGIN:VEVENT" not in head:
             return FolderKind.TASKS, True
         return FolderKind.CALENDAR, True
@@ -642,7 +706,7 @@ def _detect_kind(folder: Path) -> tuple[FolderKind, bool]:
 def _read_meta(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8").strip() or None
-    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError):  # missing, unreadable, a directory, a loop…
         return None
 
 
