@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 
 from oxsync.core.engine import SyncEngine, SyncReport
-from oxsync.errors import LastingError, MassDeleteError, SyncInProgressError, TransientError
+from oxsync.errors import OxsyncError
 
 __all__ = ["ALL_FOLDERS", "TriggerQueue", "run_triggered"]
 
@@ -72,28 +72,54 @@ def run_triggered(
     """Sync on triggers until ``stop`` is set; returns how many syncs ran.
 
     ``settle`` waits a moment after the first notification so a burst lands in one sync.
-    Transient errors (server gone) back off exponentially and retry; nothing is lost since
-    cursors only advance after a successful sync.
+    Every folder is synced at least once per ``poll_interval``, however often some folder
+    is notified (a side without push depends on it). A sync that raises (a store gone, the
+    state locked, any other error) is logged and retried after a backoff that doubles up
+    to ``max_backoff``; notifications arriving meanwhile wait for it. A sync that leaves
+    folders incomplete is retried after the backoff too, unless a notification comes
+    first. Nothing is lost: cursors only advance after a successful sync.
     """
     syncs = 0
     backoff = 0.0
+    failed = False
+    next_poll = time.monotonic() + poll_interval
     while not stop.is_set():
-        folders = _wait(queue, stop, backoff or poll_interval)
-        if stop.is_set():
-            break
-        if folders is not None and settle:
-            stop.wait(settle)
-            more = queue.wait(timeout=0)
-            folders = folders | more if more else folders
-        wanted = None if folders is None or ALL_FOLDERS in folders else set(folders)
+        if failed:
+            # whatever arrives meanwhile (a storm of item events while the server is
+            # gone) waits: the retry syncs everything
+            if stop.wait(backoff):
+                break
+            folders = None
+        else:
+            folders = _wait(queue, stop, backoff or max(0.0, next_poll - time.monotonic()))
+            if stop.is_set():
+                break
+            if folders is not None and settle:
+                stop.wait(settle)
+                more = queue.wait(timeout=0)
+                folders = folders | more if more else folders
+        if time.monotonic() >= next_poll:
+            folders = None  # the poll is due, even if a busy folder never lets push fall silent
+        if folders is None or ALL_FOLDERS in folders:
+            queue.wait(timeout=0)  # a full sync answers what is pending
+            wanted = None
+        else:
+            wanted = set(folders)
         try:
             report = engine.sync(wanted)
-        except (TransientError, LastingError, MassDeleteError, SyncInProgressError) as exc:
+        except OxsyncError as exc:
             # another run holding the pair (a manual sync): back off, then sync everything
-            backoff = min(max_backoff, max(1.0, backoff * 2))
+            failed, backoff = True, min(max_backoff, max(1.0, backoff * 2))
             log.warning("sync failed (%s); retrying in %.0fs", exc, backoff)
             continue
+        except Exception:
+            failed, backoff = True, min(max_backoff, max(1.0, backoff * 2))
+            log.exception("sync failed unexpectedly; retrying in %.0fs", backoff)
+            continue
+        failed = False
         syncs += 1
+        if wanted is None:
+            next_poll = time.monotonic() + poll_interval
         backoff = 0.0 if not report.incomplete else min(max_backoff, max(1.0, backoff * 2))
         if on_report is not None:
             on_report(report)
