@@ -105,6 +105,9 @@ _PAIR_KEYS = {
 _PASSWORD_KEYS = ("password_env", "password_command", "keyring")
 PASSWORD_COMMAND_TIMEOUT = 60.0
 """Seconds a ``password_command`` may take before it is killed (a ConfigError)."""
+PASSWORD_COMMAND_MAX_BYTES = 1 << 20
+"""Most bytes a ``password_command`` may print (a password is its first line); a command
+printing more is killed (a ConfigError) instead of filling memory until the timeout."""
 _SECRET_KEY = re.compile(r"(?i)(password|passwd|secret|token)$")
 
 
@@ -179,7 +182,8 @@ class PasswordSource:
             proc = subprocess.Popen(
                 argv,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                # never shown (it may echo the secret's neighbourhood), so never buffered
+                stderr=subprocess.DEVNULL,
                 start_new_session=posix,
             )
         except OSError as exc:
@@ -188,21 +192,19 @@ class PasswordSource:
                 key=self.key,
                 line=self.line,
             ) from None
-        try:
-            stdout, _ = proc.communicate(timeout=PASSWORD_COMMAND_TIMEOUT)
-        except subprocess.TimeoutExpired:
+        stdout, problem = _capped_output(
+            proc, PASSWORD_COMMAND_TIMEOUT, PASSWORD_COMMAND_MAX_BYTES
+        )
+        if problem is not None:
             if posix:
                 with contextlib.suppress(OSError):
                     os.killpg(proc.pid, signal.SIGKILL)
-            proc.kill()
-            proc.communicate()  # reaps it; the group's pipes closed with it
-            raise ConfigError(
-                f"password_command did not finish within {PASSWORD_COMMAND_TIMEOUT:g} s",
-                key=self.key,
-                line=self.line,
-            ) from None
+            with contextlib.suppress(OSError):
+                proc.kill()
+            proc.wait()  # reaps it (what it started may still hold the pipe: not waited for)
+            raise ConfigError(problem, key=self.key, line=self.line) from None
         if proc.returncode != 0:
-            # stderr may echo the secret's neighbourhood: report only the exit status
+            # its output may hold the secret's neighbourhood: report only the exit status
             raise ConfigError(
                 f"password_command failed with exit status {proc.returncode}",
                 key=self.key,
@@ -243,6 +245,42 @@ class PasswordSource:
         if self.kind == "command":
             return "password_command"
         return f"keyring service {self.value!r} user {self.username!r}"
+
+
+def _capped_output(proc: Any, timeout: float, cap: int) -> tuple[bytes, str | None]:
+    """Everything ``proc`` prints and its exit, within ``timeout`` seconds and ``cap``
+    bytes; else what went wrong (the caller kills it). A thread drains the pipe, so a
+    chatty command never blocks on a full pipe and the wait keeps its deadline; nor does
+    the caller wait for the pipe's end, which what the command started may hold open."""
+    import contextlib
+    import subprocess
+    import threading
+    import time
+
+    out = bytearray()
+    over = threading.Event()
+
+    def drain() -> None:  # owns the pipe: closes it when done, whoever gave up first
+        with contextlib.suppress(OSError, ValueError), proc.stdout:
+            while block := proc.stdout.read1(65536):
+                out.extend(block)
+                if len(out) > cap:
+                    over.set()
+                    return
+
+    deadline = time.monotonic() + timeout
+    reader = threading.Thread(target=drain, name="password_command output", daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if over.is_set():
+        return b"", f"password_command printed more than {cap} bytes"
+    try:
+        if reader.is_alive():
+            raise TimeoutError
+        proc.wait(max(0.0, deadline - time.monotonic()))
+    except (TimeoutError, subprocess.TimeoutExpired):
+        return b"", f"password_command did not finish within {timeout:g} s"
+    return bytes(out), None
 
 
 @frozen

@@ -5,6 +5,7 @@ never a secret, and nothing overwritten. In process (click's CliRunner) througho
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import logging
@@ -465,10 +466,53 @@ def test_a_password_that_works_never_reaches_output_or_log(tmp_path: Path) -> No
 
 
 def test_a_huge_password_command_output_is_no_crash_and_no_leak(tmp_path: Path) -> None:
-    code = f"import sys; sys.stdout.write({CANARY!r} + 'x' * 5_000_000 + '\\n' + 'y' * 100)"
+    # a password line just under the cap still works
+    size = config_module.PASSWORD_COMMAND_MAX_BYTES - len(CANARY) - 200
+    code = f"import sys; sys.stdout.write({CANARY!r} + 'x' * {size} + '\\n' + 'y' * 100)"
     result = invoke(tmp_path, _ox_config(tmp_path, _command(tmp_path, code)), "sync")
     assert result.exit_code == EXIT["unreachable"], result.output[:300]
     _assert_no_canary(tmp_path, result)
+
+
+def test_a_password_command_printing_without_end_is_stopped_at_the_cap(tmp_path: Path) -> None:
+    # communicate() kept all of it in memory until the timeout (a minute of a runaway
+    # command filling memory); now the command is killed once it passes the cap
+    code = f"import sys\nwhile True: sys.stdout.write({CANARY!r} * 1000)"
+    started = time.monotonic()
+    result = invoke(tmp_path, _ox_config(tmp_path, _command(tmp_path, code)), "sync")
+    assert time.monotonic() - started < 20
+    assert_usage_error(result, "stores.o.password_command")
+    assert f"printed more than {config_module.PASSWORD_COMMAND_MAX_BYTES} bytes" in result.output
+    _assert_no_canary(tmp_path, result)
+
+
+def test_a_timed_out_command_whose_child_holds_its_output_returns_on_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # on a terminal the command keeps the terminal's session, so only it is killed: its
+    # child still held the pipe and communicate() waited for the child's end
+    monkeypatch.setattr(config_module, "_on_terminal", lambda: True)
+    monkeypatch.setattr(config_module, "PASSWORD_COMMAND_TIMEOUT", 0.5)
+    script = tmp_path / "forks.py"
+    pid_file = tmp_path / "child.pid"
+    script.write_text(
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(8)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(60)\n"
+    )
+    source = config_module.PasswordSource(
+        kind="command", value=f"{sys.executable} {script}", key="stores.o.password_command"
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(ConfigError, match="did not finish within 0.5 s"):
+            source.resolve()
+        assert time.monotonic() - started < 5
+    finally:
+        if pid_file.exists():
+            with contextlib.suppress(OSError):
+                os.kill(int(pid_file.read_text()), 9)
 
 
 def test_a_password_command_that_cannot_run_is_a_config_error(tmp_path: Path) -> None:
