@@ -839,8 +839,9 @@ class OXStore(BaseStore):
         """A (not yet started) UDP push listener for this account's user.
 
         ``host`` defaults to the store's ``push_host``, else the server's host name;
-        ``port`` to the store's ``push_port`` (44335). The socket binds to 127.0.0.1 when
-        the server is on loopback, else to all interfaces (pass ``bind`` to choose).
+        ``port`` to the store's ``push_port`` (44335). The socket binds to the loopback
+        address when the server is on loopback, else to all interfaces of the server's
+        address family (pass ``bind`` to choose).
         """
         host = host or self.push_host
         port = port or self.push_port
@@ -849,7 +850,7 @@ class OXStore(BaseStore):
             raise ProtocolError("webdav.groupuser did not name the user (myidentity)")
         server_host = host or urlsplit(self.client.base_url).hostname or "127.0.0.1"
         if "bind" not in kwargs and server_host in ("127.0.0.1", "localhost", "::1"):
-            kwargs["bind"] = ("127.0.0.1", 0)
+            kwargs["bind"] = ("::1" if server_host == "::1" else "127.0.0.1", 0)
         return PushListener((server_host, port), me.uid, me.context_id, on_change, **kwargs)
 
     def free_busy(self, email: str, start: date, end: date) -> list[BusyInterval]:
