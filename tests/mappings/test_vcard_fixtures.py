@@ -138,3 +138,16 @@ def test_broken_cards_each_get_their_own_error_and_the_good_one_survives() -> No
     paths = [sorted({e.path for e in x.errors}) for x in results if isinstance(x, MappingError)]
     assert paths == [["birthday"], ["photo"], ["emails"], ["$"]]
     assert "unterminated" in str(results[-1])
+
+
+def test_repeated_notes_are_joined_not_dropped() -> None:
+    # NOTE may repeat (RFC 2426 / 6350: cardinality *); only the first was kept, so the
+    # others vanished from the other store at the first sync
+    card = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada\r\nN:Lovelace;Ada;;;\r\nUID:u1\r\n"
+        "NOTE:first\\, one\r\nNOTE:\r\nNOTE:second\\nline\r\nEND:VCARD\r\n"
+    ).encode()
+    (contact,) = vcard_to_records(card)
+    assert contact.note == "first, one\n\nsecond\nline"
+    (again,) = vcard_to_records(contact_to_vcard(contact))
+    assert again.note == contact.note

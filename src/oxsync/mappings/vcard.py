@@ -700,12 +700,18 @@ class _Reader:
             categories.extend(c for c in _split(line, ",") if c)
         return {
             "uid": self.text("UID", "uid"),
-            "note": self.text("NOTE", "note"),
+            "note": self.note(),
             "categories": tuple(categories),
             "sensitivity": sensitivity,
             "color_label": color,
             "last_modified": _rev(self.first_raw("REV")),
         }
+
+    def note(self) -> str | None:
+        """NOTE may repeat (cardinality * in RFC 2426 and 6350); the record holds one note,
+        so the texts are joined, a blank line apart, rather than all but one dropped."""
+        texts = [_value(line) for line in self.all("NOTE")]
+        return _check_in("\n\n".join(t for t in texts if t), self.errs, "note")
 
     def display_name(self) -> str | None:
         lines = self.all("FN")
