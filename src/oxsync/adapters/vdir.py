@@ -319,7 +319,7 @@ class VdirStore(BaseStore):
     def _apply(self, folder_id: str, ops: Sequence[Op]) -> Sequence[OpResult]:
         folder = self._dir(folder_id)
         kind = self._kind(folder_id)
-        results = [self._apply_one(folder, kind, op) for op in ops]
+        results = [self._apply_safely(folder, kind, op) for op in ops]
         if self._durability == "batch" and any(isinstance(r, Applied) for r in results):
             try:
                 _make_durable(*self._written(folder, ops, results))
@@ -332,6 +332,17 @@ class VdirStore(BaseStore):
                     for r in results
                 ]
         return results
+
+    def _apply_safely(self, folder: Path, kind: FolderKind, op: Op) -> OpResult:
+        """:meth:`_apply_one`, with a refusal of the file system (a read-only file system,
+        no permission, a failing disk…) as a TRANSIENT failure of that op, not an
+        OSError that would stop the batch: nothing was changed, the op is tried again."""
+        try:
+            return self._apply_one(folder, kind, op)
+        except OSError as exc:
+            what = type(op).__name__.lower()
+            name = op.record.uid if isinstance(op, Create) else op.id
+            return Failure(FailureKind.TRANSIENT, f"cannot {what} {name!r}: {exc.strerror}")
 
     def _apply_one(self, folder: Path, kind: FolderKind, op: Op) -> OpResult:
         if isinstance(op, Create):
@@ -421,7 +432,8 @@ class VdirStore(BaseStore):
         # Plain strings and file descriptors: pathlib costs more than the write itself here.
         final = os.path.join(folder, name)
         # unique per process and write (O_EXCL refuses any clash): no random bytes per file
-        tmp = os.path.join(folder, f".{name}.{os.getpid()}-{_TMP_TAG}-{next(_TMP_COUNT)}.tmp")
+        # the name is cut: with the suffix, a long one would pass the 255-byte limit
+        tmp = os.path.join(folder, f".{name[:48]}.{os.getpid()}-{_TMP_TAG}-{next(_TMP_COUNT)}.tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             try:
@@ -599,9 +611,15 @@ def _read_all(fd: int, size: int, limit: int) -> bytes:
 
 
 def _version(path: str) -> str | None:
+    """The version of the item file at ``path``; None if there is none (no regular file:
+    missing, a directory, a symlink loop…)."""
     try:
         st = os.stat(path)
-    except FileNotFoundError:
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ELOOP):
+            return None
+        raise
+    if not stat.S_ISREG(st.st_mode):
         return None
     return f"{st.st_mtime_ns}-{st.st_size}"
 
