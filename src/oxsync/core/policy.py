@@ -30,7 +30,17 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from oxsync.core.records import Record, item_kind_of
+from oxsync.core.records import (
+    Address,
+    Contact,
+    DistributionList,
+    Emails,
+    Event,
+    Phones,
+    Record,
+    Task,
+    item_kind_of,
+)
 from oxsync.core.serial import from_data, to_data
 
 __all__ = ["ConflictPolicy", "Policy", "Resolution", "merge_records"]
@@ -116,35 +126,81 @@ class Policy:
 
 _MISSING = object()
 
+_SLOT_PARTS = (Address, Emails, Phones)
+"""Nested parts whose fields are independent slots (a phone number, an address line): they
+merge field by field. Every other nested part (a photo, an alarm, a recurrence, an
+organizer) is one value: mixing two versions' fields (one photo's bytes with the other's
+content type, one rule's frequency with the other's weekdays) would make a value neither
+side wrote."""
+
+_SLOT_FIELDS: dict[type[Any], frozenset[str]] = {
+    cls: frozenset(f.name for f in attrs.fields(cls) if isinstance(f.default, _SLOT_PARTS))
+    for cls in (Contact, DistributionList, Event, Task)
+}
+
+_GROUPS: dict[type[Any], tuple[tuple[str, ...], ...]] = {
+    Event: (("start", "end", "all_day", "timezone"),),
+    Task: (("start", "due"),),
+}
+"""Fields that only make sense together and merge as one value: one side's new start with
+the other side's new end can end before it starts, or mix a date with a time."""
+
 
 def merge_records(base: Record | None, a: Record, b: Record, *, prefer_a: bool = True) -> Record:
     """Three-way field merge: a field changed on one side only takes that side's value.
 
-    Nested parts (phones, e-mails, addresses) merge field by field; a field changed on both
-    sides to different values takes ``a``'s value if ``prefer_a`` else ``b``'s. Without a
-    base, a field set on one side only is taken from it.
+    Slot parts (phones, e-mails, addresses) merge field by field; other nested parts and
+    the groups of :data:`_GROUPS` (an event's times) merge as one value. A field changed on
+    both sides to different values takes ``a``'s value if ``prefer_a`` else ``b``'s.
+    Without a base, a field set on one side only is taken from it.
     """
-    base_data = to_data(base) if base is not None and type(base) is type(a) else {}
-    merged = _merge_dicts(base_data, to_data(a), to_data(b), prefer_a)
+    cls = type(a)
+    base_data = to_data(base) if base is not None and type(base) is cls else {}
+    a_data, b_data = to_data(a), to_data(b)
+    slots = _SLOT_FIELDS.get(cls, frozenset())
+    groups = _GROUPS.get(cls, ())
+    grouped = {name for group in groups for name in group}
+    merged: dict[str, Any] = {}
+    for key in a_data.keys() | b_data.keys() | base_data.keys():
+        if key in grouped:
+            continue
+        va, vb = a_data.get(key, _MISSING), b_data.get(key, _MISSING)
+        vbase = base_data.get(key, _MISSING)
+        if key in slots:
+            # A part left at its default is omitted from the data: it is an empty one, not
+            # an unknown one, so a side that cleared it still merges slot by slot.
+            value: Any = _merge_slots(_part(vbase), _part(va), _part(vb), prefer_a)
+        else:
+            value = _pick(vbase, va, vb, prefer_a)
+        if value is not _MISSING:
+            merged[key] = value
+    for group in groups:
+        ga, gb, gbase = (
+            tuple(d.get(k, _MISSING) for k in group) for d in (a_data, b_data, base_data)
+        )
+        chosen = a_data if _pick(gbase, ga, gb, prefer_a) is ga else b_data
+        merged.update((k, chosen[k]) for k in group if k in chosen)
     return from_data(item_kind_of(a), merged)
 
 
-def _merge_dicts(
+def _pick(base: Any, a: Any, b: Any, prefer_a: bool) -> Any:
+    if a == b or b == base:
+        return a
+    if a == base:
+        return b
+    return a if prefer_a else b
+
+
+def _part(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _merge_slots(
     base: dict[str, Any], a: dict[str, Any], b: dict[str, Any], prefer_a: bool
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in a.keys() | b.keys() | base.keys():
-        va, vb, vbase = a.get(key, _MISSING), b.get(key, _MISSING), base.get(key, _MISSING)
-        if va == vb:
-            value = va
-        elif va == vbase:
-            value = vb
-        elif vb == vbase:
-            value = va
-        elif isinstance(va, dict) and isinstance(vb, dict):
-            value = _merge_dicts(vbase if isinstance(vbase, dict) else {}, va, vb, prefer_a)
-        else:
-            value = va if prefer_a else vb
+        value = _pick(base.get(key, _MISSING), a.get(key, _MISSING), b.get(key, _MISSING), prefer_a)
         if value is not _MISSING:
             out[key] = value
     return out
