@@ -416,8 +416,15 @@ def date_to_ox(value: date) -> int:
 
 def date_from_ox(value: int | str) -> date:
     """The calendar day of an OX *Date* (the UTC day; a time part is ignored)."""
-    # inline ascii_int: this runs for every timestamp of a listing
-    ms = int(value) if type(value) is str and value.isdigit() and value.isascii() else _ms(value)
+    # inline ascii_int: this runs for every date of a listing; birthdays are often
+    # before 1970, so "-digits" takes the fast path too
+    ms = (
+        int(value)
+        if type(value) is str
+        and value.isascii()
+        and (value.isdigit() or (value[:1] == "-" and value[1:].isdigit()))
+        else _ms(value)
+    )
     try:
         # the UTC day, also before 1970 (floor division); fromordinal is the cheapest way
         return date.fromordinal(_EPOCH_ORDINAL + ms // _DAY_MS)
