@@ -167,6 +167,7 @@ class VdirStore(BaseStore):
             present = {f.kind for f in self.folders()}
             for kind, dirname in _DEFAULTS.items():
                 if kind not in present and not (self.root / dirname).exists():
+                    # an OSError (a read-only root…) is left as it is: the caller names the store
                     self._make_folder(dirname, dirname, kind)
 
     # ------------------------------------------------------------------ protocol
@@ -487,32 +488,60 @@ class VdirStore(BaseStore):
         if parent_id is not None:
             raise PermissionDeniedError("a vdir has one level of folders: no subfolders")
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip(".-")[:60] or "folder"
-        dirname, n = slug, 1
-        while (self.root / dirname).exists():
-            n += 1
-            dirname = f"{slug}-{n}"
-        self._make_folder(dirname, name, kind)
+        try:
+            dirname = self._make_folder(slug, name, kind)
+        except OSError as exc:
+            raise _store_error(exc, f"cannot create folder {name!r}") from exc
         return next(f for f in self.folders() if f.id == dirname)
 
-    def _make_folder(self, dirname: str, display_name: str, kind: FolderKind) -> None:
-        folder = self.root / dirname
-        folder.mkdir()
-        _write_meta(folder / KIND_FILE, kind.value)
-        _write_meta(folder / "displayname", display_name)
+    def _make_folder(self, slug: str, display_name: str, kind: FolderKind) -> str:
+        """Make the folder ``slug`` (``slug-2``… if taken) with its metadata; its id.
+
+        It is built under a hidden name and renamed into place (never over a folder of
+        that name): a failure or crash half-way leaves no folder in view without its
+        ``oxsync-kind`` (its kind would be guessed, maybe wrongly) or its name.
+        """
+        import shutil  # with its compression modules: not for every start-up
+
+        tmp = os.path.join(self.root, f".{slug}.{os.getpid()}-{_TMP_TAG}-{next(_TMP_COUNT)}.tmp")
+        os.mkdir(tmp)
+        try:
+            _write_meta(Path(tmp, KIND_FILE), kind.value)
+            _write_meta(Path(tmp, "displayname"), display_name)
+            rename_noreplace = _rename_noreplace()
+            dirname, n = slug, 1
+            while not rename_noreplace(tmp, os.path.join(self.root, dirname)):
+                n += 1
+                dirname = f"{slug}-{n}"
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         self._kinds[dirname] = kind
+        return dirname
 
     def _rename_folder(self, folder_id: str, name: str) -> Folder:
-        _write_meta(self._dir(folder_id) / "displayname", name)
+        try:
+            _write_meta(self._dir(folder_id) / "displayname", name)
+        except OSError as exc:
+            raise _store_error(exc, f"cannot rename folder {folder_id!r}") from exc
         return next(f for f in self.folders() if f.id == folder_id)
 
     def _delete_folder(self, folder_id: str) -> None:
+        """Delete the folder with its files: first renamed to a hidden name (one step: it
+        leaves the view whole, never with part of its items gone), then removed. What
+        cannot be removed stays hidden."""
         folder = self._dir(folder_id)
         if any(f.id == folder_id and f.is_default for f in self.folders()):
             raise PermissionDeniedError(f"folder {folder_id!r} is a default folder")
         import shutil  # with its compression modules: not for every start-up
 
-        shutil.rmtree(folder)
+        trash = self.root / f".{folder_id[:48]}.{os.getpid()}-{_TMP_TAG}-{next(_TMP_COUNT)}.deleted"
+        try:
+            os.rename(folder, trash)
+        except OSError as exc:
+            raise _store_error(exc, f"cannot delete folder {folder_id!r}") from exc
         self._kinds.pop(folder_id, None)
+        shutil.rmtree(trash, ignore_errors=True)
 
     # ------------------------------------------------------------------ internals
 
@@ -730,8 +759,13 @@ def _read_meta(path: Path) -> str | None:
 
 def _write_meta(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def _durability(fsync: bool | str) -> str:
