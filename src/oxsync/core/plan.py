@@ -27,8 +27,8 @@ deleted             deleted           Forget
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import TypeAlias
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeAlias
 
 import attrs
 from attrs import frozen
@@ -293,17 +293,12 @@ def _plan_changed_pair(
         if policy.delete_wins:
             return [Remove(side, pair)]
         assert survivor.record is not None
-        # The modification wins: recreate it where it was deleted, as a new pair.
+        # The modification wins: recreate it where it was deleted, as a new pair (with what
+        # the survivor's store cannot hold taken from the base, as for any one-sided change).
+        record, blob = _restore_unsupported(survivor.record, survivor.blob, pair, side, delta)
         return [
             Forget(pair),
-            CopyNew(
-                other(side),
-                survivor.id,
-                survivor.version,
-                survivor.fp,
-                survivor.record,
-                survivor.blob,
-            ),
+            CopyNew(other(side), survivor.id, survivor.version, survivor.fp, record, blob),
         ]
     if sa.fp == sb.fp:
         return [Link(sa, sb)]
@@ -330,24 +325,28 @@ def _resolve(
     policy: ConflictPolicy,
 ) -> list[Action]:
     assert sa.record is not None and sb.record is not None
-    resolution = policy.resolve(base, sa.record, sb.record)
+    # A store that cannot hold a field has no say on it: the policy sees the other side's
+    # value there (a field neither holds comes from the base), so no winner erases it.
+    ra, fa = _fill_unsupported(sa, sb, "a", base, delta)
+    rb, fb = _fill_unsupported(sb, sa, "b", base, delta)
+    resolution = policy.resolve(base, ra, rb)
     merged = resolution.merged
     blob, fp = canonical(merged)
     actions: list[Action] = []
+    # The state keeps the fingerprints the sides really hold (sa.fp, sb.fp), so the next
+    # run does not take the missing fields for an edit.
     if pair is None:
         # New on both sides with the same uid but different content.
-        if fp == sa.fp:
-            actions.append(
-                Link(sa, sb) if sa.fp == sb.fp else _overwrite_new(sa, sb, "b", merged, blob)
-            )
-        elif fp == sb.fp:
+        if fp == fa:
+            actions.append(Link(sa, sb) if fa == fb else _overwrite_new(sa, sb, "b", merged, blob))
+        elif fp == fb:
             actions.append(_overwrite_new(sb, sa, "a", merged, blob))
         else:
             link = Link(sa, sb)
             actions.append(DualWrite(_pair_from_link(link), merged, blob))
-    elif fp == sa.fp:
+    elif fp == fa:
         actions.append(Overwrite("b", pair, sa.version, sa.fp, merged, blob, conflict=True))
-    elif fp == sb.fp:
+    elif fp == fb:
         actions.append(Overwrite("a", pair, sb.version, sb.fp, merged, blob, conflict=True))
     else:
         actions.append(DualWrite(pair, merged, blob))
@@ -451,19 +450,51 @@ def _restore_unsupported(
     base = _base_record(pair)
     if base is None or type(base) is not type(record):
         return record, blob
-    data, base_data = to_data(record), to_data(base)
-    for name in missing:
+    data = to_data(record)
+    _fill_fields(data, missing, to_data(base))
+    restored = from_data(item_kind_of(record), data)
+    return restored, canonical(restored)[0]
+
+
+def _fill_unsupported(
+    seen: Seen, other_seen: Seen, side: str, base: Record | None, delta: FolderDelta
+) -> tuple[Record, str]:
+    """``seen``'s record with the fields its side cannot hold filled in, and its fingerprint.
+
+    Each such field comes from the other side's record when that side holds it (its value
+    is the only one anybody knows), else from the base.
+    """
+    record, other_record = seen.record, other_seen.record
+    assert record is not None and other_record is not None
+    kind = item_kind_of(record)
+    caps, other_caps = (delta.caps_a, delta.caps_b) if side == "a" else (delta.caps_b, delta.caps_a)
+    missing = caps.unsupported_fields.get(kind)
+    if not missing or type(other_record) is not type(record):
+        return record, seen.fp
+    other_missing = other_caps.unsupported_fields.get(kind, frozenset())
+    base_data = to_data(base) if base is not None and type(base) is type(record) else {}
+    data, other_data = to_data(record), to_data(other_record)
+    _fill_fields(data, missing - other_missing, other_data)
+    _fill_fields(data, missing & other_missing, base_data)
+    filled = from_data(kind, data)
+    return filled, canonical(filled)[1]
+
+
+def _fill_fields(data: dict[str, Any], names: Iterable[str], donor: dict[str, Any]) -> None:
+    """Copy fields ``names`` (``part.field`` for a nested one) from ``donor`` into ``data``.
+
+    A derived field (:data:`DERIVED_FIELDS`) is copied only while the field it renders is
+    the same in both: a rendering of other text would be stale.
+    """
+    for name in names:
         source_of = DERIVED_FIELDS.get(name)
-        if source_of is not None and data.get(source_of) != base_data.get(source_of):
-            # Derived from a field the source did change: the base value is stale.
+        if source_of is not None and data.get(source_of) != donor.get(source_of):
             continue
         head, _, rest = name.partition(".")
         if rest:
             part = dict(data.get(head, {}))
-            if rest in base_data.get(head, {}):
-                part[rest] = base_data[head][rest]
+            if rest in donor.get(head, {}):
+                part[rest] = donor[head][rest]
                 data[head] = part
-        elif head in base_data:
-            data[head] = base_data[head]
-    restored = from_data(item_kind_of(record), data)
-    return restored, canonical(restored)[0]
+        elif head in donor:
+            data[head] = donor[head]
