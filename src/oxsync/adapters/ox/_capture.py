@@ -121,7 +121,8 @@ class TrafficCapture:
         )
 
     def _body(self, body: bytes) -> str:
-        text = body[: self.max_body * 4].decode("utf-8", "replace")
+        # redacted before it is cut, so that a secret across the cut leaves no prefix
+        text = self._clean(body[: self.max_body * 4].decode("utf-8", "replace"))
         if len(text) > self.max_body:
             text = text[: self.max_body] + f"… [{len(body)} bytes]"
-        return self._clean(text)
+        return text

@@ -11,6 +11,7 @@ cut off at ``max_bytes`` (:class:`~oxsync.errors.HostileInputError`).
 from __future__ import annotations
 
 import base64
+import collections
 import logging
 import re
 import time
@@ -54,6 +55,35 @@ __all__ = ["GroupUser", "OXClient", "OXGroupEntry", "OXResourceEntry", "OXUserEn
 log = logging.getLogger("oxsync.adapters.ox")
 
 _TAGS = re.compile(r"<[^>]+>")
+_SESSION_VALUE = re.compile(r"[!#-+\--:<-\[\]-~]{1,4096}")
+"""A cookie value that can go back in a ``Cookie`` header (RFC 6265 cookie-octets)."""
+_HEADER_SECRET = re.compile(
+    r"""(\(b(['"])(?i:set-cookie|cookie|authorization|proxy-authorization)\2,\s*b)"""
+    r"""(['"])(?:\\.|(?!\3).)*\3"""
+)
+
+
+class _HeaderSecrets(logging.Filter):
+    """Hide cookie and authorization values in httpcore's DEBUG traces.
+
+    httpcore logs each answer's headers (``receive_response_headers.complete
+    return_value=(..., [(b'Set-Cookie', b'sessionid=...')])``), so an application that
+    logs at DEBUG would keep the OX session.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = _HEADER_SECRET.sub(lambda m: m.group(1) + "'***'", message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+_HTTPCORE_LOGGERS = ("http11", "http2", "connection", "proxy", "socks")
+for _name in _HTTPCORE_LOGGERS:
+    _logger = logging.getLogger(f"httpcore.{_name}")
+    if not any(isinstance(f, _HeaderSecrets) for f in _logger.filters):
+        _logger.addFilter(_HeaderSecrets())
 
 
 @frozen
@@ -121,31 +151,46 @@ class OXClient:
         capture: TrafficCapture | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"OX base URL must be http(s)://host[:port]: {redact(base_url)!r}")
-        if parts.username or parts.password:
+        if "@" in base_url:
+            # userinfo, however malformed the rest (a typo in the scheme, a / or @ in the
+            # password): the URL is not shown
             raise ConfigError(
                 "put the OX credentials in username/password, not in the URL", key="base_url"
             )
+        bad = ConfigError(f"OX base URL must be http(s)://host[:port]: {redact(base_url)!r}")
+        try:
+            parts = urlsplit(base_url)
+            parts.port  # noqa: B018  (raises ValueError for a port out of range)
+        except ValueError:
+            raise bad from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise bad
         self.base_url = base_url.rstrip("/")
         self.username = username
         self._password = password
-        self._basic = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+        token = base64.b64encode(f"{username}:{password}".encode()).decode()
+        self._basic = "Basic " + token
         self._session: str | None = None
+        # known secrets: the password, the Basic token and the session ids OX set
+        self._credentials = (password, token)
+        self._sessions: collections.deque[str] = collections.deque(maxlen=64)
         self.last_content_type = ""
         self.capture = capture
         if capture is not None:
             capture.add_secret(password)
+            capture.add_secret(token)
         self.max_bytes = max_bytes
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            verify=verify,
-            timeout=timeout,
-            transport=transport,
-            follow_redirects=False,
-            headers={"User-Agent": "oxsync"},
-        )
+        try:
+            self._http = httpx.Client(
+                base_url=self.base_url,
+                verify=verify,
+                timeout=timeout,
+                transport=transport,
+                follow_redirects=False,
+                headers={"User-Agent": "oxsync"},
+            )
+        except (httpx.InvalidURL, ValueError):
+            raise bad from None
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -224,11 +269,7 @@ class OXClient:
                             f"OX {servlet} answer exceeds {self.max_bytes} bytes"
                         )
                     chunks.append(chunk)
-                cookie = response.cookies.get("sessionid")
-                if cookie:
-                    self._session = cookie
-                    if self.capture is not None:
-                        self.capture.add_secret(cookie)
+                self._take_session(response)
             finally:
                 response.close()
                 self._http.cookies.clear()  # the session cookie is managed above
@@ -249,6 +290,21 @@ class OXClient:
             time.perf_counter() - started,
         )
         return status, content
+
+    def _take_session(self, response: httpx.Response) -> None:
+        """Keep the ``sessionid`` OX set (the last usable one if several); every session
+        cookie's value becomes a known secret."""
+        for cookie in response.cookies.jar:
+            value = cookie.value or ""
+            ours = cookie.name == "sessionid"
+            if not (ours or ("session" in cookie.name.lower() and len(value) >= 8)):
+                continue
+            if value and value not in self._sessions:
+                self._sessions.append(value)
+                if self.capture is not None:
+                    self.capture.add_secret(value)
+            if ours and _SESSION_VALUE.fullmatch(value):
+                self._session = value
 
     def _typed(self, servlet: str, exc: Exception) -> OxsyncError:
         """The oxsync error for a request that got no answer (secrets redacted)."""
@@ -302,7 +358,7 @@ class OXClient:
             )
 
     def _safe(self, exc: BaseException) -> str:
-        return redact(str(exc), [self._password, self._session or ""])[:200]
+        return redact(str(exc), [*self._credentials, *self._sessions])[:200]
 
     def _check(self, method: str, servlet: str, status: int, content: bytes) -> bytes:
         if 200 <= status < 300:
