@@ -89,20 +89,25 @@ def _errors() -> Iterator[None]:
     """Turn oxsync errors into messages and exit codes (never a traceback, never a secret)."""
     try:
         yield
-    except ConfigError as exc:
-        _fail(f"configuration error: {exc}", EXIT["usage"])
-    except MassDeleteError as exc:
-        _fail(str(exc), EXIT["brake"])
-    except SyncInProgressError as exc:
-        _fail(str(exc), EXIT["busy"])
-    except StateError as exc:
-        _fail(f"error: {exc}", EXIT["busy"] if _locked(exc) else EXIT["refused"])
-    except TransientError as exc:
-        _fail(f"store unreachable: {exc}", EXIT["unreachable"])
-    except LastingError as exc:
-        _fail(f"store refused: {exc}", EXIT["refused"])
     except OxsyncError as exc:
-        _fail(f"error: {exc}", EXIT["refused"])
+        _fail(*_failure(exc))
+
+
+def _failure(exc: OxsyncError) -> tuple[str, int]:
+    """The message and exit code of an oxsync error."""
+    if isinstance(exc, ConfigError):
+        return f"configuration error: {exc}", EXIT["usage"]
+    if isinstance(exc, MassDeleteError):
+        return str(exc), EXIT["brake"]
+    if isinstance(exc, SyncInProgressError):
+        return str(exc), EXIT["busy"]
+    if isinstance(exc, StateError):
+        return f"error: {exc}", EXIT["busy"] if _locked(exc) else EXIT["refused"]
+    if isinstance(exc, TransientError):
+        return f"store unreachable: {exc}", EXIT["unreachable"]
+    if isinstance(exc, LastingError):
+        return f"store refused: {exc}", EXIT["refused"]
+    return f"error: {exc}", EXIT["refused"]
 
 
 def _locked(exc: BaseException | None) -> bool:
@@ -574,11 +579,12 @@ def watch(ctx: Ctx, pairs: tuple[str, ...], poll: float | None, no_push: bool) -
     signal.signal(signal.SIGTERM, on_signal)
     with _errors():
         names = ctx.pair_names(pairs)
+    failed: dict[str, int] = {}  # pairs whose watch ended on an error: their exit codes
     threads = []
     for name in names:
         thread = threading.Thread(
             target=_watch_pair,
-            args=(ctx, name, stop, poll, no_push),
+            args=(ctx, name, stop, poll, no_push, failed),
             name=f"watch-{name}",
             daemon=True,
         )
@@ -590,11 +596,18 @@ def watch(ctx: Ctx, pairs: tuple[str, ...], poll: float | None, no_push: bool) -
     for thread in threads:
         thread.join(timeout=30)
     ctx.say("stopped")
-    sys.exit(EXIT["ok"])
+    # a pair that could not be watched (its state unusable, its store refusing) is a
+    # failure even when the others ran until the signal
+    sys.exit(max(failed.values(), default=EXIT["ok"]))
 
 
 def _watch_pair(
-    ctx: Ctx, name: str, stop: threading.Event, poll: float | None, no_push: bool
+    ctx: Ctx,
+    name: str,
+    stop: threading.Event,
+    poll: float | None,
+    no_push: bool,
+    failed: dict[str, int],
 ) -> None:
     queue = TriggerQueue()
     listeners = []
@@ -622,7 +635,11 @@ def _watch_pair(
                 on_report=report,
             )
     except OxsyncError as exc:
-        click.echo(redact(f"{name}: {exc}", sorted(Redactor.secrets)), err=True)
+        message, failed[name] = _failure(exc)
+        click.echo(redact(f"{name}: {message}", sorted(Redactor.secrets)), err=True)
+    except BaseException:
+        failed[name] = EXIT["incomplete"]  # a bug: its traceback is printed by the thread
+        raise
     finally:
         for listener in listeners:
             listener.stop()
