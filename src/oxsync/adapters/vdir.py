@@ -158,6 +158,9 @@ class VdirStore(BaseStore):
         # the formats whose bytes this store writes as they are (Create/Update.native)
         self._native_types = frozenset({f"text/vcard;version={vcard_version}", "text/calendar"})
         self._durability = _durability(fsync)
+        self.warnings: list[str] = []
+        """What the store passed over (names that are not UTF-8); the engine reports and
+        clears them after each sync."""
         if not self.root.is_dir():
             if read_only:
                 raise NotFoundError(f"no vdir at {str(self.root)!r}")
@@ -197,6 +200,8 @@ class VdirStore(BaseStore):
                 dirs = sorted(e.name for e in entries if _is_folder(e))
         except OSError as exc:
             raise _store_error(exc, f"cannot list vdir {str(self.root)!r}") from exc
+        if not all(d.isascii() for d in dirs):
+            dirs = self._valid_names(dirs, repr(str(self.root)), "folder")
         kinds = {dirname: self._kind(dirname) for dirname in dirs}
         defaults = {}
         for kind, default_name in _DEFAULTS.items():
@@ -229,7 +234,32 @@ class VdirStore(BaseStore):
                 ]
         except OSError:  # a file removed while listed (khal deleting, say), an odd entry…
             refs = self._list_slowly(folder)
+        if not all(ref.id.isascii() for ref in refs):
+            valid = set(
+                self._valid_names([ref.id for ref in refs], f"folder {folder_id!r}", "file")
+            )
+            refs = [ref for ref in refs if ref.id in valid]
         return Changes(refs, (), cursor="full", full=True)
+
+    def _valid_names(self, names: list[str], where: str, what: str) -> list[str]:
+        """The names that are UTF-8; each other one is noted in :attr:`warnings`. Python
+        reads such a name with lone surrogates, which no state database (nor the other
+        store) can take: the entry is passed over, left as it is."""
+        valid = []
+        for name in names:
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = os.fsencode(name).decode("utf-8", "backslashreplace")
+                warning = (
+                    f"{self.name}: {what} '{shown}' in {where} skipped: its name is not"
+                    " UTF-8 (rename it to sync it)"
+                )
+                if warning not in self.warnings:
+                    self.warnings.append(warning)
+            else:
+                valid.append(name)
+        return valid
 
     @staticmethod
     def _list_slowly(folder: Path) -> list[ItemRef]:
