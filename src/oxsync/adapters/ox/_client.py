@@ -491,11 +491,16 @@ class OXClient:
             "contextid": str(context_id),
             "username": username,
             "server": server,
-            "start": start.strftime("%Y%m%d"),
-            "end": end.strftime("%Y%m%d"),
+            "start": _yyyymmdd(start),
+            "end": _yyyymmdd(end),
         }
         text = self.request("GET", "freebusy", params=params, auth=False)
         return parse_vfreebusy(text.decode("utf-8", "replace"))
+
+
+def _yyyymmdd(day: date) -> str:
+    """``yyyyMMdd`` for any year (``strftime("%Y")`` does not pad years below 1000)."""
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
 def _user(el: Element) -> OXUserEntry:

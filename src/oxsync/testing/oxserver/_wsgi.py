@@ -511,7 +511,7 @@ class OXApp:
             else:
                 start = datetime.strptime(query["start"], "%Y%m%d").replace(tzinfo=UTC)
                 end = datetime.strptime(query["end"], "%Y%m%d").replace(tzinfo=UTC)
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, OverflowError):  # OverflowError: a period of eons
             return _plain(start_response, 400, "Bad Request")
         found = self.backend.freebusy(address, _ms(start), _ms(end))
         if found is None:
@@ -652,4 +652,5 @@ def _ms(moment: datetime) -> int:
 
 
 def _ical(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y%m%dT%H%M%SZ")
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return f"{moment.year:04d}" + moment.strftime("%m%dT%H%M%SZ")  # %Y: no padding below 1000
