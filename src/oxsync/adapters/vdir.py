@@ -25,8 +25,9 @@ Terms, as :mod:`oxsync.core.store` defines them:
 
 Writes are atomic (a hidden temporary file in the same folder, then ``os.replace``), so
 khal, khard or a concurrent reader never see half a file. Updates and deletes check the
-version first (:class:`~oxsync.core.store.FailureKind` ``CONFLICT`` if the file moved);
-the check and the replace are not one atomic step, as in vdirsyncer. Bad files never
+version first (:class:`~oxsync.core.store.FailureKind` ``CONFLICT`` if the file moved),
+an update again just before its rename; the last check and the replace are not one
+atomic step, as in vdirsyncer. Bad files never
 block a folder: fetching one gives a ``Failure(INVALID)`` naming the bad fields.
 """
 
@@ -408,7 +409,14 @@ class VdirStore(BaseStore):
                 old = self._fetch_one(folder, op.id)
                 uid = old.record.uid if isinstance(old, Item) else None
                 record = attrs.evolve(record, uid=uid or str(uuid.uuid4()))
-            return self._write(os.fspath(folder), op.id, record, current, self._native(op, record))
+            return self._write(
+                os.fspath(folder),
+                op.id,
+                record,
+                current,
+                self._native(op, record),
+                expected=op.version,
+            )
         if isinstance(op, Delete):
             try:
                 path.unlink()
@@ -447,11 +455,15 @@ class VdirStore(BaseStore):
         native: bytes | None = None,
         *,
         create: bool = False,
+        expected: str | None = None,
     ) -> OpResult:
         """Write ``folder/name`` atomically (temp file + rename).
 
         ``create``: the file must not be replaced; a taken name gets a random one instead
-        (see :func:`_rename_noreplace`).
+        (see :func:`_rename_noreplace`). ``expected``: the version the file must still
+        have, checked again just before the rename (the caller checked it before the
+        record was serialised and the temporary file written: an edit saved meanwhile
+        is a conflict, not overwritten; a deletion is not undone).
         """
         if native is not None:
             data = native
@@ -482,6 +494,11 @@ class VdirStore(BaseStore):
                     name = _random_name(os.path.splitext(name)[1])
                     final = os.path.join(folder, name)
             else:
+                if expected is not None and (now := _version(final)) != expected:
+                    os.unlink(tmp)
+                    if now is None:
+                        return Failure(FailureKind.NOT_FOUND, f"no item {name!r}")
+                    return Failure(FailureKind.CONFLICT, f"item {name!r} changed (version {now})")
                 os.replace(tmp, final)
         except OSError as exc:
             with contextlib.suppress(OSError):
