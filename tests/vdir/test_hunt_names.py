@@ -4,13 +4,17 @@ UTF-8 (written by a tool running under a Latin-1 locale, copied from an old disk
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+import attrs
+import pytest
 
 from oxsync import Policy, State, SyncEngine
 from oxsync.adapters.memory import MemoryStore
 from oxsync.adapters.vdir import VdirStore
 from oxsync.core.records import ItemKind
-from oxsync.core.store import Applied, Create
+from oxsync.core.store import Applied, Create, Item
 from oxsync.testing.samples import sample
 
 
@@ -48,3 +52,30 @@ def test_names_that_are_not_utf8_are_skipped_with_a_warning(tmp_path: Path) -> N
     again = engine.sync()
     assert again.changed == 0 and not again.errors
     assert os.path.exists(os.path.join(contacts, b"caf\xe9.vcf"))  # left alone
+
+
+@pytest.mark.parametrize("uid", ["CON", "nul", "Aux.1", "com1", "LPT9", "prn.x.y"])
+def test_a_uid_that_is_a_windows_device_name_gets_a_random_file_name(
+    tmp_path: Path, uid: str
+) -> None:
+    """``CON.vcf``, ``nul.vcf``… name a device on Windows, not a file: a vdir shared with a
+    Windows machine (Syncthing, a network drive) cannot hold them, and writing one there
+    writes to the device. Such a uid now gets a random file name, as an unsafe one does."""
+    store = VdirStore(tmp_path, fsync=False)
+    record = attrs.evolve(sample(ItemKind.CONTACT, 1), uid=uid)
+    (created,) = store.apply("contacts", [Create(record)])
+    assert isinstance(created, Applied)
+    assert created.id.split(".")[0].upper() != uid.split(".")[0].upper()
+    assert re.fullmatch(r"[0-9a-f]{32}\.vcf", created.id)
+    got = store.fetch("contacts", [created.id])[created.id]
+    assert isinstance(got, Item) and got.record.uid == uid
+
+
+@pytest.mark.parametrize("uid", ["con-x", "console", "com10", "nuL1", "lpt"])
+def test_uids_that_only_look_like_device_names_keep_their_file_name(
+    tmp_path: Path, uid: str
+) -> None:
+    store = VdirStore(tmp_path, fsync=False)
+    record = attrs.evolve(sample(ItemKind.CONTACT, 1), uid=uid)
+    (created,) = store.apply("contacts", [Create(record)])
+    assert isinstance(created, Applied) and created.id == f"{uid}.vcf"

@@ -115,6 +115,8 @@ _TMP_COUNT = itertools.count()
 MAX_ITEM_BYTES = 64 * 1024 * 1024
 """Default ``max_item_bytes`` of :class:`VdirStore`: larger files are not read."""
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.@+=-]{1,150}$")
+# names of devices on Windows, whatever follows the first dot ("CON.vcf" is no file)
+_DEVICE_NAME = re.compile(r"(?i)^(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:\.|$)")
 _O_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # no O_NONBLOCK (nor FIFOs) on Windows
 
 
@@ -742,8 +744,10 @@ def _serialize(record: Record, vcard_version: str) -> bytes:
 
 
 def _safe_name(uid: str, extension: str) -> str | None:
-    """``<uid><ext>`` if the uid makes a safe file name, else None."""
-    if _SAFE_NAME.match(uid) and not uid.startswith("."):
+    """``<uid><ext>`` if the uid makes a safe file name, else None. Safe: a few ASCII
+    characters, not hidden, not a Windows device name (the vdir may be shared with
+    Windows)."""
+    if _SAFE_NAME.match(uid) and not uid.startswith(".") and not _DEVICE_NAME.match(uid):
         return uid + extension
     return None
 
