@@ -447,17 +447,26 @@ class SyncEngine:
             src_folder = src.a_folder if target == "a" else src.b_folder
             dst_folder = dst.a_folder if target == "a" else dst.b_folder
             pair = move.pair
+            if move.both is not None:  # moved on both sides: only the state moves
+                row = self._replan_moved(move, dst, move.both, deltas)
+                with self.state.transaction():
+                    self.state.delete_pairs(src.row.id, [pair.a_id])
+                    self.state.put_pairs([row])
+                self._emit("applied", str(move), dst.a_folder.name)
+                continue
             if src_folder.read_only or dst_folder.read_only:
                 self._unmove(move, deltas)
                 continue
             (journal_id,) = self.state.journal_add(
                 dst.row.id, [(target, "move", move.seen.id, pair.side_id(target), pair.uid)]
             )
+            # the version the other side's item has now (it may have been edited there)
+            version = move.other.version if move.other is not None else pair.side_version(target)
             try:
                 (result,) = self._call(
                     store.apply,
                     src_folder.id,
-                    [Move(pair.side_id(target), dst_folder.id, pair.side_version(target))],
+                    [Move(pair.side_id(target), dst_folder.id, version)],
                 )
                 if isinstance(result, Failure):
                     if result.kind.lasting:
@@ -465,7 +474,11 @@ class SyncEngine:
                     else:
                         held.update((move.source, move.target))
                     continue
-                row = self._moved_row(move, dst, result, store, dst_folder.id)
+                if move.other is not None:
+                    there = attrs.evolve(move.other, id=result.id, version=result.version)
+                    row = self._replan_moved(move, dst, there, deltas)
+                else:
+                    row = self._moved_row(move, dst, result, store, dst_folder.id)
             except (TransientError, LastingError) as exc:
                 self._emit("error", f"move failed: {exc}", dst.a_folder.name)
                 held.update((move.source, move.target))
@@ -516,13 +529,55 @@ class SyncEngine:
         )
 
     @staticmethod
+    def _replan_moved(
+        move: DetectedMove, dst: _Pair, there: P.Seen, deltas: dict[int, P.FolderDelta]
+    ) -> ItemPairRow:
+        """The pair row in the target folder of an item the other side edited (then moved
+        here by the engine) or moved here too (``there``: that side's item in the target);
+        both sides' versions go to the target folder's planner, as changes of that pair.
+
+        The row keeps the last synced fingerprints and base and no versions, so the planner
+        (and, after a crash, the next run's detection) takes whatever content differs from
+        the last sync for a change: an edit is propagated, merged or a conflict, never
+        lost; unchanged content only gets its version noted.
+        """
+        side, target = move.side, P.other(move.side)
+        pair, seen = move.pair, move.seen
+        ids = {side: seen.id, target: there.id}
+        row = ItemPairRow(
+            dst.row.id,
+            ids["a"],
+            ids["b"],
+            "",
+            "",
+            pair.a_fp,
+            pair.b_fp,
+            pair.kind,
+            pair.uid,
+            pair.base,
+        )
+        changes = {side: seen, target: there}
+        delta = deltas[move.target]
+        deltas[move.target] = attrs.evolve(
+            delta,
+            a={**delta.a, row.a_id: changes["a"]},
+            b={**delta.b, row.b_id: changes["b"]},
+            pairs_a={**delta.pairs_a, row.a_id: row},
+            pairs_b={**delta.pairs_b, row.b_id: row},
+        )
+        return row
+
+    @staticmethod
     def _unmove(move: DetectedMove, deltas: dict[int, P.FolderDelta]) -> None:
         """Give a move's items back to the planner (delete here, create there)."""
         side = move.side
         gone = P.Seen(move.pair.side_id(side), "")
-        for key, seen in ((move.source, gone), (move.target, move.seen)):
+        back = [(move.source, side, gone), (move.target, side, move.seen)]
+        if move.other is not None:  # the other side's edit, where it was made
+            back.append((move.source, P.other(side), move.other))
+        for key, which, seen in back:
             delta = deltas[key]
-            if side == "a":
+            if which == "a":
                 deltas[key] = attrs.evolve(delta, a={**delta.a, seen.id: seen})
             else:
                 deltas[key] = attrs.evolve(delta, b={**delta.b, seen.id: seen})
