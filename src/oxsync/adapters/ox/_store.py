@@ -109,6 +109,7 @@ from oxsync.errors import (
     InvalidDataError,
     MappingError,
     NotFoundError,
+    OxsyncError,
     PermissionDeniedError,
     ProtocolError,
     TransientError,
@@ -558,11 +559,17 @@ class OXStore(BaseStore):
                     return got
                 _, newest, _ = versions.split(done.version)
                 version = versions.compose(got[0], [newest] if newest else [])
-        except TransientError as exc:
-            return Failure(FailureKind.TRANSIENT, f"attachments: {exc}")
-        except (NotFoundError, PermissionDeniedError, InvalidDataError, ProtocolError) as exc:
+        except (
+            TransientError,
+            NotFoundError,
+            PermissionDeniedError,
+            InvalidDataError,
+            ProtocolError,
+        ) as exc:
             kind = (
-                FailureKind.PERMISSION
+                FailureKind.TRANSIENT
+                if isinstance(exc, TransientError)
+                else FailureKind.PERMISSION
                 if isinstance(exc, PermissionDeniedError)
                 else FailureKind.NOT_FOUND
                 if isinstance(exc, NotFoundError)
@@ -571,12 +578,27 @@ class OXStore(BaseStore):
             failure = Failure(kind, f"attachments: {exc}")
             if isinstance(op, Update):
                 return failure
-            # the item exists: report it created (a retry would duplicate it)
-            text = f"item {done.id} was created without its attachments: {exc}"
+            # The item exists: report it created, also after a transient error (a failed
+            # create made the next sync pair the item OX lists by uid, without its files,
+            # and copy that over the record that has them). The version is what OX lists
+            # now, so that files written before the error do not read as a change.
+            text = f"item {done.id} was created without (all) its attachments: {exc}"
             self.warnings.append(text)
             log.warning("%s", text)
-            return done
+            return self._as_listed(folder, done)
         return Applied(done.id, versions.with_attached(version, bool(wanted)))
+
+    def _as_listed(self, folder: Folder, done: Applied) -> Applied:
+        """``done`` with the version OX gives the object now (``done`` if it cannot tell)."""
+        try:
+            got = self._fetch_one(folder, done.id)
+        except OxsyncError:
+            return done
+        if isinstance(got, Failure):
+            return done
+        _, newest, _ = versions.split(done.version)
+        version = versions.compose(got[0], [newest] if newest else [])
+        return Applied(done.id, versions.with_attached(version, bool(attachments_of(got[1]))))
 
     def _apply_group(
         self, folder: Folder, pending: list[tuple[int, Op]], results: list[OpResult | None]
