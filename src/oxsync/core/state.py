@@ -141,6 +141,10 @@ _MIGRATIONS: dict[int, str] = {
 
 _CHUNK = 500
 
+_BUSY_TIMEOUT = 5.0
+"""Seconds a connection waits for another one's lock before giving up (SQLite's default)."""
+_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+
 
 @frozen
 class FolderPairRow:
@@ -252,13 +256,17 @@ class State:
             raise StateError(f"cannot open state database {self.path!r}: {exc}") from exc
         try:
             self._db = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, factory=_Connection
+                self.path,
+                timeout=_BUSY_TIMEOUT,
+                isolation_level=None,
+                check_same_thread=False,
+                factory=_Connection,
             )
             self._db.path = self.path
             self._refuse_foreign()  # before anything (WAL mode) writes to the file
             self._db.execute("PRAGMA foreign_keys = ON")
             if self.path != ":memory:":
-                self._db.execute("PRAGMA journal_mode = WAL")
+                self._enable_wal()
                 self._db.execute("PRAGMA synchronous = NORMAL")
             # 64 MiB page cache: a 100,000-item folder's pair table stays in memory.
             self._db.execute("PRAGMA cache_size = -65536")
@@ -289,44 +297,76 @@ class State:
                 "not an oxsync state"
             )
 
-    def _migrate(self) -> None:
+    def _enable_wal(self) -> None:
+        """Switch the file to WAL. Switching a new file needs it to itself, and SQLite's
+        busy handler does not wait for that: another connection opening the same new file
+        at the same moment answers "database is locked" at once. Retry for as long as
+        the busy timeout would have waited."""
+        deadline = time.monotonic() + _BUSY_TIMEOUT
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                return
+            except StateError as exc:
+                busy = getattr(exc.__cause__, "sqlite_errorname", "") in _BUSY
+                if not busy or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.005)
+
+    def _version(self) -> int | None:
+        """The schema version in ``meta``; ``None`` for a file without oxsync's tables."""
         db = self._db
         has_meta = db.execute(
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
         ).fetchone()
         if not has_meta:
-            # executescript commits first, so the whole creation is one script/transaction.
-            db.executescript(
-                "BEGIN IMMEDIATE;"
-                + _SCHEMA
-                + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
-            )
-            return
+            return None
         row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         text = str(row[0]).strip() if row is not None else ""
-        version = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
-        if version is None:
-            raise StateError(
-                f"state {self.path!r} has no readable schema version "
-                f"({'none' if row is None else repr(str(row[0])[:20])}): not an oxsync state"
-            )
-        if version > SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"state {self.path!r} has schema {version}, newer than this oxsync "
-                f"({SCHEMA_VERSION}); upgrade oxsync"
-            )
-        while version < SCHEMA_VERSION:
-            db.execute("BEGIN IMMEDIATE")
-            try:
+        if text.isascii() and text.isdigit() and len(text) < 10:
+            return int(text)
+        raise StateError(
+            f"state {self.path!r} has no readable schema version "
+            f"({'none' if row is None else repr(str(row[0])[:20])}): not an oxsync state"
+        )
+
+    def _migrate(self) -> None:
+        db = self._db
+        version = self._version()
+        if version == SCHEMA_VERSION:
+            return  # the usual case: no write lock taken
+        self._refuse_newer(version)  # before taking a lock it does not need
+        # Create or migrate under the write lock, looking again once it is held: another
+        # connection opening the same file at the same moment may have done it already.
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._version()
+            if version is None:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                version = SCHEMA_VERSION
+            self._refuse_newer(version)
+            while version < SCHEMA_VERSION:
                 for statement in _MIGRATIONS[version].split(";"):
                     if statement.strip():
                         db.execute(statement)
                 version += 1
                 db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(version),))
-                db.execute("COMMIT")
-            except Exception:
-                db.execute("ROLLBACK")
-                raise
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                with contextlib.suppress(StateError):
+                    db.execute("ROLLBACK")
+            raise
+
+    def _refuse_newer(self, version: int | None) -> None:
+        if version is not None and version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"state {self.path!r} has schema {version}, newer than this oxsync "
+                f"({SCHEMA_VERSION}); upgrade oxsync"
+            )
 
     @property
     def schema_version(self) -> int:
