@@ -66,7 +66,7 @@ def test_a_disk_too_full_to_note_the_holder_still_syncs(tmp_path: Path) -> None:
     if not os.path.exists("/dev/full"):
         pytest.skip("needs /dev/full")
     path = tmp_path / "state.sqlite"
-    engine, b = _engine(path)
+    engine, _ = _engine(path)
     os.symlink("/dev/full", lock_path(str(path), "default"))
     assert engine.sync().b.created == 3
     with run_lock(str(path), "default", None):  # and released after the run

@@ -59,7 +59,9 @@ def test_a_sync_raising_any_error_keeps_the_loop_going(caplog: pytest.LogCapture
     timer = threading.Timer(10, stop.set)  # a hang fails the test instead of blocking it
     timer.start()
     with caplog.at_level(logging.WARNING, logger="oxsync.triggers"):
-        syncs = _run(flaky, queue, stop, poll_interval=5, settle=0, max_backoff=0.05, on_report=on_report)
+        syncs = _run(
+            flaky, queue, stop, poll_interval=5, settle=0, max_backoff=0.05, on_report=on_report
+        )
     timer.cancel()
     assert syncs == 1 and len(flaky.calls) == 3
     assert [r.last_name for r in b.records("contacts").values()] == ["Late"]
