@@ -599,12 +599,18 @@ class SyncEngine:
             if ch.full:
                 known = self.state.versions(row.id, side)
                 listed = {ref.id: ref.version for ref in ch.changed}
-                wanted = [i for i, v in listed.items() if deep or known.get(i) != v or i in retry]
+                # with the paired items whose change the other store refused (see below)
+                again = retry | {i for i in ignored[side] if i in known}
+                wanted = [i for i, v in listed.items() if deep or known.get(i) != v or i in again]
                 deleted = [i for i in known if i not in listed]
                 side_pairs = self.state.pairs_by_id(row.id, side, [*wanted, *deleted])
             else:
                 candidates = {ref.id: ref.version for ref in ch.changed}
                 for item_id in retry:
+                    candidates.setdefault(item_id, "")
+                # A paired item whose change the other store refused: the planner needs its
+                # content if the other side changes it too (plan_folder: held items).
+                for item_id in self.state.versions_of(row.id, side, ignored[side]):
                     candidates.setdefault(item_id, "")
                 # Most refs of a delta are echoes of our own writes: compare versions with a
                 # light query first, load full pair rows only for real candidates.
@@ -701,6 +707,7 @@ class SyncEngine:
             return actions
         kept: list[P.Action] = []
         refused: list[IgnoredItem] = []
+        gone: list[str] = []  # A ids of pairs whose deletion was refused
         now = time.time()
         for action in actions:
             targets = _targets(action) & blocked
@@ -725,7 +732,10 @@ class SyncEngine:
                     )
                 )
             elif isinstance(action, P.Remove):
-                side = P.other(action.target)
+                # As for a deletion the store refuses (_fail): the item that stays is the
+                # one set aside, unpaired, until it changes. Kept paired, its next change
+                # was written to the deleted item on the other side: not found, at every run.
+                side = action.target
                 refused.append(
                     IgnoredItem(
                         fp.row.id,
@@ -733,11 +743,14 @@ class SyncEngine:
                         action.pair.side_id(side),
                         "permission",
                         f"cannot delete: {reason}",
-                        "",
+                        action.pair.side_fp(side),
                         now,
                         False,
                     )
                 )
+                gone.append(action.pair.a_id)
+        if gone:
+            self.state.delete_pairs(fp.row.id, gone)
         if refused:
             self.state.ignore(refused)
             report.ignored += len(refused)
@@ -944,7 +957,10 @@ class SyncEngine:
                 False,
             )
             self.state.delete_pairs(row.id, [action.pair.a_id])
-        elif isinstance(action, P.DualWrite):
+        elif isinstance(action, P.DualWrite) and action.pair.folder_pair:
+            self._fail_dual_write(row, work, side, failure, report)
+            return True
+        elif isinstance(action, P.DualWrite):  # two new items matched by uid: no pair yet
             entry = IgnoredItem(
                 row.id,
                 P.other(side),
@@ -962,6 +978,49 @@ class SyncEngine:
         report.ignored += 1
         self._emit("ignored", f"{entry.item_id}: {failure.message}", row.a_folder)
         return True
+
+    def _fail_dual_write(
+        self, row: FolderPairRow, work: _Work, side: str, failure: Failure, report: SyncReport
+    ) -> None:
+        """A merge one side of a pair refused: set the two versions aside as they now are.
+
+        The pair keeps its base and fingerprints (the merge is still to be made) but gets
+        the versions the sides hold now, so the next write to either expects the right one
+        (with the old ones, every later write failed on its version, at every run). Each
+        side whose item did not get the merge goes on the ignored list with what it holds;
+        held so, it meets the other side's next change as a conflict, and a retry merges
+        again. If A took the merge, A's item is set aside holding it.
+        """
+        action = work.action
+        assert isinstance(action, P.DualWrite)
+        pair = action.pair
+        applied = work.results.get("a") if side == "b" else None
+        a_version = applied.version if isinstance(applied, Applied) else pair.a_version
+        self.state.set_versions(row.id, "a", [(pair.a_id, a_version)])
+        self.state.set_versions(row.id, "b", [(pair.b_id, pair.b_version)])
+        if isinstance(applied, Applied):
+            merged_fp = fingerprint_of(type(action.record), action.blob)
+            held = [("a", merged_fp)]
+        else:
+            held = [("a", action.a_fp), ("b", action.b_fp)]
+        now = time.time()
+        self.state.ignore(
+            [
+                IgnoredItem(
+                    row.id,
+                    s,
+                    pair.side_id(s),
+                    failure.kind.value,
+                    failure.message,
+                    fp,
+                    now,
+                    False,
+                )
+                for s, fp in held
+            ]
+        )
+        report.ignored += 1
+        self._emit("ignored", f"{pair.side_id(side)}: {failure.message}", row.a_folder)
 
     def _record(self, row: FolderPairRow, work: _Work, report: SyncReport) -> None:
         action = work.action

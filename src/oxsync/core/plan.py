@@ -137,6 +137,8 @@ class DualWrite:
     pair: ItemPairRow
     record: Record
     blob: bytes
+    a_fp: str = ""  # what each side holds before the write
+    b_fp: str = ""
 
     def __str__(self) -> str:
         return f"merge into A and B: {_label(self.record)} ({self.pair.a_id} / {self.pair.b_id})"
@@ -230,6 +232,7 @@ def plan_folder(delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
     paired: dict[tuple[str, str], tuple[ItemPairRow, Seen | None, Seen | None]] = {}
     new_a: list[Seen] = []
     new_b: list[Seen] = []
+    held: list[tuple[str, Seen, ItemPairRow]] = []
     for side, seen_map, pairs, new in (
         ("a", delta.a, delta.pairs_a, new_a),
         ("b", delta.b, delta.pairs_b, new_b),
@@ -237,12 +240,14 @@ def plan_folder(delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
         ignored = delta.ignored_a if side == "a" else delta.ignored_b
         for item_id, seen in seen_map.items():
             entry = ignored.get(item_id)
+            pair = pairs.get(item_id)
             if entry is not None:
                 if seen.deleted or entry.fingerprint != seen.fp or entry.retry:
                     actions.append(Unignore(side, item_id))
                 else:
+                    if pair is not None:
+                        held.append((side, seen, pair))
                     continue  # unchanged since refused: leave it alone
-            pair = pairs.get(item_id)
             if pair is None:
                 if not seen.deleted:
                     new.append(seen)
@@ -250,6 +255,15 @@ def plan_folder(delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
             key = (pair.a_id, pair.b_id)
             _, sa, sb = paired.get(key, (pair, None, None))
             paired[key] = (pair, seen, sb) if side == "a" else (pair, sa, seen)
+    # A paired item whose change the other store refused, now changed on that other side
+    # too: the two changes are a conflict for the policy. Leaving the refused one out would
+    # overwrite it with the other side's content (or fail on its version, at every run).
+    for side, seen, pair in held:
+        key = (pair.a_id, pair.b_id)
+        if key in paired:
+            _, sa, sb = paired[key]
+            paired[key] = (pair, seen, sb) if side == "a" else (pair, sa, seen)
+            actions.append(Unignore(side, seen.id))
 
     for pair, sa, sb in paired.values():
         actions.extend(_plan_pair(pair, sa, sb, delta, policy))
@@ -343,13 +357,13 @@ def _resolve(
             actions.append(_overwrite_new(sb, sa, "a", merged, blob))
         else:
             link = Link(sa, sb)
-            actions.append(DualWrite(_pair_from_link(link), merged, blob))
+            actions.append(DualWrite(_pair_from_link(link), merged, blob, sa.fp, sb.fp))
     elif fp == fa:
         actions.append(Overwrite("b", pair, sa.version, sa.fp, merged, blob, conflict=True))
     elif fp == fb:
         actions.append(Overwrite("a", pair, sb.version, sb.fp, merged, blob, conflict=True))
     else:
-        actions.append(DualWrite(pair, merged, blob))
+        actions.append(DualWrite(pair, merged, blob, sa.fp, sb.fp))
     if resolution.extra is not None:
         extra_blob, _ = canonical(resolution.extra)
         actions.append(CreateBoth(resolution.extra, extra_blob))
