@@ -50,6 +50,7 @@ EXIT = {
     "unreachable": 4,
     "refused": 5,
     "busy": 6,
+    "interrupted": 130,
 }
 
 
@@ -91,6 +92,8 @@ def _errors() -> Iterator[None]:
         yield
     except OxsyncError as exc:
         _fail(*_failure(exc))
+    except KeyboardInterrupt:  # Ctrl-C: the state is crash-safe, the journal knows the rest
+        _fail("interrupted; the next run finishes what this one started", EXIT["interrupted"])
 
 
 def _failure(exc: OxsyncError) -> tuple[str, int]:
@@ -573,12 +576,23 @@ def watch(ctx: Ctx, pairs: tuple[str, ...], poll: float | None, no_push: bool) -
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
-        stop.set()
+        if stop.is_set():
+            raise KeyboardInterrupt  # a second signal: stop now, in the middle of a sync
+        stop.set()  # the first: let the syncs in progress finish
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    with _errors():
-        names = ctx.pair_names(pairs)
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with _errors():
+            _watch(ctx, pairs, poll, no_push, stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _watch(
+    ctx: Ctx, pairs: tuple[str, ...], poll: float | None, no_push: bool, stop: threading.Event
+) -> None:
+    names = ctx.pair_names(pairs)
     failed: dict[str, int] = {}  # pairs whose watch ended on an error: their exit codes
     threads = []
     for name in names:
@@ -593,8 +607,14 @@ def watch(ctx: Ctx, pairs: tuple[str, ...], poll: float | None, no_push: bool) -
     while not stop.is_set() and any(t.is_alive() for t in threads):
         stop.wait(0.2)
     stop.set()
+    deadline = time.monotonic() + 30  # for all pairs together
+    told = False
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=min(0.5, max(0.0, deadline - time.monotonic())))
+        if thread.is_alive() and not told:
+            ctx.say("waiting for the sync in progress to finish (signal again to stop now)")
+            told = True
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
     ctx.say("stopped")
     # a pair that could not be watched (its state unusable, its store refusing) is a
     # failure even when the others ran until the signal
