@@ -30,6 +30,7 @@ from oxsync.core.records import (
 )
 from oxsync.core.store import Applied, Create, Failure, FailureKind, Item, Move, Update
 from oxsync.errors import (
+    InvalidDataError,
     NotFoundError,
     PermissionDeniedError,
     ReadOnlyStoreError,
@@ -344,3 +345,29 @@ def test_attachments_need_write_rights(store: OXStore, backend: OXBackend) -> No
         OXStore(
             "http://ox.test", "alice", "x", read_only=True, transport=store.client._http._transport
         ).add_attachment(str(shared.id), str(obj.id), Attachment(filename="y"))
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("batch_size", 0),  # range(0, n, 0) stopped every write with a bare ValueError
+        ("batch_size", 2.5),
+        ("max_bytes", 0),
+        ("push_port", 0),
+        ("push_port", 65536),  # the socket raised OverflowError when push started
+        ("timeout", 0),  # every request would time out at once
+        ("timeout", float("nan")),
+        ("list_every", -1.0),
+        ("list_every", float("inf")),
+    ],
+)
+def test_option_values_that_could_only_fail_later_are_refused_at_once(
+    option: str, value: object
+) -> None:
+    with pytest.raises(InvalidDataError, match=option):
+        OXStore("https://ox.example", "u", "secret", **{option: value})  # type: ignore[arg-type]
+
+
+def test_batch_size_one_and_the_edges_of_the_port_range_are_accepted() -> None:
+    for options in ({"batch_size": 1, "push_port": 1}, {"push_port": 65535, "list_every": 0}):
+        OXStore("https://ox.example", "u", "secret", **options).close()  # type: ignore[arg-type]

@@ -129,6 +129,30 @@ object's XML) less what the store carries across objects (change exceptions are
 objects of their own)."""
 
 
+def _check_options(
+    batch_size: int, max_bytes: int, push_port: int, timeout: float, list_every: float
+) -> None:
+    """Refuse option values that would only fail later, mid-sync or when push starts
+    (a batch size of 0 stopped every write with a bare ValueError; a port past 65535
+    was an OverflowError from the socket)."""
+    for name, value, low, high in (
+        ("batch_size", batch_size, 1, None),
+        ("max_bytes", max_bytes, 1, None),
+        ("push_port", push_port, 1, 65535),
+    ):
+        if type(value) is not int or value < low or (high is not None and value > high):
+            bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            raise InvalidDataError(f"{name} must be an integer {bounds}, not {value!r}")
+    for name, number, zero_ok in (("timeout", timeout, False), ("list_every", list_every, True)):
+        if (
+            isinstance(number, bool)
+            or not isinstance(number, int | float)
+            or not (0 <= number < float("inf") if zero_ok else 0 < number < float("inf"))
+        ):
+            what = "zero or a positive, finite" if zero_ok else "a positive, finite"
+            raise InvalidDataError(f"{name} must be {what} number of seconds, not {number!r}")
+
+
 class OXStore(BaseStore):
     """An OX 6 account over WebDAV/XML (``base_url`` like ``https://ox.example.org``).
 
@@ -159,6 +183,7 @@ class OXStore(BaseStore):
         push_port: int = DEFAULT_PUSH_PORT,
     ) -> None:
         super().__init__(read_only=read_only, name=name)
+        _check_options(batch_size, max_bytes, push_port, timeout, list_every)
         # Where push registrations go (the server's host and UDP port 44335 by default).
         self.push_host = push_host
         self.push_port = push_port
