@@ -496,3 +496,21 @@ def test_one_object_listed_unreadably_does_not_stop_its_folder(
         assert engine.ignored() == []
         backend.save("alice", contacts, {"uid": "bob", "last_name": "Bob"}, object_id=ids["bob"])
         engine.sync()
+
+
+def test_an_appointment_clash_warning_reaches_the_sync_report(
+    pair: tuple[OXStore, MemoryStore],
+) -> None:
+    # OXStore keeps its warnings in a bounded deque; the engine collected lists only, so
+    # a clash saved with a warning never reached SyncReport.warnings (nor the CLI)
+    ox, mem = pair
+    start = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    for uid, hours in (("first", 0), ("second", 1)):
+        mem.put(
+            "calendar",
+            Event(uid=uid, summary=uid.title(), start=start, end=start.replace(hour=14 + hours)),
+        )
+    report = _engine(ox, mem).sync()
+    assert not report.errors
+    assert any("clash" in w.lower() or "conflict" in w.lower() for w in report.warnings), report
+    assert not ox.warnings  # handed over once

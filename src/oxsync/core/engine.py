@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableSequence, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -318,8 +318,10 @@ class SyncEngine:
                 self._folder_error(fp, exc, report)
         for store in (self.a, self.b):
             # Stores may note warnings that are no failure (OX [1006] appointment clashes).
+            # Any mutable sequence: OXStore keeps a bounded deque (a list is cleared here
+            # only while an engine runs the store), which an isinstance(list) test missed.
             pending = getattr(store, "warnings", None)
-            if isinstance(pending, list) and pending:
+            if isinstance(pending, MutableSequence) and pending:
                 report.warnings.extend(str(w) for w in pending)
                 pending.clear()
         report.duration = time.perf_counter() - started
@@ -623,11 +625,12 @@ class SyncEngine:
             side_seen.update(found)
             seen[side] = side_seen
             pairs[side] = side_pairs
-        pending = {
-            e.uid: e.source_id
+        creates = [
+            e
             for e in self.state.journal(row.id)
             if e.op == "create" and e.uid and e.source_id
-        }
+        ]
+        pending = {e.uid: e.source_id for e in creates}
         delta = P.FolderDelta(
             seen["a"],
             seen["b"],
@@ -638,6 +641,7 @@ class SyncEngine:
             pending,
             self.a.capabilities,
             self.b.capabilities,
+            {e.uid: e.target for e in creates},
         )
         return delta, changes["a"], changes["b"]
 

@@ -92,6 +92,8 @@ class FolderDelta:
     pending_uids: Mapping[str, str] = attrs.field(factory=dict)  # uid -> source id
     caps_a: Capabilities = Capabilities()
     caps_b: Capabilities = Capabilities()
+    pending_sides: Mapping[str, str] = attrs.field(factory=dict)  # uid -> side written to
+    # (with pending_uids: the creates a run journalled and never saw the result of)
 
 
 # ----------------------------------------------------------------------------- actions
@@ -377,11 +379,33 @@ def _pair_from_link(link: Link) -> ItemPairRow:
 
 
 def _overwrite_new(
-    source: Seen, target_seen: Seen, target: str, record: Record, blob: bytes
+    source: Seen, target_seen: Seen, target: str, record: Record, blob: bytes, conflict: bool = True
 ) -> Overwrite:
     a, b = (source, target_seen) if target == "b" else (target_seen, source)
     pair = _pair_from_link(Link(a, b))
-    return Overwrite(target, pair, source.version, source.fp, record, blob, conflict=True)
+    return Overwrite(target, pair, source.version, source.fp, record, blob, conflict=conflict)
+
+
+def _unfinished_create(sa: Seen, sb: Seen, delta: FolderDelta) -> str | None:
+    """The side ("a" or "b") to which a crashed run wrote one of these two new items as a
+    copy of the other, if the journal says so (None otherwise).
+
+    That copy is the engine's own half-finished write, not anyone's edit: where it
+    differs from its source, the store kept only part of it (OX saved the item, then
+    the upload of its files was cut off), so it is completed from the source rather
+    than weighed against it by the policy (newest-wins took the fresh, partial copy and
+    erased what it lacked from the source).
+    """
+    assert sa.record is not None and sb.record is not None
+    for uid in dict.fromkeys((sa.record.uid, sb.record.uid)):
+        if not uid:
+            continue
+        side, source = delta.pending_sides.get(uid), delta.pending_uids.get(uid)
+        if side == "b" and source == sa.id:
+            return "b"
+        if side == "a" and source == sb.id:
+            return "a"
+    return None
 
 
 def _plan_new(
@@ -420,6 +444,15 @@ def _plan_new(
         matched_b.add(match.id)
         if match.fp == sa.fp or _same_but_uid(sa, match):
             actions.append(Link(sa, match))
+            continue
+        written = _unfinished_create(sa, match, delta)
+        if written == "b":
+            actions.append(_overwrite_new(sa, match, "b", sa.record, sa.blob, conflict=False))
+        elif written == "a":
+            assert match.record is not None
+            actions.append(
+                _overwrite_new(match, sa, "a", match.record, match.blob, conflict=False)
+            )
         else:
             actions.extend(_resolve(None, sa, match, None, delta, policy))
     for sb in new_b:
