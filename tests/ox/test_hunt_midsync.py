@@ -175,7 +175,7 @@ def test_a_file_upload_cut_off_after_its_create_keeps_the_file() -> None:
     transport.n, transport.first, transport.count, transport.fault = 0, 5, 1, "before"
     report = engine.sync()
     assert methods[3] == "PROPPATCH"  # the create went through; request 5 failed
-    assert any("without (all) its attachments" in w for w in ox.warnings)
+    assert any("without (all) its attachments" in w for w in report.warnings)
     assert not report.errors
     transport.first = -1
     for _ in range(2):
@@ -184,6 +184,40 @@ def test_a_file_upload_cut_off_after_its_create_keeps_the_file() -> None:
     assert kept.attachments == (note,)
     (on_ox,) = o_record(ox, backend.default_folder("alice", "contact"))
     assert on_ox.uid == "filed" and on_ox.attachments in ((), (note,))
+    ox.close()
+
+
+def test_a_create_whose_answer_was_lost_is_completed_with_its_files() -> None:
+    # the create's PROPPATCH went through, its answer was lost, so its files were never
+    # sent: the next sync met OX's copy without them by uid, newest-wins chose it as the
+    # fresher version, and the file was deleted from the memory store too
+    backend = OXBackend()
+    backend.add_user("alice", CANARY)
+    transport = Failing(OXApp(backend))
+    ox = OXStore("http://ox.test", "alice", CANARY, transport=transport, batch_size=1)
+    mem = MemoryStore()
+    engine = SyncEngine(
+        ox,
+        mem,
+        state=State(":memory:"),
+        policy=Policy.NEWEST_WINS,
+        backoff=0.0,
+        retries=0,
+        folder_kinds={FolderKind.CONTACTS},
+    )
+    engine.sync()
+    note = Attachment(filename="note.txt", content_type="text/plain", data=b"keep me")
+    mem.put("contacts", Contact(uid="filed", last_name="F", attachments=(note,)))
+    transport.n, transport.first, transport.count, transport.fault = 0, 4, 1, "after"
+    report = engine.sync()
+    assert report.errors or report.incomplete  # the create's answer never came
+    transport.first = -1
+    for _ in range(2):
+        engine.sync()
+    (kept,) = mem.records("contacts").values()
+    assert kept.attachments == (note,)
+    (on_ox,) = o_record(ox, backend.default_folder("alice", "contact"))
+    assert on_ox.uid == "filed" and on_ox.attachments == (note,)
     ox.close()
 
 
