@@ -279,12 +279,12 @@ def _plan_pair(
     # A change that only moved the version (same content) is no change; remember the
     # version so later writes expect the right one.
     refreshed: list[Action] = []
-    if sa is not None and not sa.deleted and sa.fp == pair.a_fp:
+    if sa is not None and not sa.deleted and _unchanged(sa, pair, "a", delta):
         if sa.version != pair.a_version:
             pair = attrs.evolve(pair, a_version=sa.version)
             refreshed.append(Refresh(pair, "a", sa.version))
         sa = None
-    if sb is not None and not sb.deleted and sb.fp == pair.b_fp:
+    if sb is not None and not sb.deleted and _unchanged(sb, pair, "b", delta):
         if sb.version != pair.b_version:
             pair = attrs.evolve(pair, b_version=sb.version)
             refreshed.append(Refresh(pair, "b", sb.version))
@@ -292,6 +292,42 @@ def _plan_pair(
     if sa is None and sb is None:
         return refreshed
     return _plan_changed_pair(pair, sa, sb, delta, policy)
+
+
+def _unchanged(seen: Seen, pair: ItemPairRow, side: str, delta: FolderDelta) -> bool:
+    """Whether ``seen`` holds what its side held when last synced.
+
+    A store that cannot hold some fields reads a copy written there back without them,
+    while the state recorded the written (fuller) record's fingerprint: compared on the
+    fields that side can hold, the copy is the last synced content (the base), not an edit
+    to write back to the other side.
+    """
+    if seen.fp == pair.side_fp(side):
+        return True
+    caps = delta.caps_a if side == "a" else delta.caps_b
+    assert seen.record is not None
+    kind = item_kind_of(seen.record)
+    missing = caps.unsupported_fields.get(kind)
+    if not missing or not pair.base:
+        return False
+    base = _base_record(pair)
+    if base is None or type(base) is not type(seen.record):
+        return False
+    return _held_fp(seen.record, missing) == _held_fp(base, missing)
+
+
+def _held_fp(record: Record, names: Iterable[str]) -> str:
+    """The fingerprint of ``record`` without fields ``names`` (``part.field`` for a nested
+    one): what a store that cannot hold them keeps of it."""
+    data = to_data(record)
+    for name in names:
+        head, _, rest = name.partition(".")
+        if rest:
+            if rest in data.get(head, {}):
+                data[head] = {k: v for k, v in data[head].items() if k != rest}
+        else:
+            data.pop(head, None)
+    return canonical(from_data(item_kind_of(record), data))[1]
 
 
 def _plan_changed_pair(
