@@ -40,7 +40,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -286,6 +286,9 @@ def _zone(name: str | None) -> ZoneInfo:
         raise ValueError(f"unknown time zone {name[:60]!r}") from None
 
 
+_ONE_DAY = timedelta(days=1)
+
+
 def _original_local(day: date, start: date | datetime, zone: ZoneInfo, ctx: _Ctx) -> datetime:
     """Outlook OriginalDate of the occurrence on ``day`` (a date in the series' zone)."""
     if isinstance(start, datetime):
@@ -295,11 +298,25 @@ def _original_local(day: date, start: date | datetime, zone: ZoneInfo, ctx: _Ctx
 
 
 def _deleted_back(raw: Any, start: date | datetime, zone: ZoneInfo, ctx: _Ctx) -> date:
+    """The day (in the series' zone) of a deleted occurrence from its OriginalDate.
+
+    Outlook keeps only the local date of a deleted occurrence (the time reads 00:00), so
+    the occurrence is the one at the series' wall-clock time whose local start falls on
+    that date: the day before or after it when the zones are far apart.
+    """
     moment = v.outlook_date(raw)
     if moment is None:
         raise ValueError("OriginalDate is missing")
-    if not isinstance(start, datetime):
-        return moment.date()
+    day = moment.date()
+    if not isinstance(start, datetime) or zone is ctx.tz:
+        return day
+    wall = start.astimezone(zone).time()
+    for candidate in (day, day - _ONE_DAY, day + _ONE_DAY):
+        try:
+            if datetime.combine(candidate, wall, zone).astimezone(ctx.tz).date() == day:
+                return candidate
+        except OverflowError:
+            continue
     return _aware(moment, ctx.tz).astimezone(zone).date()
 
 
