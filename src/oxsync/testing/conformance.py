@@ -276,7 +276,7 @@ class StoreContract:
 
     def test_ids_naming_nothing_here_are_not_found(self, writable: Any, kind: ItemKind) -> None:
         """Ids a store never handed out (paths, a NUL, an empty id, odd shapes) give a
-        per-item NOT_FOUND for fetch, update, delete and move: no exception, and no write
+        per-item NOT_FOUND for fetch, update and delete: no exception, and no write
         anywhere (a path must not reach outside the folder)."""
         store = writable
         folder = _folder_for(store, kind)
