@@ -625,6 +625,7 @@ class SyncEngine:
             side_seen.update(found)
             seen[side] = side_seen
             pairs[side] = side_pairs
+        self._fetch_refused(fp, seen, pairs, ignored)
         creates = [
             e
             for e in self.state.journal(row.id)
@@ -644,6 +645,31 @@ class SyncEngine:
             {e.uid: e.target for e in creates},
         )
         return delta, changes["a"], changes["b"]
+
+    def _fetch_refused(
+        self,
+        fp: _Pair,
+        seen: dict[str, dict[str, P.Seen]],
+        pairs: dict[str, dict[str, ItemPairRow]],
+        ignored: dict[str, dict[str, IgnoredItem]],
+    ) -> None:
+        """Fetch the unpaired items whose copy the other store refused, when that other
+        side has new items: one with the same uid is the same item (plan_folder matches
+        them). A delta store lists a refused item only when it changes."""
+        row = fp.row
+        for side, store, folder in (("a", self.a, fp.a_folder), ("b", self.b, fp.b_folder)):
+            there = P.other(side)
+            if not any(
+                s.record is not None and i not in pairs[there] for i, s in seen[there].items()
+            ):
+                continue
+            ids = [
+                i for i, entry in ignored[side].items() if entry.fingerprint and i not in seen[side]
+            ]
+            paired = self.state.versions_of(row.id, side, ids)
+            ids = [i for i in ids if i not in paired]
+            if ids:
+                seen[side].update(self._fetch(store, folder, ids, row, side))
 
     def _fetch(
         self, store: Store, folder: Folder, ids: Sequence[str], row: FolderPairRow, side: str
@@ -735,6 +761,8 @@ class SyncEngine:
                         False,
                     )
                 )
+                if isinstance(action, P.Overwrite) and not action.pair.folder_pair:
+                    self.state.put_pairs([_refused_match(fp.row, action)])
             elif isinstance(action, P.Remove):
                 # As for a deletion the store refuses (_fail): the item that stays is the
                 # one set aside, unpaired, until it changes. Kept paired, its next change
@@ -949,6 +977,8 @@ class SyncEngine:
                 time.time(),
                 False,
             )
+            if isinstance(action, P.Overwrite) and not action.pair.folder_pair:
+                self._new_rows.append(_refused_match(row, action))
         elif isinstance(action, P.Remove):
             entry = IgnoredItem(
                 row.id,
@@ -1191,6 +1221,16 @@ def _targets(action: P.Action) -> set[str]:
     if isinstance(action, P.DualWrite | P.CreateBoth):
         return {"a", "b"}
     return set()
+
+
+def _refused_match(row: FolderPairRow, action: P.Overwrite) -> ItemPairRow:
+    """The pair of two items new on both sides (matched by uid) whose write to the target
+    was refused: the target's content is the last synced one (``action.pair.base``), the
+    source's a change held back by the ignored list. Left unpaired, the next run (or a
+    retry) copied either item to the other side, next to its match."""
+    pair, target = action.pair, action.target
+    source_fp = {f"{P.other(target)}_fp": pair.side_fp(target)}
+    return attrs.evolve(pair, folder_pair=row.id, **source_fp)
 
 
 def _with_uid(record: Record, uid: str | None) -> Record:

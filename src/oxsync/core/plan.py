@@ -235,6 +235,7 @@ def plan_folder(delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
     new_a: list[Seen] = []
     new_b: list[Seen] = []
     held: list[tuple[str, Seen, ItemPairRow]] = []
+    refused: list[tuple[str, Seen]] = []
     for side, seen_map, pairs, new in (
         ("a", delta.a, delta.pairs_a, new_a),
         ("b", delta.b, delta.pairs_b, new_b),
@@ -249,6 +250,8 @@ def plan_folder(delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
                 else:
                     if pair is not None:
                         held.append((side, seen, pair))
+                    elif not seen.deleted:
+                        refused.append((side, seen))
                     continue  # unchanged since refused: leave it alone
             if pair is None:
                 if not seen.deleted:
@@ -265,6 +268,18 @@ def plan_folder(delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
         if key in paired:
             _, sa, sb = paired[key]
             paired[key] = (pair, seen, sb) if side == "a" else (pair, sa, seen)
+            actions.append(Unignore(side, seen.id))
+
+    # An item whose copy the other store refused, when an item with its uid is new on that
+    # other side: the same item on both sides now, matched like any two new items. Left
+    # out, the other side's item was copied back next to it: the uid twice.
+    uids = {side: {s.record.uid for s in new if s.record and s.record.uid}
+            for side, new in (("a", new_a), ("b", new_b))}
+    for side, seen in refused:
+        uid = seen.record.uid if seen.record else None
+        if uid and uid in uids[other(side)] and uid not in uids[side]:
+            (new_a if side == "a" else new_b).append(seen)
+            uids[side].add(uid)
             actions.append(Unignore(side, seen.id))
 
     for pair, sa, sb in paired.values():
@@ -417,8 +432,19 @@ def _pair_from_link(link: Link) -> ItemPairRow:
 def _overwrite_new(
     source: Seen, target_seen: Seen, target: str, record: Record, blob: bytes, conflict: bool = True
 ) -> Overwrite:
+    """The write of ``record`` over ``target_seen``, an item new on ``target`` that was
+    matched with the new ``source``. The pair row carries the target's content as the
+    base, so that a store refusing the write can still be recorded as paired with the
+    source's content a change held back (SyncEngine._fail): left unpaired, either item
+    was later copied to the other side next to its match."""
     a, b = (source, target_seen) if target == "b" else (target_seen, source)
-    pair = _pair_from_link(Link(a, b))
+    assert target_seen.record is not None
+    pair = attrs.evolve(
+        _pair_from_link(Link(a, b)),
+        kind=item_kind_of(target_seen.record).value,
+        uid=target_seen.record.uid,
+        base=target_seen.blob,
+    )
     return Overwrite(target, pair, source.version, source.fp, record, blob, conflict=conflict)
 
 
