@@ -627,3 +627,48 @@ def test_a_password_command_keeps_the_terminals_session_only_on_a_terminal(
         kind="command", value=f"{sys.executable} {script}", key="stores.o.password_command"
     )
     assert source.resolve() == ("same" if terminal else "own")
+
+
+def test_an_unexpected_error_prints_its_traceback_without_the_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a bug's traceback was printed by Python itself, past the redactor: an adapter's
+    # message (or a URL in it) carried the password to the terminal and to bug reports
+    from oxsync.adapters.ox import OXStore
+
+    def broken(self: Any) -> Any:
+        raise RuntimeError(f"adapter bug while logging in with {CANARY}")
+
+    monkeypatch.setattr(OXStore, "folders", broken)
+    text = _ox_config(tmp_path, 'password_env = "OXSYNC_HOSTILE_PW"')
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(_write(tmp_path, text)), "sync"],
+        env={"OXSYNC_HOSTILE_PW": CANARY},
+    )
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == EXIT["incomplete"]
+    assert "internal error" in result.output and "RuntimeError" in result.output
+    assert "Traceback" in result.output and "adapter bug" in result.output
+    _assert_no_canary(tmp_path, result)
+
+
+def test_watch_reports_a_pair_that_breaks_unexpectedly_without_the_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the pair's thread re-raised, so Python's thread hook printed the traceback unredacted
+    from oxsync.adapters.ox import OXStore
+
+    def broken(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError(f"adapter bug with {kwargs.get('password')}")
+
+    monkeypatch.setattr(OXStore, "__init__", broken)
+    text = _ox_config(tmp_path, 'password_env = "OXSYNC_HOSTILE_PW"')
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(_write(tmp_path, text)), "watch", "--poll", "60"],
+        env={"OXSYNC_HOSTILE_PW": CANARY},
+    )
+    assert result.exit_code == EXIT["incomplete"], result.output
+    assert "internal error" in result.output and "adapter bug" in result.output
+    _assert_no_canary(tmp_path, result)

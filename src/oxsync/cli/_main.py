@@ -94,6 +94,17 @@ def _errors() -> Iterator[None]:
         _fail(*_failure(exc))
     except KeyboardInterrupt:  # Ctrl-C: the state is crash-safe, the journal knows the rest
         _fail("interrupted; the next run finishes what this one started", EXIT["interrupted"])
+    except Exception as exc:  # a bug (ours or an adapter's): its traceback, without secrets
+        _fail(_bug_report(exc), EXIT["incomplete"])
+
+
+def _bug_report(exc: BaseException) -> str:
+    """An unexpected exception's traceback for a bug report. Python's own printing of it
+    bypassed the redactor: an adapter's message or a URL could carry a password."""
+    import traceback
+
+    text = "".join(traceback.format_exception(exc)).rstrip()
+    return f"internal error (please report it; secrets are removed):\n{text}"
 
 
 def _failure(exc: OxsyncError) -> tuple[str, int]:
@@ -657,9 +668,9 @@ def _watch_pair(
     except OxsyncError as exc:
         message, failed[name] = _failure(exc)
         click.echo(redact(f"{name}: {message}", sorted(Redactor.secrets)), err=True)
-    except BaseException:
-        failed[name] = EXIT["incomplete"]  # a bug: its traceback is printed by the thread
-        raise
+    except Exception as exc:  # a bug: reported here (the thread hook would not redact it)
+        failed[name] = EXIT["incomplete"]
+        click.echo(redact(f"{name}: {_bug_report(exc)}", sorted(Redactor.secrets)), err=True)
     finally:
         for listener in listeners:
             listener.stop()
