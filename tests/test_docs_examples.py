@@ -266,7 +266,7 @@ def test_public_names_exist() -> None:
     assert load_adapter("vdir").__name__ == "VdirStore"
 
 
-LINK = re.compile(r"\]\(([^)#:]+)(?:#[^)]*)?\)")
+LINK = re.compile(r"\]\(([^)#:]+)(?:#([^)]*))?\)")
 PATH = re.compile(r"`((?:docs|tests|src|benchmarks|\.ci)/[\w./-]+)`")
 
 
@@ -276,7 +276,12 @@ PATH = re.compile(r"`((?:docs|tests|src|benchmarks|\.ci)/[\w./-]+)`")
 def test_links_and_paths_exist(doc: str) -> None:
     path = ROOT / doc
     text = path.read_text("utf-8")
-    for target in LINK.findall(text):
-        assert (path.parent / target).exists(), f"{doc}: broken link {target}"
+    for target, anchor in LINK.findall(text):
+        linked = path.parent / target
+        assert linked.exists(), f"{doc}: broken link {target}"
+        if anchor:
+            headings = re.findall(r"^#+ (.*)$", linked.read_text("utf-8"), re.M)
+            slugs = {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-") for h in headings}
+            assert anchor in slugs, f"{doc}: no heading #{anchor} in {target}"
     for named in PATH.findall(text):
         assert (ROOT / named.rstrip(".")).exists(), f"{doc}: no such path {named}"
