@@ -163,6 +163,10 @@ class _Work:
     results: dict[str, OpResult] = field(factory=dict)
     journal_ids: list[int] = field(factory=list)
     record: Record | None = None
+    # keep-both: the copy of the version this write replaces, which must exist first
+    waits: _Work | None = None
+    # keep-both's copy: the write over the version it keeps
+    companion: _Work | None = None
 
 
 class SyncEngine:
@@ -830,6 +834,7 @@ class SyncEngine:
             ids = iter(self.state.journal_add(row.id, entries))
             for work in works:
                 work.journal_ids = [next(ids) for _ in work.ops]
+        _link_kept(works)
         complete = True
         for side, store, folder in (("a", self.a, fp.a_folder), ("b", self.b, fp.b_folder)):
             queue = [w for w in works if side in w.ops and _ready(w, side)]
@@ -1100,6 +1105,10 @@ class SyncEngine:
             fps = {"a": fp, "b": fp}
             report.a.created += 1
             report.b.created += 1
+            companion = work.companion
+            if action.keeps is not None and companion is not None and not _written(companion):
+                # The kept version is saved; the write over it is still to be made.
+                self._new_rows.append(attrs.evolve(action.keeps, folder_pair=row.id))
         self._new_rows.append(
             ItemPairRow(
                 row.id,
@@ -1251,10 +1260,36 @@ def _native_of(delta: P.FolderDelta, side: str, item_id: str, record: Record) ->
 
 
 def _ready(work: _Work, side: str) -> bool:
+    # A write over a version keep-both saves runs once the copy is on the other side
+    # (written first, as A's part runs before B's): a copy that could not be made leaves
+    # the version in place instead of losing it.
+    if work.waits is not None:
+        if not isinstance(work.waits.results.get(P.other(side)), Applied):
+            return False
     # B-side parts of two-sided actions run only if the A part succeeded.
     if side == "b" and "a" in work.ops:
         return isinstance(work.results.get("a"), Applied)
     return True
+
+
+def _link_kept(works: Sequence[_Work]) -> None:
+    """Tie each keep-both copy to the write over the version it keeps (see _Work)."""
+    writes = {
+        (w.action.pair.a_id, w.action.pair.b_id): w
+        for w in works
+        if isinstance(w.action, P.Overwrite | P.DualWrite)
+    }
+    for work in works:
+        action = work.action
+        if isinstance(action, P.CreateBoth) and action.keeps is not None:
+            write = writes.get((action.keeps.a_id, action.keeps.b_id))
+            if write is not None:
+                write.waits, work.companion = work, write
+
+
+def _written(work: _Work) -> bool:
+    """Whether every write of ``work`` went through."""
+    return all(isinstance(work.results.get(s), Applied) for s in _targets(work.action))
 
 
 def _written_record(action: P.Action, ops: Mapping[str, Op]) -> Record | None:

@@ -27,6 +27,7 @@ deleted             deleted           Forget
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
 
@@ -148,10 +149,18 @@ class DualWrite:
 
 @frozen
 class CreateBoth:
-    """Create ``record`` on both sides as a new pair (keep-both's extra copy)."""
+    """Create ``record`` on both sides as a new pair (keep-both's extra copy).
+
+    ``keeps`` is the pair row to record when the extra copy is on both sides but the
+    paired write over the version it keeps did not happen (a conflict on its version, a
+    transient failure): that version (B's) is saved, so it is no longer a change to keep
+    again; A's (no version, so it is read again; no fingerprint) is still to be written. The engine makes that
+    write only once the copy is on the other side, so the version is never lost.
+    """
 
     record: Record
     blob: bytes
+    keeps: ItemPairRow | None = None
 
     def __str__(self) -> str:
         return f"create on A and B (kept both): {_label(self.record)}"
@@ -285,7 +294,10 @@ def plan_folder(delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
     for pair, sa, sb in paired.values():
         actions.extend(_plan_pair(pair, sa, sb, delta, policy))
     actions.extend(_plan_new(new_a, new_b, delta, policy))
-    return actions
+    # Keep-both's copy of a version an interrupted run already copied (new, unpaired, on
+    # one side or both): that item is copied or linked as a new one, not made again.
+    made = uids["a"] | uids["b"]
+    return [x for x in actions if not (isinstance(x, CreateBoth) and x.record.uid in made)]
 
 
 def _plan_pair(
@@ -418,9 +430,29 @@ def _resolve(
     else:
         actions.append(DualWrite(pair, merged, blob, sa.fp, sb.fp))
     if resolution.extra is not None:
-        extra_blob, _ = canonical(resolution.extra)
-        actions.append(CreateBoth(resolution.extra, extra_blob))
+        # The copy's uid is derived from the item and the version it keeps: a run that
+        # meets the same conflict again after a crash finds the copy it made (plan_folder).
+        extra = attrs.evolve(resolution.extra, uid=_kept_uid(sb))
+        extra_blob, _ = canonical(extra)
+        if pair is None:
+            kind = item_kind_of(sb.record).value
+            keeps = ItemPairRow(
+                0, sa.id, sb.id, "", sb.version, "", sb.fp, kind, sb.record.uid, sb.blob
+            )
+        else:
+            keeps = attrs.evolve(pair, a_version="", a_fp="", b_version=sb.version, b_fp=sb.fp)
+        actions.append(CreateBoth(extra, extra_blob, keeps))
     return actions
+
+
+def _kept_uid(seen: Seen) -> str:
+    """The uid of keep-both's copy of ``seen``'s version: the same for the same version of
+    the same item, so a retry recognises the copy an interrupted run made."""
+    return uuid.uuid5(_KEPT, f"{seen.id}\n{seen.fp}").hex
+
+
+_KEPT = uuid.UUID("6f1d64a2-5a43-4c59-9d0e-2b1a8f0c7e31")
+"""Namespace of :func:`_kept_uid`."""
 
 
 def _pair_from_link(link: Link) -> ItemPairRow:
