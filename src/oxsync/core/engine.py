@@ -296,6 +296,9 @@ class SyncEngine:
         selected = [
             fp for fp in pairs if wanted is None or {fp.a_folder.id, fp.b_folder.id} & wanted
         ]
+        ends = self._unfinished_moves(pairs, selected)
+        sources = set().union(*ends.values())
+        selected += [fp for fp in pairs if fp not in selected and fp.row.id in sources]
         detected: dict[int, tuple[_Pair, P.FolderDelta, Changes, Changes]] = {}
         for fp in selected:
             report.folders += 1
@@ -304,6 +307,11 @@ class SyncEngine:
                 detected[fp.row.id] = (fp, *self._detect(fp, deep=deep))
             except (TransientError, LastingError) as exc:
                 self._folder_error(fp, exc, report)
+        for target, moved_from in ends.items():
+            # an unfinished move's source folder could not be read: its target waits too
+            if target in detected and moved_from - detected.keys():
+                del detected[target]
+                report.incomplete += 1
         self._emptied = self._emptied_sides(detected)
         brake: MassDeleteError | None = self._settle_vanished(force, report)
         deltas = {key: value[1] for key, value in detected.items()}
@@ -334,6 +342,33 @@ class SyncEngine:
             brake.report = report
             raise brake
         return report
+
+    def _unfinished_moves(
+        self, pairs: Sequence[_Pair], selected: Sequence[_Pair]
+    ) -> dict[int, set[int]]:
+        """Folder pairs of ``selected`` holding a move a run started and never recorded
+        (its journal entry), mapped to the folder pairs the moved items' pairs are still in.
+
+        Both ends of such a move are synced together: seen alone, the target folder holds
+        the two moved copies as new items without their pair and base (the edit of one
+        side could lose against the other's old version), or one new item to copy next
+        to the one left in the source folder.
+        """
+        ids = [fp.row.id for fp in pairs]
+        ends: dict[int, set[int]] = {}
+        for fp in selected:
+            for entry in self.state.journal(fp.row.id):
+                if entry.op != "move" or not entry.uid or not entry.target_id:
+                    continue
+                for other in ids:
+                    if other == fp.row.id:
+                        continue
+                    row = self.state.pairs_by_id(other, entry.target, [entry.target_id])
+                    found = row.get(entry.target_id)
+                    if found is not None and found.uid == entry.uid:
+                        ends.setdefault(fp.row.id, set()).add(other)
+                        break
+        return ends
 
     def _emptied_sides(
         self, detected: Mapping[int, tuple[_Pair, P.FolderDelta, Changes, Changes]]
