@@ -404,7 +404,7 @@ def from_rrule(text: str, start: date | datetime | None = None) -> Recurrence:
                 errors.append(FieldError("recurrence.nth", f"bad BYDAY ordinal {item!r}"))
     monthday = integer("BYMONTHDAY", "recurrence.day_of_month")
     month = integer("BYMONTH", "recurrence.month")
-    parts.pop("WKST", None)
+    week_start = parts.pop("WKST", "MO").strip().upper()
     for key in parts:
         errors.append(FieldError("recurrence", f"unsupported RRULE part {key}"))
     position = ordinal if ordinal is not None else setpos
@@ -415,6 +415,16 @@ def from_rrule(text: str, start: date | datetime | None = None) -> Recurrence:
             values["nth"] = position
         else:
             errors.append(FieldError("recurrence.nth", f"unsupported position {position}"))
+    if freq in (Frequency.DAILY, Frequency.WEEKLY) and values["interval"] > 1:
+        # The canonical weekly rule counts weeks from Monday (the RFC's default WKST).
+        if freq is Frequency.DAILY and mask and mask != _ALL_DAYS:
+            errors.append(
+                FieldError("recurrence", "FREQ=DAILY with BYDAY and INTERVAL > 1 is unsupported")
+            )
+        elif freq is Frequency.WEEKLY and _splits_weeks(mask or _mask_of(start), week_start):
+            errors.append(
+                FieldError("recurrence", f"WKST={week_start} with INTERVAL > 1 is unsupported")
+            )
     if freq in (Frequency.DAILY, Frequency.WEEKLY):
         if freq is Frequency.DAILY and mask:
             values["frequency"] = Frequency.WEEKLY
@@ -438,6 +448,21 @@ def from_rrule(text: str, start: date | datetime | None = None) -> Recurrence:
     rule = Recurrence(**values)
     _check(rule)
     return rule
+
+
+_MONDAY_FIRST = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def _splits_weeks(mask: int, week_start: str) -> bool:
+    """Whether a week starting on ``week_start`` groups the days of ``mask`` otherwise
+    than a week starting on Monday (which changes "every N weeks" for N > 1)."""
+    if week_start not in _MONDAY_FIRST:
+        return True
+    codes = {code: flag for flag, code, _ in _WEEKDAY_CODES}
+    cut = _MONDAY_FIRST.index(week_start)
+    before = any(mask & codes[code] for code in _MONDAY_FIRST[:cut])
+    after = any(mask & codes[code] for code in _MONDAY_FIRST[cut:])
+    return before and after
 
 
 def _mask_of(start: date | datetime | None) -> int:
