@@ -34,7 +34,7 @@ def rrules(draw: st.DrawFn) -> str:
             parts.append(f"BYMONTH={draw(st.integers(1, 12))}")
     if draw(st.booleans()):
         parts.append(f"WKST={draw(st.sampled_from(CODES))}")
-    end = draw(st.sampled_from(["COUNT"]))
+    end = draw(st.sampled_from(["COUNT", "UNTIL", "UNTIL-UTC"]))
     if end == "COUNT":
         parts.append(f"COUNT={draw(st.integers(1, 12))}")
     else:  # filled in once DTSTART is known: a local or a UTC date-time
@@ -122,3 +122,16 @@ def test_every_other_day_on_some_weekdays_is_not_read_as_every_other_week() -> N
     else:
         assert occurrences(start, rule) == expected
 
+
+def test_an_until_before_the_time_of_day_of_the_series_ends_it_the_day_before() -> None:
+    start = datetime(2027, 1, 1, 9, tzinfo=ZoneInfo("Europe/Paris"))  # 08:00 UTC
+    for text in (
+        "FREQ=DAILY;UNTIL=20270105T075959Z",  # one second before the 5th's occurrence
+        "FREQ=DAILY;UNTIL=20270105T085959",  # the same on the wall clock of Paris
+    ):
+        rule = from_rrule(text, start)
+        assert rule.until == date(2027, 1, 4), text
+        assert occurrences(start, rule)[-1] == datetime(2027, 1, 4, 9, tzinfo=start.tzinfo)
+    # an UNTIL at or after the occurrence keeps it
+    assert from_rrule("FREQ=DAILY;UNTIL=20270105T080000Z", start).until == date(2027, 1, 5)
+    assert from_rrule("FREQ=DAILY;UNTIL=20270105T225959Z", start).until == date(2027, 1, 5)

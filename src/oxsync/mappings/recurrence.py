@@ -333,14 +333,31 @@ def to_rrule(rule: Recurrence, start: date | datetime | None = None) -> str:
 
 
 def _parse_until(text: str, start: date | datetime | None) -> date:
+    """The inclusive ``until`` date of an UNTIL value.
+
+    A date-time UNTIL (UTC, or on the wall clock of the start's zone) ends the series
+    with the last occurrence that starts no later: that of its day when the series' time
+    of day is not after it, else that of the day before.
+    """
     text = text.strip()
     if "T" not in text:
         return datetime.strptime(text, "%Y%m%d").date()
     utc = text.endswith("Z")
     moment = datetime.strptime(text.rstrip("Z"), "%Y%m%dT%H%M%S")
-    if utc and isinstance(start, datetime) and start.tzinfo is not None:
-        return moment.replace(tzinfo=UTC).astimezone(start.tzinfo).date()
-    return moment.date()
+    if not isinstance(start, datetime):
+        return moment.date()
+    tz = start.tzinfo
+    if tz is None:
+        limit, day = moment, moment.date()
+    elif utc:
+        limit = moment.replace(tzinfo=UTC)
+        day = limit.astimezone(tz).date()
+    else:
+        limit, day = _localize(moment, tz), moment.date()
+    last = _localize(datetime.combine(day, start.time()), tz)
+    if last > limit and day > date.min:
+        return day - timedelta(days=1)
+    return day
 
 
 def from_rrule(text: str, start: date | datetime | None = None) -> Recurrence:
