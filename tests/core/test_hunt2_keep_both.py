@@ -98,12 +98,13 @@ def test_a_crash_at_any_call_saves_b_once(after_work: bool) -> None:
     for k in range(1, 20):
         a, b, state, _ = conflict()
         calls = {"n": 0}
+        count = calls
         for store in (a, b):
             original = store._enter_call
 
-            def enter(store: MemoryStore = store, original=original) -> None:  # type: ignore[no-untyped-def]
-                calls["n"] += 1
-                if calls["n"] == k:
+            def enter(store: MemoryStore = store, original=original, k=k) -> None:  # type: ignore[no-untyped-def]
+                count["n"] += 1  # noqa: B023 (one counter per crash run, used in it)
+                if count["n"] == k:  # noqa: B023
                     store.faults = attrs.evolve(
                         store.faults, crash_at=store.calls + 1, crash_after_work=after_work
                     )

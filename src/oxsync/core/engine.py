@@ -666,9 +666,7 @@ class SyncEngine:
             pairs[side] = side_pairs
         self._fetch_refused(fp, seen, pairs, ignored)
         creates = [
-            e
-            for e in self.state.journal(row.id)
-            if e.op == "create" and e.uid and e.source_id
+            e for e in self.state.journal(row.id) if e.op == "create" and e.uid and e.source_id
         ]
         pending = {e.uid: e.source_id for e in creates}
         delta = P.FolderDelta(
@@ -1273,8 +1271,9 @@ def _refused_match(row: FolderPairRow, action: P.Overwrite) -> ItemPairRow:
     source's a change held back by the ignored list. Left unpaired, the next run (or a
     retry) copied either item to the other side, next to its match."""
     pair, target = action.pair, action.target
-    source_fp = {f"{P.other(target)}_fp": pair.side_fp(target)}
-    return attrs.evolve(pair, folder_pair=row.id, **source_fp)
+    if target == "b":
+        return attrs.evolve(pair, folder_pair=row.id, a_fp=pair.b_fp)
+    return attrs.evolve(pair, folder_pair=row.id, b_fp=pair.a_fp)
 
 
 def _with_uid(record: Record, uid: str | None) -> Record:
@@ -1298,9 +1297,8 @@ def _ready(work: _Work, side: str) -> bool:
     # A write over a version keep-both saves runs once the copy is on the other side
     # (written first, as A's part runs before B's): a copy that could not be made leaves
     # the version in place instead of losing it.
-    if work.waits is not None:
-        if not isinstance(work.waits.results.get(P.other(side)), Applied):
-            return False
+    if work.waits is not None and not isinstance(work.waits.results.get(P.other(side)), Applied):
+        return False
     # B-side parts of two-sided actions run only if the A part succeeded.
     if side == "b" and "a" in work.ops:
         return isinstance(work.results.get("a"), Applied)

@@ -154,8 +154,9 @@ class CreateBoth:
     ``keeps`` is the pair row to record when the extra copy is on both sides but the
     paired write over the version it keeps did not happen (a conflict on its version, a
     transient failure): that version (B's) is saved, so it is no longer a change to keep
-    again; A's (no version, so it is read again; no fingerprint) is still to be written. The engine makes that
-    write only once the copy is on the other side, so the version is never lost.
+    again; A's (no version, so it is read again; no fingerprint) is still to be written.
+    The engine makes that write only once the copy is on the other side, so the version
+    is never lost.
     """
 
     record: Record
@@ -282,8 +283,10 @@ def plan_folder(delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
     # An item whose copy the other store refused, when an item with its uid is new on that
     # other side: the same item on both sides now, matched like any two new items. Left
     # out, the other side's item was copied back next to it: the uid twice.
-    uids = {side: {s.record.uid for s in new if s.record and s.record.uid}
-            for side, new in (("a", new_a), ("b", new_b))}
+    uids = {
+        side: {s.record.uid for s in new if s.record and s.record.uid}
+        for side, new in (("a", new_a), ("b", new_b))
+    }
     for side, seen in refused:
         uid = seen.record.uid if seen.record else None
         if uid and uid in uids[other(side)] and uid not in uids[side]:
@@ -544,9 +547,7 @@ def _plan_new(
             actions.append(_overwrite_new(sa, match, "b", sa.record, sa.blob, conflict=False))
         elif written == "a":
             assert match.record is not None
-            actions.append(
-                _overwrite_new(match, sa, "a", match.record, match.blob, conflict=False)
-            )
+            actions.append(_overwrite_new(match, sa, "a", match.record, match.blob, conflict=False))
         else:
             actions.extend(_resolve(None, sa, match, None, delta, policy))
     for sb in new_b:
