@@ -296,8 +296,10 @@ class SeriesItems:
                 sent.append(("update", entry.id, position))
             props.append(prop)
         if restore:
+            # the series was just written (a clash of its own already warned about in
+            # step 1): sent again, it must not be refused for that clash now
             again = Update(series.id, record, series.version)
-            props.append(self.store._prop_for(folder, index, again, False))
+            props.append(self.store._prop_for(folder, index, again, True))
             sent.append(("series", series.id, 0))
         if not props:
             return None
