@@ -192,9 +192,7 @@ class PasswordSource:
                 key=self.key,
                 line=self.line,
             ) from None
-        stdout, problem = _capped_output(
-            proc, PASSWORD_COMMAND_TIMEOUT, PASSWORD_COMMAND_MAX_BYTES
-        )
+        stdout, problem = _capped_output(proc, PASSWORD_COMMAND_TIMEOUT, PASSWORD_COMMAND_MAX_BYTES)
         if problem is not None:
             if posix:
                 with contextlib.suppress(OSError):

@@ -506,7 +506,7 @@ def test_a_timed_out_command_whose_child_holds_its_output_returns_on_time(
     )
     started = time.monotonic()
     try:
-        with pytest.raises(ConfigError, match="did not finish within 0.5 s"):
+        with pytest.raises(ConfigError, match=r"did not finish within 0\.5 s"):
             source.resolve()
         assert time.monotonic() - started < 5
     finally:

@@ -144,9 +144,9 @@ def test_repeated_notes_are_joined_not_dropped() -> None:
     # NOTE may repeat (RFC 2426 / 6350: cardinality *); only the first was kept, so the
     # others vanished from the other store at the first sync
     card = (
-        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada\r\nN:Lovelace;Ada;;;\r\nUID:u1\r\n"
-        "NOTE:first\\, one\r\nNOTE:\r\nNOTE:second\\nline\r\nEND:VCARD\r\n"
-    ).encode()
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada\r\nN:Lovelace;Ada;;;\r\nUID:u1\r\n"
+        b"NOTE:first\\, one\r\nNOTE:\r\nNOTE:second\\nline\r\nEND:VCARD\r\n"
+    )
     (contact,) = vcard_to_records(card)
     assert contact.note == "first, one\n\nsecond\nline"
     (again,) = vcard_to_records(contact_to_vcard(contact))

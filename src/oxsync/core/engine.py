@@ -665,10 +665,13 @@ class SyncEngine:
             seen[side] = side_seen
             pairs[side] = side_pairs
         self._fetch_refused(fp, seen, pairs, ignored)
-        creates = [
-            e for e in self.state.journal(row.id) if e.op == "create" and e.uid and e.source_id
-        ]
-        pending = {e.uid: e.source_id for e in creates}
+        # creates a run journalled and never saw the result of: uid -> (source id, target)
+        creates = {
+            e.uid: (e.source_id, e.target)
+            for e in self.state.journal(row.id)
+            if e.op == "create" and e.uid and e.source_id
+        }
+        pending = {uid: source for uid, (source, _) in creates.items()}
         delta = P.FolderDelta(
             seen["a"],
             seen["b"],
@@ -679,7 +682,7 @@ class SyncEngine:
             pending,
             self.a.capabilities,
             self.b.capabilities,
-            {e.uid: e.target for e in creates},
+            {uid: target for uid, (_, target) in creates.items()},
         )
         return delta, changes["a"], changes["b"]
 

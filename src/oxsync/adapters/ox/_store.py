@@ -143,14 +143,14 @@ def _check_options(
         if type(value) is not int or value < low or (high is not None and value > high):
             bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
             raise InvalidDataError(f"{name} must be an integer {bounds}, not {value!r}")
-    for name, number, zero_ok in (("timeout", timeout, False), ("list_every", list_every, True)):
+    for name, seconds, zero_ok in (("timeout", timeout, False), ("list_every", list_every, True)):
         if (
-            isinstance(number, bool)
-            or not isinstance(number, int | float)
-            or not (0 <= number < float("inf") if zero_ok else 0 < number < float("inf"))
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not (0 <= seconds < float("inf") if zero_ok else 0 < seconds < float("inf"))
         ):
             what = "zero or a positive, finite" if zero_ok else "a positive, finite"
-            raise InvalidDataError(f"{name} must be {what} number of seconds, not {number!r}")
+            raise InvalidDataError(f"{name} must be {what} number of seconds, not {seconds!r}")
 
 
 class OXStore(BaseStore):
