@@ -25,7 +25,9 @@ cookies): build them from :func:`redact` where user input may carry one.
     ├── StateError                  the state database is unusable
     │   └── SchemaVersionError      state written by a newer oxsync
     └── SyncError                   the engine refuses to go on
-        └── MassDeleteError         the mass-delete brake stopped a sync
+        ├── MassDeleteError         the mass-delete brake stopped a sync
+        ├── SyncInProgressError     another run syncs the same pair and state
+        └── UnknownFolderError      a slow sync asked for a folder the pair does not have
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ __all__ = [
     "SyncError",
     "SyncInProgressError",
     "TransientError",
+    "UnknownFolderError",
     "redact",
 ]
 
@@ -155,6 +158,11 @@ class SyncError(OxsyncError):
 
 class SyncInProgressError(SyncError):
     """Another run (this process or another) is syncing the same pair of the same state."""
+
+
+class UnknownFolderError(SyncError):
+    """A slow sync of one folder named an id that is no folder of the pair (on either side):
+    re-comparing nothing and reporting success would hide the typo."""
 
 
 class MassDeleteError(SyncError):

@@ -672,3 +672,21 @@ def test_watch_reports_a_pair_that_breaks_unexpectedly_without_the_password(
     assert result.exit_code == EXIT["incomplete"], result.output
     assert "internal error" in result.output and "adapter bug" in result.output
     _assert_no_canary(tmp_path, result)
+
+
+def test_slowsync_of_an_unknown_folder_is_a_usage_error(tmp_path: Path) -> None:
+    # it re-compared nothing and exited 0, hiding a mistyped folder id
+    text = base_config(tmp_path)
+    assert invoke(tmp_path, text, "sync").exit_code == 0
+    result = invoke(tmp_path, text, "slowsync", "p", "no-such-folder")
+    assert result.exit_code == EXIT["usage"], result.output
+    assert "no folder with the id 'no-such-folder'" in result.output
+    assert invoke(tmp_path, text, "slowsync", "p", "contacts").exit_code == 0
+
+
+@pytest.mark.parametrize("items", ["0", "-3", "abc"])
+def test_demo_refuses_an_item_count_it_cannot_seed(tmp_path: Path, items: str) -> None:
+    # --items 0 crashed with an IndexError (an 'internal error' since they are reported)
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(tmp_path / "d"), "--items", items])
+    assert result.exit_code == EXIT["usage"], result.output
+    assert "--items" in result.output

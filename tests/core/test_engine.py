@@ -11,7 +11,7 @@ from oxsync import Policy, State, SyncEngine
 from oxsync.adapters.memory import Faults, MemoryStore
 from oxsync.core.records import Contact, FolderKind, ItemKind
 from oxsync.core.store import FailureKind
-from oxsync.errors import MassDeleteError, TransientError
+from oxsync.errors import MassDeleteError, TransientError, UnknownFolderError
 from oxsync.testing.samples import sample
 
 from .helpers import assert_converged
@@ -326,3 +326,16 @@ def test_deleting_the_last_item_of_one_folder_is_no_emptied_side() -> None:
     assert len(b.records(C)) == 3
     off = engine(a, b, state=e.state, empty_side_brake=False, min_delete_brake=10)
     assert off.sync().b.deleted == 3
+
+
+def test_a_slow_sync_of_a_folder_the_pair_does_not_have_is_an_error() -> None:
+    # it re-compared nothing and reported success, hiding a mistyped folder id
+    a, b = seeded(3)
+    eng = engine(a, b)
+    eng.sync()
+    with pytest.raises(UnknownFolderError, match="no-such-folder"):
+        eng.slow_sync("no-such-folder")
+    folder = a.default_folder(FolderKind.CONTACTS).id
+    assert eng.slow_sync(folder).folders == 1
+    # a push naming a folder oxsync does not sync (OX mail) still syncs nothing, quietly
+    assert eng.sync(["no-such-folder"]).folders == 0

@@ -37,6 +37,7 @@ from oxsync.errors import (
     StateError,
     SyncInProgressError,
     TransientError,
+    UnknownFolderError,
     redact,
 )
 
@@ -115,6 +116,8 @@ def _failure(exc: OxsyncError) -> tuple[str, int]:
         return str(exc), EXIT["brake"]
     if isinstance(exc, SyncInProgressError):
         return str(exc), EXIT["busy"]
+    if isinstance(exc, UnknownFolderError):
+        return f"error: {exc}", EXIT["usage"]
     if isinstance(exc, StateError):
         return f"error: {exc}", EXIT["busy"] if _locked(exc) else EXIT["refused"]
     if isinstance(exc, TransientError):
@@ -683,7 +686,13 @@ def _watch_pair(
     type=click.Path(file_okay=False),
     help="Keep the vdir and state here (default: a temporary folder).",
 )
-@click.option("--items", default=50, show_default=True, help="Contacts to seed on the server.")
+@click.option(
+    "--items",
+    type=click.IntRange(min=1, max=100_000),
+    default=50,
+    show_default=True,
+    help="Contacts to seed on the server.",
+)
 @click.pass_obj
 def demo(ctx: Ctx, directory: str | None, items: int) -> None:
     """Sync a seeded OX test server (loopback) two-way with a vdir, with push."""

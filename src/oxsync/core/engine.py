@@ -57,7 +57,7 @@ from oxsync.core.store import (
     Store,
     Update,
 )
-from oxsync.errors import LastingError, MassDeleteError, TransientError
+from oxsync.errors import LastingError, MassDeleteError, TransientError, UnknownFolderError
 
 __all__ = [
     "FolderPairStatus",
@@ -224,7 +224,10 @@ class SyncEngine:
         return self._run(folders, force=force, deep=False)
 
     def slow_sync(self, folder: str | None = None, *, force: bool = False) -> SyncReport:
-        """Full re-compare ("Slowsync"): list and fetch everything, compare fingerprints."""
+        """Full re-compare ("Slowsync"): list and fetch everything, compare fingerprints.
+
+        ``folder`` (an id of either side) limits it to that folder's pair; an id the pair
+        does not have raises :class:`~oxsync.errors.UnknownFolderError`."""
         return self._run([folder] if folder else None, force=force, deep=True)
 
     def plan(self, folders: Iterable[str] | None = None) -> list[PlannedAction]:
@@ -296,6 +299,11 @@ class SyncEngine:
         selected = [
             fp for fp in pairs if wanted is None or {fp.a_folder.id, fp.b_folder.id} & wanted
         ]
+        if deep and wanted and not selected:  # (a push may name a folder oxsync does not sync)
+            raise UnknownFolderError(
+                f"pair {self.pair!r} has no folder with the id {sorted(wanted)[0]!r} on either"
+                " side (oxsync folders lists them)"
+            )
         ends = self._unfinished_moves(pairs, selected)
         sources = set().union(*ends.values())
         selected += [fp for fp in pairs if fp not in selected and fp.row.id in sources]
