@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from oxsync.adapters.ox import OXClient, OXStore
+from oxsync.errors import InvalidDataError, NotFoundError
 from oxsync.testing.oxserver import OXApp, OXBackend
 from tests.ox.conftest import CANARY, http
 
@@ -72,3 +73,24 @@ def test_the_test_server_answers_a_period_out_of_range_with_400(app: OXApp, peri
         },
     )
     assert got.status_code == 400
+
+
+def test_an_unknown_or_bare_address_is_a_clear_error(store: OXStore) -> None:
+    # an unknown address read "HTTP 404 404 Not Found"; a bare name went to the server as
+    # user 'alice' at server '' (the same 404)
+    with pytest.raises(NotFoundError) as info:
+        store.free_busy("nobody@example.org", date(2026, 3, 1), date(2026, 3, 8))
+    assert "no user or resource with the address 'nobody@example.org'" in str(info.value)
+    for address in ("alice", "@example.org", "alice@"):
+        with pytest.raises(InvalidDataError, match="e-mail address"):
+            store.free_busy(address, date(2026, 3, 1), date(2026, 3, 8))
+
+
+def test_an_error_page_does_not_repeat_its_status() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, content=b"<html><h1>404 Not Found</h1></html>")
+
+    client = OXClient("http://ox.test", "alice", CANARY, transport=httpx.MockTransport(handler))
+    with pytest.raises(NotFoundError) as info:
+        client.freebusy("bob", "example.org", date(2026, 3, 1), date(2026, 3, 8))
+    assert "HTTP 404 Not Found" in str(info.value) and "404 404" not in str(info.value)

@@ -365,6 +365,7 @@ class OXClient:
             return content
         text = self._safe(ValueError(_TAGS.sub(" ", content[:400].decode("utf-8", "replace"))))
         text = " ".join(text.split())
+        text = text.removeprefix(str(status)).lstrip()  # an error page's "404 Not Found"
         message = f"OX {method} webdav.{servlet}: HTTP {status} {text}".strip()
         if status == 401:
             raise AuthenticationError(f"OX rejected the credentials of {self.username!r}")

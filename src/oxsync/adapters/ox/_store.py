@@ -902,11 +902,24 @@ class OXStore(BaseStore):
 
     def free_busy(self, email: str, start: date, end: date) -> list[BusyInterval]:
         """Busy intervals of a user or resource (``name@domain``) between two days."""
+        username, at, server = email.partition("@")
+        if not (username and at and server):
+            raise InvalidDataError(
+                f"free/busy needs an e-mail address (name@domain), not {email!r}"
+            )
         me = self.directory().me
-        username, _, server = email.partition("@")
-        return self.client.freebusy(
-            username, server, start, end, context_id=(me.context_id if me and me.context_id else 1)
-        )
+        try:
+            return self.client.freebusy(
+                username,
+                server,
+                start,
+                end,
+                context_id=(me.context_id if me and me.context_id else 1),
+            )
+        except NotFoundError:
+            raise NotFoundError(
+                f"OX knows no user or resource with the address {email!r}"
+            ) from None
 
     def group_lists(self) -> list[DistributionList]:
         """The user groups as distribution lists of their members' primary addresses."""
