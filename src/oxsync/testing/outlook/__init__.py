@@ -33,7 +33,21 @@ from oxsync.testing.outlook._base import (
 )
 from oxsync.testing.outlook._calendar import WINDOWS_ZONES, AppointmentItem, TimeZone
 from oxsync.testing.outlook._collections import DispatchWithEvents, Items
-from oxsync.testing.outlook._com import NO_DATE, Clock, Fault, FaultCall, com_error
+from oxsync.testing.outlook._com import (
+    DISP_E_EXCEPTION,
+    E_ACCESSDENIED,
+    E_FAIL,
+    E_INVALIDARG,
+    MAPI_E_NOT_FOUND,
+    NO_DATE,
+    RPC_E_CALL_REJECTED,
+    RPC_E_DISCONNECTED,
+    RPC_E_SERVERCALL_RETRYLATER,
+    Clock,
+    Fault,
+    FaultCall,
+    com_error,
+)
 from oxsync.testing.outlook._contacts import ContactItem, DistListItem
 from oxsync.testing.outlook._items import OutlookItem
 from oxsync.testing.outlook._model import Application, Folder, NameSpace
@@ -43,7 +57,15 @@ from oxsync.testing.outlook._tasks import TaskItem
 from oxsync.testing.outlook.constants import PS_PUBLIC_STRINGS, constants
 
 __all__ = [
+    "DISP_E_EXCEPTION",
+    "E_ACCESSDENIED",
+    "E_FAIL",
+    "E_INVALIDARG",
+    "MAPI_E_NOT_FOUND",
     "NO_DATE",
+    "RPC_E_CALL_REJECTED",
+    "RPC_E_DISCONNECTED",
+    "RPC_E_SERVERCALL_RETRYLATER",
     "PS_PUBLIC_STRINGS",
     "WINDOWS_ZONES",
     "Application",
