@@ -339,3 +339,24 @@ def test_a_slow_sync_of_a_folder_the_pair_does_not_have_is_an_error() -> None:
     assert eng.slow_sync(folder).folders == 1
     # a push naming a folder oxsync does not sync (OX mail) still syncs nothing, quietly
     assert eng.sync(["no-such-folder"]).folders == 0
+
+
+@pytest.mark.parametrize(
+    ("policy", "words"),
+    [(Policy.A_WINS, "a-wins kept A's version"), (Policy.MERGE, "merge merged them")],
+)
+def test_a_conflict_is_told_to_observers(policy: object, words: str) -> None:
+    # SyncEvent documented a "conflict" kind that the engine never emitted
+    a, b = seeded(2)
+    events: list[object] = []
+    eng = engine(a, b, policy=policy, observers=[events.append])
+    eng.sync()
+    (a_id, rec), _ = sorted(a.records(C).items())
+    b_id = next(i for i, r in b.records(C).items() if r.uid == rec.uid)
+    a.edit(C, a_id, nickname="from A")
+    b.edit(C, b_id, job_title="from B" if policy is Policy.MERGE else None, nickname="from B")
+    events.clear()
+    report = eng.sync()
+    assert report.conflicts == 1
+    (event,) = [e for e in events if e.kind == "conflict"]  # type: ignore[attr-defined]
+    assert rec.uid in event.message and words in event.message  # type: ignore[attr-defined]

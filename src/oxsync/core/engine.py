@@ -115,7 +115,7 @@ class SyncReport:
 class SyncEvent:
     """Something the engine did, for observers (progress bars, logs)."""
 
-    kind: str  # started, folder, applied, conflict, ignored, error, finished
+    kind: str  # started, folder, applied, conflict, ignored, error, finished (docs/engine.md)
     message: str
     folder: str | None = None
     count: int = 0
@@ -1135,6 +1135,12 @@ class SyncEngine:
             report.side(t).updated += 1
             if action.conflict:
                 report.conflicts += 1
+                self._emit(
+                    "conflict",
+                    f"{record.uid or ids[s]}: changed on both sides; {self.policy.name} kept"
+                    f" {s.upper()}'s version",
+                    row.a_folder,
+                )
         elif isinstance(action, P.DualWrite):
             ids = {"a": action.pair.a_id, "b": action.pair.b_id}
             versions = {"a": res["a"].version, "b": res["b"].version}
@@ -1142,6 +1148,11 @@ class SyncEngine:
             report.a.updated += 1
             report.b.updated += 1
             report.conflicts += 1
+            self._emit(
+                "conflict",
+                f"{record.uid or ids['a']}: changed on both sides; {self.policy.name} merged them",
+                row.a_folder,
+            )
         else:
             assert isinstance(action, P.CreateBoth)
             ids = {"a": res["a"].id, "b": res["b"].id}
