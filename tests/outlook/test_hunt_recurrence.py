@@ -82,13 +82,11 @@ def test_deleted_first_occurrence_of_a_new_york_series_in_a_paris_outlook() -> N
     assert event_occurrences(got.record) == event_occurrences(series)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the fake expands a pattern on the session's clock, the mapping writes "
-    "PatternStartDate in it; Outlook anchors a pattern in StartTimeZone (see the report "
-    "of this hunt and RecurrencePattern.StartTime in the object model's documentation)",
-)
 def test_a_new_york_weekly_series_keeps_its_days_in_a_paris_outlook() -> None:
+    # Outlook reads a pattern's days and StartTime in StartTimeZone (RecurrencePattern.
+    # StartTime in the object model's documentation); the fake expanded patterns on the
+    # session's clock and the adapter wrote PatternStartDate as the session's date: the
+    # series came back a week late and an hour off
     store = OutlookStore(Application(tz="Europe/Paris", list_separator=";"))
     folder = default(store, FolderKind.CALENDAR)
     # Tuesdays 20:00 in New York: Wednesdays 02:00 in Paris (01:00 while only the US
@@ -106,3 +104,53 @@ def test_a_new_york_weekly_series_keeps_its_days_in_a_paris_outlook() -> None:
     got = store.fetch(folder, [applied.id])[applied.id]
     assert isinstance(got, Item), got
     assert event_occurrences(got.record) == event_occurrences(series)
+
+
+@pytest.mark.parametrize("session", ["Europe/Paris", "Asia/Tokyo", "America/Los_Angeles"])
+def test_exceptions_of_a_series_in_another_zone_come_back_on_their_occurrences(
+    session: str,
+) -> None:
+    # GetOccurrence and the deleted dates go by session-local days; the pattern's by the
+    # series' zone: both must name the same occurrences
+    from oxsync.core.records import EventException
+
+    store = OutlookStore(Application(tz=session, list_separator=";"))
+    folder = default(store, FolderKind.CALENDAR)
+    zone = ZoneInfo("America/New_York")
+    first = datetime(2027, 3, 2, 20, tzinfo=zone)  # the US moves to summer time on Mar 14
+    third = (first + timedelta(weeks=2)).astimezone(UTC)
+    fourth = datetime(2027, 3, 23, 20, tzinfo=zone).astimezone(UTC)
+    series = Event(
+        uid="cross-zone",
+        summary="Weekly",
+        start=first.astimezone(UTC),
+        end=first.astimezone(UTC) + timedelta(hours=1),
+        timezone="America/New_York",
+        recurrence=Recurrence(
+            frequency=Frequency.WEEKLY,
+            weekdays=Weekday.TUESDAY,
+            count=6,
+            deleted=(date(2027, 3, 9),),
+        ),
+        exceptions=(
+            EventException(
+                original_start=third,
+                summary="Moved",
+                start=third + timedelta(hours=1),
+                end=third + timedelta(hours=2),
+            ),
+            EventException(original_start=fourth, location="Elsewhere"),
+        ),
+    )
+    (applied,) = store.apply(folder, [Create(series)])
+    assert isinstance(applied, Applied), applied
+    got = store.fetch(folder, [applied.id])[applied.id]
+    assert isinstance(got, Item), got
+    record = got.record
+    assert event_occurrences(record) == event_occurrences(series)
+    assert record.recurrence is not None
+    assert record.recurrence.deleted == (date(2027, 3, 9),)
+    assert {(e.original_start, e.summary, e.location) for e in record.exceptions} == {
+        (third, "Moved", None),
+        (fourth, None, "Elsewhere"),
+    }

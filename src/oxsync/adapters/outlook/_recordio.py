@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Callable, Mapping
+from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -120,6 +122,18 @@ class RecordIO:
             # Several IANA zones share one Windows zone, and some have none: remember
             # which one was written, for as long as Outlook's zone stays the one we set.
             users[ZONE_PROPERTY] = f"{zone}|{windows}" if zone else ""
+            pattern = props.get("_recurrence")
+            start = getattr(record, "start", None)
+            if pattern and "PatternStartDate" in pattern and isinstance(start, datetime):
+                # Outlook reads a pattern's days, like its StartTime, in StartTimeZone: the
+                # session's date of a New York Tuesday 20:00 is a Wednesday in Paris, which
+                # started the series a week late
+                iana = WINDOWS_TO_IANA.get(windows)
+                anchor = ZoneInfo(iana) if iana else self.zone
+                first_day = start.astimezone(anchor).date()
+                props["_recurrence"] = dict(
+                    pattern, PatternStartDate=datetime.combine(first_day, time())
+                )
             if color or not new:
                 accessor = item.PropertyAccessor
                 accessor.SetProperty(_COLOR, int(color or 0))

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import copy
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -312,7 +313,13 @@ class AppointmentItem(OutlookItem):
         if self._master is not None:
             return self._master.GetRecurrencePattern()
         if self._pattern is None:
-            self._pattern = RecurrencePattern.initial(self._p["Start"], self.Duration)
+            # the pattern's times are wall-clock times in StartTimeZone (see _local_starts)
+            start = (
+                self._p["Start"]
+                if self._p["AllDayEvent"]
+                else self._in_zone("Start", self._start_zone)
+            )
+            self._pattern = RecurrencePattern.initial(start, self.Duration)
             self._p["IsRecurring"] = True
             self._dirty = True
         return RecurrencePattern(self)
@@ -343,7 +350,7 @@ class AppointmentItem(OutlookItem):
                 end = datetime.combine(end.date(), time()) + timedelta(days=1)
             p["Start"], p["End"] = start, max(end, start + timedelta(days=1))
         if self._pattern is not None and self._master is None:
-            first = next(occurrence_starts(self._pattern))
+            first = next(self._local_starts())
             p["Start"] = first
             p["End"] = first + timedelta(minutes=self._pattern["Duration"])
         if not p["GlobalAppointmentID"]:
@@ -408,13 +415,37 @@ class AppointmentItem(OutlookItem):
         master.Save()
         self._dead = True
 
+    def _local_starts(self, last_day: date | None = None) -> Iterator[datetime]:
+        """Session-local start of every occurrence (deleted ones included), in order.
+
+        As in Outlook, a pattern's days (PatternStartDate…) and StartTime are wall-clock
+        values in the series' StartTimeZone (RecurrencePattern.StartTime in the object
+        model's documentation): a New York series on Tuesdays at 20:00 falls on
+        Wednesdays at 02:00 in a Paris session. ``last_day`` is a session-local day. An
+        all-day series keeps its days on the session's calendar (its occurrences are
+        whole local days, midnight to midnight).
+        """
+        assert self._pattern is not None
+        if self._p["AllDayEvent"]:
+            yield from occurrence_starts(self._pattern, last_day=last_day)
+            return
+        zone = ZoneInfo(WINDOWS_ZONES[self._start_zone])
+        local = self._app._to_local
+        # a pattern day is at most a day from the session's day of the same occurrence
+        limit = None if last_day is None else last_day + timedelta(days=1)
+        for wall in occurrence_starts(self._pattern, last_day=limit):
+            start = local(wall.replace(tzinfo=zone))
+            if last_day is not None and start.date() > last_day:
+                return
+            yield start
+
     def _occurrence_items(self, first: datetime, last: datetime) -> list[AppointmentItem]:
         """Occurrences (exceptions applied, deleted ones skipped) starting in [first, last]."""
         if self._pattern is None:
             return [self] if first <= self._p["Start"] <= last else []
         out = []
         deleted = {e["original"].date() for e in self._exceptions if e["deleted"]}
-        for start in occurrence_starts(self._pattern, last_day=last.date()):
+        for start in self._local_starts(last_day=last.date()):
             if start.date() in deleted:
                 continue
             occ = AppointmentItem._occurrence(self, start)

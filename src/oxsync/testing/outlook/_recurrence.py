@@ -161,7 +161,7 @@ class RecurrencePattern(OomObject):
                         "item, and this instance no longer exists.",
                     )
                 return AppointmentItem._occurrence(master, exc["original"])
-        for start in occurrence_starts(self._p, last_day=wanted.date()):
+        for start in master._local_starts(last_day=wanted.date()):
             if start.date() == wanted.date():
                 return AppointmentItem._occurrence(master, start)
         raise com_error(
