@@ -471,3 +471,12 @@ def test_direct_writes_convert_and_mark_the_item_dirty(app: Application) -> None
     assert contact.BodyFormat == constants.olFormatPlain and "plain" in contact.RTFBody.decode(
         "latin-1"
     )
+
+
+def test_the_fake_knows_every_time_zone_the_adapter_writes() -> None:
+    # Moscow, Warsaw, Kyiv, Bucharest, Reykjavik and Shanghai events were refused by the
+    # fake ("unknown time zone") though the adapter maps them and Outlook knows them
+    from oxsync.adapters.outlook._time import WINDOWS_TO_IANA
+    from oxsync.testing.outlook import WINDOWS_ZONES
+
+    assert {k: WINDOWS_ZONES.get(k) for k in WINDOWS_TO_IANA} == WINDOWS_TO_IANA

@@ -58,8 +58,15 @@ WINDOWS_ZONES = {
     "E. South America Standard Time": "America/Sao_Paulo",
     "Arabian Standard Time": "Asia/Dubai",
     "Singapore Standard Time": "Asia/Singapore",
+    "Greenwich Standard Time": "Atlantic/Reykjavik",
+    "Central European Standard Time": "Europe/Warsaw",
+    "FLE Standard Time": "Europe/Kiev",
+    "GTB Standard Time": "Europe/Bucharest",
+    "Russian Standard Time": "Europe/Moscow",
+    "China Standard Time": "Asia/Shanghai",
 }
-"""Windows time-zone ids the fake knows, with their IANA equivalents."""
+"""Windows time-zone ids the fake knows, with their IANA equivalents (every zone the
+Outlook adapter writes: tests/outlook/test_fake_model.py checks it)."""
 
 _EXCEPTION_FIELDS = (
     "Subject",
