@@ -35,6 +35,7 @@ __all__ = [
     "Snapshot",
     "new_key",
     "snapshot_for",
+    "uid_of_global_id",
 ]
 
 KEY_PROPERTY = "OxsyncKey"
@@ -88,6 +89,7 @@ class ItemIndex:
     _snapshots: dict[str, list[Snapshot]]
     capabilities: Capabilities
     _folder: Callable[[str], Any]
+    _global_uids: set[str]
 
     def _scan(self, folder_id: str) -> dict[str, Entry]:
         """Walk the folder's Table; give keys to new items and new keys to copies."""
@@ -184,7 +186,12 @@ class ItemIndex:
                 and item.GlobalAppointmentID
                 and not item.UserProperties.Find(UID_PROPERTY)
             ):
-                uid = str(item.GlobalAppointmentID)
+                # Outlook copies GlobalAppointmentID with an item: of items not keyed
+                # yet that share one, only the first takes it as its uid
+                global_uid = uid_of_global_id(str(item.GlobalAppointmentID))
+                if global_uid not in self._global_uids:
+                    self._global_uids.add(global_uid)
+                    uid = global_uid
             set_user_properties(item, {KEY_PROPERTY: key, UID_PROPERTY: uid})
             item.Save()
             entry = Entry(
@@ -226,6 +233,34 @@ def new_key() -> str:
     raw[6] = raw[6] & 0x0F | 0x40  # version 4
     raw[8] = raw[8] & 0x3F | 0x80  # the RFC's variant
     return raw.hex()
+
+
+_VCAL_UID = b"vCal-Uid\x01\x00\x00\x00"
+
+
+def uid_of_global_id(global_id: str) -> str:
+    """The iCalendar UID of a ``GlobalAppointmentID`` (MS-OXCICAL, PidLidGlobalObjectId).
+
+    An item Outlook made from an iCalendar invitation (an OX meeting accepted from the
+    inbox) embeds the invitation's UID after ``vCal-Uid``: that text is the UID, so the
+    item pairs with the organizer's event by uid. Otherwise the UID is the id's hex with
+    the instance date (bytes 16-19) zeroed. Anything else is returned unchanged.
+    """
+    try:
+        blob = bytes.fromhex(global_id)
+    except ValueError:
+        return global_id
+    if len(blob) < 40:
+        return global_id
+    size = int.from_bytes(blob[36:40], "little")
+    data = blob[40 : 40 + size]
+    if data.startswith(_VCAL_UID):
+        text = data[len(_VCAL_UID) :].split(b"\0", 1)[0]
+        try:
+            return text.decode("utf-8") or global_id
+        except UnicodeDecodeError:
+            return global_id
+    return (blob[:16] + bytes(4) + blob[20:]).hex().upper()
 
 
 def snapshot_for(snapshots: list[Snapshot], token: str, cursor: Cursor) -> Snapshot | None:

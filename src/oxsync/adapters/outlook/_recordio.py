@@ -24,6 +24,7 @@ from oxsync.adapters.outlook._identity import (
     KEY_PROPERTY,
     UID_PROPERTY,
     ZONE_PROPERTY,
+    uid_of_global_id,
 )
 from oxsync.adapters.outlook._itemio import (
     OL_FORMAT_HTML,
@@ -92,7 +93,7 @@ class RecordIO:
         record = self._mapping.from_outlook(
             kind, props, tz=self.zone, list_separator=self.list_separator
         )
-        uid = users.get(UID_PROPERTY) or (str(props.get("GlobalAppointmentID") or "") or key)
+        uid = users.get(UID_PROPERTY) or _global_uid(props.get("GlobalAppointmentID")) or key
         if record.uid != uid:
             record = attrs.evolve(record, uid=uid)
         return record, version_of(item.LastModificationTime)
@@ -189,6 +190,10 @@ class RecordIO:
         if application is None:
             application = getattr(self.om, "application", None)
         return application.TimeZones.Item(windows_id)  # type: ignore[union-attr]
+
+
+def _global_uid(global_id: Any) -> str:
+    return uid_of_global_id(str(global_id)) if global_id else ""
 
 
 def _zone_read(windows: str, written: str, all_day: bool) -> str | None:

@@ -130,6 +130,7 @@ class OutlookStore(ItemIndex, RecordIO, BaseStore):
         self._snapshots: dict[str, list[Snapshot]] = {}
         self._watches: dict[str, Any] = {}
         self._rescanned: set[str] = set()
+        self._global_uids: set[str] = set()
         self._mapping = load_mapping()
         self.folders()
 
