@@ -38,7 +38,7 @@ from oxsync.core.store import (
     Native,
     Update,
 )
-from oxsync.errors import ReadOnlyStoreError
+from oxsync.errors import ReadOnlyStoreError, StoreError
 from oxsync.testing.samples import comparable, sample
 
 __all__ = ["StoreContract"]
@@ -358,3 +358,323 @@ class StoreContract:
             assert store.capabilities.read_only
         finally:
             store._read_only = False
+
+    # ------------------------------------------------------------------ versions and batches
+
+    def test_every_update_moves_the_version(self, writable: Any, kind: ItemKind) -> None:
+        # each change of content gives a version other than the one before (back to an
+        # earlier content may give its earlier version back, as content-hash ETags do),
+        # and listing and fetch agree with what apply returned
+        store = writable
+        folder = _folder_for(store, kind)
+        record = sample(kind, 17)
+        edited = attrs.evolve(record, **_EDITS[kind])
+        current = _create(store, folder, record)
+        for content in (edited, record, edited):
+            (result,) = store.apply(folder.id, [Update(current.id, content, current.version)])
+            assert isinstance(result, Applied), result
+            assert result.version != current.version, "an edit must move the version"
+            current = result
+            assert _fetch_one(store, folder, result.id).version == result.version
+            assert _listing(store, folder) == {result.id: result.version}
+
+    def test_rewriting_the_same_record_is_applied(self, writable: Any, kind: ItemKind) -> None:
+        # writing what is already there is no conflict and no error; the version may stay
+        # or move (both are allowed), but listing and fetch then report the one returned
+        store = writable
+        folder = _folder_for(store, kind)
+        created = _create(store, folder, sample(kind, 20))
+        held = _fetch_one(store, folder, created.id)
+        (again,) = store.apply(folder.id, [Update(created.id, held.record, held.version)])
+        assert isinstance(again, Applied), again
+        got = _fetch_one(store, folder, again.id)
+        assert got.version == again.version
+        assert _listing(store, folder) == {again.id: again.version}
+        caps = store.capabilities
+        assert comparable(got.record, caps) == comparable(held.record, caps)
+
+    def test_delete_with_stale_version_is_a_conflict(self, writable: Any, kind: ItemKind) -> None:
+        store = writable
+        folder = _folder_for(store, kind)
+        first = _create(store, folder, sample(kind, 21))
+        edited = attrs.evolve(sample(kind, 21), **_EDITS[kind])
+        (second,) = store.apply(folder.id, [Update(first.id, edited, first.version)])
+        assert isinstance(second, Applied), second
+        (stale,) = store.apply(folder.id, [Delete(second.id, first.version)])
+        assert isinstance(stale, Failure) and stale.kind is FailureKind.CONFLICT, stale
+        assert _listing(store, folder) == {second.id: second.version}
+
+    def test_update_and_delete_of_unknown_id_are_not_found(
+        self, writable: Any, kind: ItemKind
+    ) -> None:
+        # an id the store handed out once, now gone, with and without a version
+        store = writable
+        folder = _folder_for(store, kind)
+        gone = _create(store, folder, sample(kind, 22))
+        (deleted,) = store.apply(folder.id, [Delete(gone.id, gone.version)])
+        assert isinstance(deleted, Applied), deleted
+        for op in (
+            Update(gone.id, sample(kind, 22), None),
+            Update(gone.id, sample(kind, 22), gone.version),
+            Delete(gone.id, gone.version),
+        ):
+            (result,) = store.apply(folder.id, [op])
+            assert isinstance(result, Failure), (op, result)
+            assert result.kind in (FailureKind.NOT_FOUND, FailureKind.CONFLICT), (op, result)
+            if op.version is None:
+                assert result.kind is FailureKind.NOT_FOUND, (op, result)
+        assert _listing(store, folder) == {}
+
+    def test_a_mixed_batch_applies_the_good_ops(self, writable: Any, kind: ItemKind) -> None:
+        # one result per op, in order; failures are per item and the good ops are done
+        store = writable
+        folder = _folder_for(store, kind)
+        edit = _create(store, folder, sample(kind, 23))
+        doomed = _create(store, folder, sample(kind, 24))
+        stale = _create(store, folder, sample(kind, 25))
+        (bumped,) = store.apply(
+            folder.id, [Update(stale.id, attrs.evolve(sample(kind, 25), **_EDITS[kind]), None)]
+        )
+        assert isinstance(bumped, Applied), bumped
+        edited = attrs.evolve(sample(kind, 23), **_EDITS[kind])
+        results = store.apply(
+            folder.id,
+            [
+                Delete(stale.id, stale.version),  # stale: conflict
+                Update(edit.id, edited, edit.version),
+                Delete("oxsync-no-such-item", None),
+                Create(sample(kind, 26)),
+                Update(stale.id, sample(kind, 25), stale.version),  # stale: conflict
+                Delete(doomed.id, doomed.version),
+            ],
+        )
+        assert len(results) == 6
+        kinds = [r.kind if isinstance(r, Failure) else None for r in results]
+        assert kinds == [
+            FailureKind.CONFLICT,
+            None,
+            FailureKind.NOT_FOUND,
+            None,
+            FailureKind.CONFLICT,
+            None,
+        ], results
+        updated, created = results[1], results[3]
+        assert isinstance(updated, Applied) and isinstance(created, Applied)
+        assert _listing(store, folder) == {
+            updated.id: updated.version,
+            created.id: created.version,
+            bumped.id: bumped.version,
+        }
+        caps = store.capabilities
+        got = store.fetch(folder.id, [updated.id, created.id, bumped.id])
+        records = {i: x.record for i, x in got.items() if isinstance(x, Item)}
+        assert comparable(records[updated.id], caps) == comparable(edited, caps)
+        assert comparable(records[created.id], caps) == comparable(sample(kind, 26), caps)
+        assert comparable(records[bumped.id], caps) == comparable(
+            attrs.evolve(sample(kind, 25), **_EDITS[kind]), caps
+        )
+
+    # ------------------------------------------------------------------ fetch
+
+    def test_fetch_of_a_mix_answers_each_id(self, writable: Any, kind: ItemKind) -> None:
+        store = writable
+        folder = _folder_for(store, kind)
+        a = _create(store, folder, sample(kind, 27))
+        b = _create(store, folder, sample(kind, 28))
+        gone = _create(store, folder, sample(kind, 29))
+        store.apply(folder.id, [Delete(gone.id, None)])
+        got = store.fetch(folder.id, [b.id, "oxsync-no-such-item", gone.id, a.id])
+        assert set(got) == {a.id, b.id, gone.id, "oxsync-no-such-item"}
+        for item_id in ("oxsync-no-such-item", gone.id):
+            failure = got[item_id]
+            assert isinstance(failure, Failure) and failure.kind is FailureKind.NOT_FOUND
+        caps = store.capabilities
+        for applied, i in ((a, 27), (b, 28)):
+            item = got[applied.id]
+            assert isinstance(item, Item), item
+            assert item.id == applied.id and item.version == applied.version
+            assert comparable(item.record, caps) == comparable(sample(kind, i), caps)
+        assert store.fetch(folder.id, []) == {}
+
+    def test_fetch_never_answers_for_another_folder(self, writable: Any, kind: ItemKind) -> None:
+        # an id of an item in folder A asked of folder B is not found there, whatever B is
+        store = writable
+        folder = _folder_for(store, kind)
+        applied = _create(store, folder, sample(kind, 30))
+        others = [f for f in store.folders() if f.id != folder.id]
+        if store.capabilities.folder_ops:
+            others.append(store.create_folder("oxsync fetch elsewhere", folder.kind))
+        if not others:
+            pytest.skip("store has a single folder")
+        for other in others:
+            got = store.fetch(other.id, [applied.id])[applied.id]
+            assert isinstance(got, Failure), (other, got)
+            assert got.kind is FailureKind.NOT_FOUND, (other, got)
+            assert applied.id not in _listing(store, other)
+        for other in others:
+            if other.kind is folder.kind and not other.read_only:
+                (result,) = store.apply(other.id, [Delete(applied.id, None)])
+                assert isinstance(result, Failure), (other, result)
+                assert result.kind is FailureKind.NOT_FOUND, (other, result)
+        assert _listing(store, folder) == {applied.id: applied.version}
+
+    # ------------------------------------------------------------------ deltas
+
+    def test_delta_lists_exactly_what_changed(self, writable: Any, kind: ItemKind) -> None:
+        # no more than the changes (an echo of an item written is allowed), and a cursor
+        # stays valid after it was used: asking twice gives the same changes
+        store = writable
+        folder = _folder_for(store, kind)
+        items = [_create(store, folder, sample(kind, 31 + i)) for i in range(4)]
+        before = store.changes(folder.id, None)
+        (upd,) = store.apply(
+            folder.id,
+            [Update(items[0].id, attrs.evolve(sample(kind, 31), **_EDITS[kind]), None)],
+        )
+        assert isinstance(upd, Applied), upd
+        (dele,) = store.apply(folder.id, [Delete(items[1].id, None)])
+        assert isinstance(dele, Applied), dele
+        flash = _create(store, folder, sample(kind, 35))  # created and deleted since
+        store.apply(folder.id, [Delete(flash.id, None)])
+        added = _create(store, folder, sample(kind, 36))
+        first = store.changes(folder.id, before.cursor)
+        second = store.changes(folder.id, before.cursor)
+        now = {upd.id: upd.version, added.id: added.version}
+        now |= {x.id: x.version for x in items[2:]}
+        for answer in (first, second):
+            changed = {ref.id: ref.version for ref in answer.changed}
+            assert len(changed) == len(answer.changed), "an id listed twice"
+            if answer.full:
+                assert changed == now
+                assert not answer.deleted
+            else:
+                assert changed == {upd.id: upd.version, added.id: added.version}
+                assert items[1].id in answer.deleted
+                assert set(answer.deleted) <= {items[1].id, flash.id}
+                assert not set(answer.deleted) & set(changed)
+        assert _listing(store, folder) == now
+
+    def test_a_cursor_this_store_never_gave_lists_all_or_fails_typed(
+        self, store: Any, kind: ItemKind
+    ) -> None:
+        # garbage, or a number no clock reaches: a full listing or a StoreError (the
+        # engine then starts over), never another exception nor a delta that would
+        # hide every change from then on
+        folder = _folder_for(store, kind)
+        if not store.capabilities.read_only and not folder.read_only:
+            kept = _create(store, folder, sample(kind, 37))
+            want = {kept.id: kept.version}
+        else:
+            want = _listing(store, folder)
+        for cursor in ("", "garbage ü", "\0", "9" * 40, "{}", "../cursor"):
+            try:
+                answer = store.changes(folder.id, cursor)
+            except StoreError:
+                continue
+            assert answer.full, (cursor, answer)
+            assert {ref.id: ref.version for ref in answer.changed} == want, cursor
+            assert not answer.deleted
+
+    def test_full_listing_after_deletes_leaves_them_out(
+        self, writable: Any, kind: ItemKind
+    ) -> None:
+        store = writable
+        folder = _folder_for(store, kind)
+        results = store.apply(folder.id, [Create(sample(kind, 50 + i)) for i in range(5)])
+        ids = [r.id for r in results if isinstance(r, Applied)]
+        assert len(ids) == 5, results
+        deletes = store.apply(folder.id, [Delete(i, None) for i in ids[::2]])
+        assert all(isinstance(r, Applied) for r in deletes), deletes
+        assert set(_listing(store, folder)) == set(ids[1::2])
+
+    # ------------------------------------------------------------------ moves
+
+    def _move_setup(self, store: Any, kind: ItemKind) -> tuple[Folder, Folder]:
+        caps = store.capabilities
+        if not (caps.moves and caps.folder_ops):
+            pytest.skip("no moves")
+        folder = _folder_for(store, kind)
+        return folder, store.create_folder("oxsync move target", folder.kind)
+
+    def test_move_of_unknown_id_is_not_found(self, writable: Any, kind: ItemKind) -> None:
+        store = writable
+        folder, other = self._move_setup(store, kind)
+        gone = _create(store, folder, sample(kind, 42))
+        store.apply(folder.id, [Delete(gone.id, None)])
+        for item_id in (gone.id, "oxsync-no-such-item", "", "../x"):
+            (result,) = store.apply(folder.id, [Move(item_id, other.id, None)])
+            assert isinstance(result, Failure), (item_id, result)
+            assert result.kind is FailureKind.NOT_FOUND, (item_id, result)
+        assert _listing(store, other) == {}
+
+    def test_move_with_stale_version_is_a_conflict(self, writable: Any, kind: ItemKind) -> None:
+        store = writable
+        folder, other = self._move_setup(store, kind)
+        first = _create(store, folder, sample(kind, 43))
+        edited = attrs.evolve(sample(kind, 43), **_EDITS[kind])
+        (second,) = store.apply(folder.id, [Update(first.id, edited, first.version)])
+        assert isinstance(second, Applied), second
+        (stale,) = store.apply(folder.id, [Move(second.id, other.id, first.version)])
+        assert isinstance(stale, Failure) and stale.kind is FailureKind.CONFLICT, stale
+        assert _listing(store, folder) == {second.id: second.version}
+        assert _listing(store, other) == {}
+
+    def test_move_to_unknown_folder_fails_the_item(self, writable: Any, kind: ItemKind) -> None:
+        # the op fails (NOT_FOUND, or a lasting kind) and the item stays where it was
+        store = writable
+        folder, _ = self._move_setup(store, kind)
+        applied = _create(store, folder, sample(kind, 44))
+        (result,) = store.apply(folder.id, [Move(applied.id, "oxsync-no-such-folder", None)])
+        assert isinstance(result, Failure), result
+        assert result.kind is FailureKind.NOT_FOUND or result.kind.lasting, result
+        assert _listing(store, folder) == {applied.id: applied.version}
+
+    def test_moved_item_keeps_uid_and_leaves_the_delta(self, writable: Any, kind: ItemKind) -> None:
+        store = writable
+        folder, other = self._move_setup(store, kind)
+        applied = _create(store, folder, sample(kind, 45))
+        src_cursor = store.changes(folder.id, None).cursor
+        dst_cursor = store.changes(other.id, None).cursor
+        (moved,) = store.apply(folder.id, [Move(applied.id, other.id, applied.version)])
+        assert isinstance(moved, Applied), moved
+        assert _fetch_one(store, other, moved.id).record.uid == sample(kind, 45).uid
+        src = store.changes(folder.id, src_cursor)
+        if src.full:
+            assert applied.id not in {ref.id for ref in src.changed}
+        else:
+            assert applied.id in src.deleted
+        dst = store.changes(other.id, dst_cursor)
+        assert {ref.id: ref.version for ref in dst.changed} == {moved.id: moved.version}
+        gone = store.fetch(folder.id, [applied.id])[applied.id]
+        assert isinstance(gone, Failure) and gone.kind is FailureKind.NOT_FOUND, gone
+
+    # ------------------------------------------------------------------ values
+
+    def test_unicode_empty_and_long_values(self, writable: Any, kind: ItemKind) -> None:
+        # astral, combining, right-to-left and CJK text, and a long note, are kept exactly
+        # or refused as INVALID (naming no secret), never an exception or a silent cut
+        store = writable
+        folder = _folder_for(store, kind)
+        text = "𝄞 😀 e\u0301 שָׁלוֹם 漢字 ﬁ"
+        long_note = ("Ünïcødé ✓ " * 1_000).strip() + "\nend"
+        base = sample(kind, 46)
+        fields = {f.name for f in attrs.fields(type(base))}
+        name = next(n for n in ("summary", "last_name", "display_name") if n in fields)
+        variants = [attrs.evolve(base, **{name: text})]
+        if "note" in fields:
+            variants.append(attrs.evolve(base, note=long_note))
+            variants.append(attrs.evolve(base, note=None))
+        if "categories" in fields:
+            variants.append(attrs.evolve(base, categories=()))
+        caps = store.capabilities
+        applied = 0
+        for i, record in enumerate(variants):
+            record = attrs.evolve(record, uid=f"oxsync-values-{kind.value}-{i}")
+            (result,) = store.apply(folder.id, [Create(record)])
+            if isinstance(result, Failure):
+                assert result.kind is FailureKind.INVALID, (record, result)
+                continue
+            applied += 1
+            got = _fetch_one(store, folder, result.id)
+            assert comparable(got.record, caps) == comparable(record, caps)
+        assert applied, "every variant refused"

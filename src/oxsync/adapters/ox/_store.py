@@ -331,6 +331,12 @@ class OXStore(BaseStore):
     def changes(self, folder_id: str, cursor: Cursor) -> Changes:
         """Delta (or full listing without cursor) of a folder; see the module docstring."""
         folder = self._folder(folder_id)
+        if cursor is not None and not _is_cursor(cursor):
+            # not a timestamp this store handed out (those are OX's): start over
+            log.warning(
+                "OX cursor %r of folder %s is no timestamp: full listing", cursor[:30], folder_id
+            )
+            cursor = None
         now = time.monotonic()
         check = cursor is not None and (
             folder_id not in self._known
@@ -527,6 +533,12 @@ class OXStore(BaseStore):
 
     def _apply(self, folder_id: str, ops: Sequence[Op]) -> Sequence[OpResult]:
         folder = self._folder(folder_id)
+        # what the last listing said of an item written now is stale: fetch reads it anew
+        listed = self._listed.get(folder_id, {})
+        for op in ops:
+            if not isinstance(op, Create):
+                listed.pop(op.id, None)
+                self._unreadable.get(folder_id, {}).pop(op.id, None)
         results: list[OpResult | None] = [
             None
             if isinstance(op, Create) or _is_object_id(op.id)
@@ -943,6 +955,14 @@ class OXStore(BaseStore):
 
 
 _UNREADABLE = "0"
+_LAST_MS = 253_402_300_800_000  # 10000-01-01: no OX timestamp is later
+
+
+def _is_cursor(cursor: str) -> bool:
+    """Whether ``cursor`` can be an OX timestamp (ms), as this store's cursors are."""
+    return cursor.isascii() and cursor.isdecimal() and int(cursor) < _LAST_MS
+
+
 """The version of an object listed unreadably: moves as soon as it is listed readably."""
 
 
