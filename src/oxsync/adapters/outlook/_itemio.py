@@ -20,6 +20,7 @@ calls here run inside the store's error translation.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
@@ -35,6 +36,7 @@ __all__ = [
     "READ_PROPERTIES",
     "body_format_of",
     "read_item",
+    "safe_file_name",
     "write_after_save",
     "write_item",
 ]
@@ -258,12 +260,11 @@ def read_item(item: Any, kind: ItemKind) -> dict[str, Any]:
             if props.get("HasPicture"):
                 props["_picture"] = _attachment_bytes(att)
             continue
+        file_name, display = att.FileName, att.DisplayName
+        if display and display != file_name and safe_file_name(display) == file_name:
+            file_name = display  # a name no file could have: written as DisplayName
         attachments.append(
-            {
-                "FileName": att.FileName,
-                "DisplayName": att.DisplayName,
-                "Data": _attachment_bytes(att),
-            }
+            {"FileName": file_name, "DisplayName": display, "Data": _attachment_bytes(att)}
         )
     props["_attachments"] = attachments
     if kind in (ItemKind.EVENT, ItemKind.TASK):
@@ -413,6 +414,33 @@ def set_user_properties(item: Any, values: Mapping[str, Any], *, new: bool = Fal
         prop.Value = "" if value is None else _com_value(value)
 
 
+_NOT_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_DEVICE_NAMES = re.compile(r"^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$", re.IGNORECASE)
+_MAX_NAME = 100
+
+
+def safe_file_name(name: str) -> str:
+    """``name`` as a file name Windows accepts, in one folder (never a path).
+
+    Outlook attaches only files (``Attachments.Add`` takes a path and names the
+    attachment after it), but an attachment from another store may be named anything:
+    ``2024/report.pdf``, ``a:b?.txt``, ``CON.txt``, 300 characters, ``../../x``. Such a
+    name used as a path failed the whole write or reached outside the temporary folder.
+    Forbidden characters become ``_``; trailing dots and blanks go; device names get a
+    ``_`` in front; long names keep their extension within 100 characters. The
+    adapter gives the real name as the attachment's DisplayName and reads it back.
+    """
+    safe = _NOT_IN_FILE_NAMES.sub("_", name).rstrip(". ")
+    if _DEVICE_NAMES.match(safe):
+        safe = "_" + safe
+    if len(safe) > _MAX_NAME:
+        stem, dot, ext = safe.rpartition(".")
+        if not dot or not stem or len(ext) > 16:
+            stem, dot, ext = safe, "", ""
+        safe = stem[: _MAX_NAME - len(dot + ext)].rstrip(". ") + dot + ext
+    return safe if safe.strip("._ ") else "attachment"
+
+
 def _write_picture(item: Any, data: bytes | None) -> None:
     if not data:
         if item.HasPicture:
@@ -458,10 +486,13 @@ def write_after_save(item: Any, props: Mapping[str, Any], *, new: bool = False) 
             for n, data in enumerate(props["_attachments"]):
                 folder = os.path.join(tmp, str(n))
                 os.mkdir(folder)
-                path = os.path.join(folder, data.get("FileName") or "attachment")
+                name = data.get("FileName") or "attachment"
+                safe = safe_file_name(name)
+                path = os.path.join(folder, safe)
                 with open(path, "wb") as fh:
                     fh.write(data.get("Data") or b"")
-                attachments.Add(path, 1, None, data.get("DisplayName") or None)
+                display = data.get("DisplayName") or (None if safe == name else name)
+                attachments.Add(path, 1, None, display)
         if wanted or removed:
             item.Save()
             again = True
