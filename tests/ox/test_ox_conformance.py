@@ -9,7 +9,8 @@ import pytest
 
 from oxsync.adapters.ox import OXStore
 from oxsync.testing.conformance import StoreContract
-from oxsync.testing.oxserver import OXApp, OXBackend, OXTestServer
+from oxsync.testing.oxserver import OXApp, OXBackend, OXPermission, OXTestServer
+from oxsync.testing.oxserver._rules import OWNER_RIGHTS
 from tests.ox.conftest import CANARY
 
 
@@ -17,7 +18,19 @@ class TestOXStoreInProcess(StoreContract):
     @pytest.fixture
     def store(self) -> Iterator[OXStore]:
         backend = OXBackend()
-        backend.add_user("alice", CANARY)
+        alice = backend.add_user("alice", CANARY)
+        backend.add_user("bob", CANARY)
+        for module in ("contact", "calendar", "task"):  # bob's, alice may read only
+            backend.add_folder(
+                "bob",
+                f"bob's {module}s",
+                module,
+                public=True,
+                permissions=[
+                    OXPermission(backend.user("bob").id, False, *OWNER_RIGHTS),
+                    OXPermission(alice.id, False, 1, 4, 0, 0, False),
+                ],
+            )
         s = OXStore(
             "http://ox.test", "alice", CANARY, transport=httpx.WSGITransport(app=OXApp(backend))
         )

@@ -23,8 +23,9 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
 
-from oxsync.core.records import Folder, FolderKind, ItemKind, Record
+from oxsync.core.records import Folder, FolderKind, ItemKind, Record, TaskStatus
 from oxsync.core.store import (
     Applied,
     BaseStore,
@@ -38,8 +39,9 @@ from oxsync.core.store import (
     Native,
     Update,
 )
-from oxsync.errors import ReadOnlyStoreError, StoreError
+from oxsync.errors import PermissionDeniedError, ReadOnlyStoreError, StoreError
 from oxsync.testing.samples import comparable, sample
+from oxsync.testing.strategies import records
 
 __all__ = ["StoreContract"]
 
@@ -54,7 +56,12 @@ _EDITS: dict[ItemKind, dict[str, Any]] = {
     ItemKind.CONTACT: {"last_name": "Byron", "note": "edited ✎"},
     ItemKind.DISTRIBUTION_LIST: {"display_name": "Renamed list"},
     ItemKind.EVENT: {"summary": "Moved meeting", "location": "Room 7"},
-    ItemKind.TASK: {"summary": "Edited task", "percent_complete": 50},
+    ItemKind.TASK: {
+        "summary": "Edited task",
+        "percent_complete": 50,
+        "status": TaskStatus.IN_PROGRESS,  # stores tie 100 % to completed
+        "date_completed": None,
+    },
 }
 
 
@@ -355,6 +362,16 @@ class StoreContract:
                 store.apply(folder.id, [Create(sample(kind, 16))])
             with pytest.raises(ReadOnlyStoreError):
                 store.create_folder("x", folder.kind)
+            for op in (Update("x", sample(kind, 16)), Delete("x"), Move("x", folder.id)):
+                with pytest.raises(ReadOnlyStoreError):
+                    store.apply(folder.id, [op])
+            with pytest.raises(ReadOnlyStoreError):
+                store.rename_folder(folder.id, "x")
+            with pytest.raises(ReadOnlyStoreError):
+                store.delete_folder(folder.id)
+            with pytest.raises(ReadOnlyStoreError):
+                store.set_permissions(folder.id, [])
+            assert [f.id for f in store.folders()].count(folder.id) == 1
             assert store.capabilities.read_only
         finally:
             store._read_only = False
@@ -678,3 +695,74 @@ class StoreContract:
             got = _fetch_one(store, folder, result.id)
             assert comparable(got.record, caps) == comparable(record, caps)
         assert applied, "every variant refused"
+
+    def test_generated_records_round_trip_stably(self, writable: Any, kind: ItemKind) -> None:
+        """Any record of the kind (:func:`oxsync.testing.strategies.records`) is written or
+        refused as INVALID; written, it keeps its uid, reads back the same each time, and
+        what was read, written back, reads back as itself (a store's normalisation settles
+        at once: a sync of an unchanged item is no edit). An edit then moves the version
+        and reads back edited. Fidelity to the original record is the fixed samples' job
+        (what a store's mapping may change goes beyond ``unsupported_fields``)."""
+        store = writable
+        folder = _folder_for(store, kind)
+        caps = store.capabilities
+
+        @settings(
+            max_examples=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )
+        @given(records(kind))
+        def check(record: Record) -> None:
+            (created,) = store.apply(folder.id, [Create(record)])
+            if isinstance(created, Failure):
+                assert created.kind is FailureKind.INVALID, created
+                return
+            try:
+                got = _fetch_one(store, folder, created.id)
+                assert got.version == created.version
+                assert got.record.uid == (record.uid or got.record.uid) and got.record.uid
+                twice = _fetch_one(store, folder, created.id)
+                assert comparable(twice.record, caps) == comparable(got.record, caps)
+                (rewritten,) = store.apply(folder.id, [Update(got.id, got.record, got.version)])
+                assert isinstance(rewritten, Applied), rewritten
+                again = _fetch_one(store, folder, rewritten.id)
+                assert again.version == rewritten.version
+                assert comparable(again.record, caps) == comparable(got.record, caps)
+                edits = _EDITS[kind]
+                edited = attrs.evolve(again.record, **edits)
+                if "note" in edits and getattr(edited, "note_html", None) is not None:
+                    edited = attrs.evolve(edited, note_html=None)  # the HTML body wins
+                if edited == again.record:
+                    return
+                (changed,) = store.apply(folder.id, [Update(again.id, edited, again.version)])
+                assert isinstance(changed, Applied), changed
+                assert changed.version != again.version
+                final = _fetch_one(store, folder, changed.id)
+                assert final.record.uid == got.record.uid
+                assert {name: getattr(final.record, name) for name in edits} == edits
+            finally:
+                store.apply(folder.id, [Delete(created.id, None)])
+
+        check()
+
+    def test_read_only_folder_refuses_writes(self, writable: Any, kind: ItemKind) -> None:
+        # a folder listed read-only (shared without write rights): each write is refused,
+        # as Failure(PERMISSION) or PermissionDeniedError, and nothing changes there
+        store = writable
+        folders = [f for f in store.folders() if f.read_only and f.kind is _FOLDER_OF[kind]]
+        if not folders:
+            pytest.skip(f"store has no read-only {_FOLDER_OF[kind].value} folder")
+        for folder in folders:
+            before = _listing(store, folder)
+            ops: list[Any] = [Create(sample(kind, 47))]
+            for item_id, version in list(before.items())[:1]:
+                ops += [Update(item_id, sample(kind, 47), version), Delete(item_id, version)]
+            for op in ops:
+                try:
+                    (result,) = store.apply(folder.id, [op])
+                except PermissionDeniedError:
+                    continue
+                assert isinstance(result, Failure), (folder, op, result)
+                assert result.kind is FailureKind.PERMISSION, (folder, op, result)
+            assert _listing(store, folder) == before
