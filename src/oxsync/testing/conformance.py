@@ -674,7 +674,7 @@ class StoreContract:
         folder = _folder_for(store, kind)
         text = "𝄞 😀 e\u0301 שָׁלוֹם 漢字 ﬁ"
         long_note = ("Ünïcødé ✓ " * 1_000).strip() + "\nend"
-        base = sample(kind, 46)
+        base: Any = sample(kind, 46)
         fields = {f.name for f in attrs.fields(type(base))}
         name = next(n for n in ("summary", "last_name", "display_name") if n in fields)
         variants = [attrs.evolve(base, **{name: text})]
@@ -730,7 +730,7 @@ class StoreContract:
                 assert again.version == rewritten.version
                 assert comparable(again.record, caps) == comparable(got.record, caps)
                 edits = _EDITS[kind]
-                edited = attrs.evolve(again.record, **edits)
+                edited: Any = attrs.evolve(again.record, **edits)
                 if "note" in edits and getattr(edited, "note_html", None) is not None:
                     edited = attrs.evolve(edited, note_html=None)  # the HTML body wins
                 if edited == again.record:
