@@ -20,7 +20,7 @@ from oxsync.adapters.outlook._boundary import ObjectModel
 from oxsync.adapters.outlook._errors import com_errors, is_com_error, translate
 from oxsync.adapters.outlook._itemio import MESSAGE_CLASS_KIND, set_user_properties
 from oxsync.adapters.outlook._time import from_com, version_of
-from oxsync.core.records import ItemKind
+from oxsync.core.records import Folder, ItemKind
 from oxsync.core.store import Capabilities, Cursor
 from oxsync.errors import NotFoundError
 
@@ -90,6 +90,7 @@ class ItemIndex:
     capabilities: Capabilities
     _folder: Callable[[str], Any]
     _global_uids: set[str]
+    _meta: dict[str, Folder]
 
     def _scan(self, folder_id: str) -> dict[str, Entry]:
         """Walk the folder's Table; give keys to new items and new keys to copies."""
@@ -98,6 +99,11 @@ class ItemIndex:
         adopt: list[tuple[str, ItemKind]] = []
         copies: list[tuple[str, ItemKind]] = []
         kinds = self.capabilities.kinds
+        meta = self._meta.get(folder_id)
+        if meta is not None:
+            # Move to Folder keeps an item's class (a task moved into Contacts stays a
+            # task): only the folder's own kinds are its items
+            kinds = kinds & meta.kind.item_kinds
         for n, row in enumerate(self.om.rows(folder, _COLUMNS)):
             entry_id, message_class, modified, key = row
             kind = _kind_of(str(message_class or ""))
