@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from oxsync import Policy, State, SyncEngine
 from oxsync.adapters.memory import MemoryStore
 from oxsync.adapters.outlook import OutlookStore
@@ -100,3 +102,27 @@ def test_an_invitation_accepted_in_outlook_pairs_with_the_ox_event(ox: OXStore) 
     assert calendar.Items.Count == 1
     assert len(ox.changes(ox_calendar, None).changed) == 1
     assert engine.sync().changed == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: an event the adapter created carries no GlobalObjectId of the OX "
+    "uid, so Outlook files the accepted invitation as a second item (same uid)",
+)
+def test_an_invitation_accepted_after_the_meeting_was_synced_stays_one(ox: OXStore) -> None:
+    """The OX meeting reached Outlook through the sync first; the user then accepts the
+    e-mailed invitation, and Outlook, finding no item with the invitation's global id,
+    adds a second one. The peer must still hold one meeting."""
+    app = Application(tz="Europe/Paris")
+    calendar = app.Session.GetDefaultFolder(constants.olFolderCalendar)
+    ox_calendar = default(ox, FolderKind.CALENDAR)
+    start = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    meeting = r.Event(uid="meeting-43@ox.example", summary="Review", start=start,
+                      end=start.replace(hour=9), timezone="Europe/Paris")  # fmt: skip
+    ox.apply(ox_calendar, [Create(meeting)])
+    outlook = OutlookStore(app)
+    engine = SyncEngine(outlook, ox, state=State(":memory:"), policy=Policy.NEWEST_WINS, backoff=0)
+    engine.sync()
+    _event(calendar, "Review", _vcal_global_id("meeting-43@ox.example"))
+    engine.sync()
+    assert len(ox.changes(ox_calendar, None).changed) == 1
