@@ -122,7 +122,10 @@ class RecordIO:
                 windows = str(item.StartTimeZone.ID)
             # Several IANA zones share one Windows zone, and some have none: remember
             # which one was written, for as long as Outlook's zone stays the one we set.
-            users[ZONE_PROPERTY] = f"{zone}|{windows}" if zone else ""
+            # A record without a zone is written as "|<Windows zone>": read back without
+            # one (not as the session's zone, which made every later save by Outlook
+            # itself, a dismissed reminder, look like an edit of the event).
+            users[ZONE_PROPERTY] = f"{zone or ''}|{windows}"
             pattern = props.get("_recurrence")
             start = getattr(record, "start", None)
             if pattern and "PatternStartDate" in pattern and isinstance(start, datetime):
@@ -197,11 +200,11 @@ def _global_uid(global_id: Any) -> str:
 
 
 def _zone_read(windows: str, written: str, all_day: bool) -> str | None:
-    """The event's IANA zone: the one written while Outlook's zone is still ours, else
-    Outlook's own (all-day events have none unless one was written)."""
+    """The event's IANA zone: the one written (none, if none was) while Outlook's zone
+    is still ours, else Outlook's own (all-day events have none unless one was written)."""
     zone, _, windows_written = written.partition("|")
-    if zone and windows_written == windows:
-        return zone
+    if windows_written and windows_written == windows:
+        return zone or None
     if all_day:
         return None
     return WINDOWS_TO_IANA.get(windows)
