@@ -360,3 +360,24 @@ def test_a_conflict_is_told_to_observers(policy: object, words: str) -> None:
     assert report.conflicts == 1
     (event,) = [e for e in events if e.kind == "conflict"]  # type: ignore[attr-defined]
     assert rec.uid in event.message and words in event.message  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("top_on", ["a", "b"])
+def test_a_fresh_state_pairs_a_top_level_folder_with_its_copy_under_the_default(
+    top_on: str,
+) -> None:
+    # The first sync makes one store's top-level folder (OX's "Global Address Book") under
+    # the other's default folder (Outlook's Contacts). With a fresh state (a new machine,
+    # a deleted state file), matching wanted the same parent: it created the folder again
+    # on both sides (and Outlook refused the name, failing the whole sync).
+    a, b = MemoryStore(name="a"), MemoryStore(name="b")
+    top, nested = (a, b) if top_on == "a" else (b, a)
+    top.add_folder("Global Address Book", FolderKind.CONTACTS)
+    parent = nested.default_folder(FolderKind.CONTACTS).id
+    nested.add_folder("Global Address Book", FolderKind.CONTACTS, parent)
+    engine(a, b).sync()
+    for store in (a, b):
+        names = [f.name for f in store.folders() if f.name == "Global Address Book"]
+        assert names == ["Global Address Book"], store.name
+    # and two folders of that name at the same level still pair as before
+    assert engine(a, b).sync().folders == len(a.folders())

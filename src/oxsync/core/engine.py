@@ -1382,4 +1382,18 @@ def _match_folder(
     for c in free:
         if c.name == folder.name and c.parent_id == parent and not c.is_default:
             return c
+    # A top-level folder one store has (OX's shared and public folders) is made by the
+    # first sync under the other store's default folder of its kind (Outlook's Contacts):
+    # with a fresh state the two are the same folder, not two to create again.
+    defaults = {c.id for c in candidates.values() if c.is_default and c.kind is folder.kind}
+    for c in free:
+        if (
+            c.name == folder.name
+            and not c.is_default
+            and (
+                (parent is None and not folder.parent_id and c.parent_id in defaults)
+                or (c.parent_id is None and parent in defaults)
+            )
+        ):
+            return c
     return None
