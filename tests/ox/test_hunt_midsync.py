@@ -141,11 +141,8 @@ def test_a_fault_at_any_request_loses_and_doubles_nothing(
     ox.close()
 
 
-def test_a_file_upload_cut_off_after_its_create_keeps_the_file() -> None:
-    # _write_files answered a transient error with Failure(TRANSIENT) for a create too
-    # (the docs say a create is never failed by its files): the item stayed on OX without
-    # the file, the next sync paired it by uid and copied OX's record over the memory
-    # store's, and the file was gone on both sides.
+def _synced_contacts() -> tuple[OXBackend, Failing, OXStore, MemoryStore, SyncEngine]:
+    """alice's OX contacts (one item per request) synced once with a memory store."""
     backend = OXBackend()
     backend.add_user("alice", CANARY)
     transport = Failing(OXApp(backend))
@@ -161,6 +158,15 @@ def test_a_file_upload_cut_off_after_its_create_keeps_the_file() -> None:
         folder_kinds={FolderKind.CONTACTS},
     )
     engine.sync()
+    return backend, transport, ox, mem, engine
+
+
+def test_a_file_upload_cut_off_after_its_create_keeps_the_file() -> None:
+    # _write_files answered a transient error with Failure(TRANSIENT) for a create too
+    # (the docs say a create is never failed by its files): the item stayed on OX without
+    # the file, the next sync paired it by uid and copied OX's record over the memory
+    # store's, and the file was gone on both sides.
+    backend, transport, ox, mem, engine = _synced_contacts()
     note = Attachment(filename="note.txt", content_type="text/plain", data=b"keep me")
     mem.put("contacts", Contact(uid="filed", last_name="F", attachments=(note,)))
     methods: list[str] = []
@@ -191,21 +197,7 @@ def test_a_create_whose_answer_was_lost_is_completed_with_its_files() -> None:
     # the create's PROPPATCH went through, its answer was lost, so its files were never
     # sent: the next sync met OX's copy without them by uid, newest-wins chose it as the
     # fresher version, and the file was deleted from the memory store too
-    backend = OXBackend()
-    backend.add_user("alice", CANARY)
-    transport = Failing(OXApp(backend))
-    ox = OXStore("http://ox.test", "alice", CANARY, transport=transport, batch_size=1)
-    mem = MemoryStore()
-    engine = SyncEngine(
-        ox,
-        mem,
-        state=State(":memory:"),
-        policy=Policy.NEWEST_WINS,
-        backoff=0.0,
-        retries=0,
-        folder_kinds={FolderKind.CONTACTS},
-    )
-    engine.sync()
+    backend, transport, ox, mem, engine = _synced_contacts()
     note = Attachment(filename="note.txt", content_type="text/plain", data=b"keep me")
     mem.put("contacts", Contact(uid="filed", last_name="F", attachments=(note,)))
     transport.n, transport.first, transport.count, transport.fault = 0, 4, 1, "after"

@@ -81,6 +81,11 @@ def _create(store: Any, folder: Folder, record: Record) -> Applied:
     return result
 
 
+def _edited(kind: ItemKind, n: int) -> Record:
+    """Sample ``n`` of ``kind`` with the suite's edit applied (a change every store holds)."""
+    return attrs.evolve(sample(kind, n), **_EDITS[kind])
+
+
 def _fetch_one(store: Any, folder: Folder, item_id: str) -> Item:
     got = store.fetch(folder.id, [item_id])[item_id]
     assert isinstance(got, Item), f"fetch failed: {got}"
@@ -213,7 +218,7 @@ class StoreContract:
         store = writable
         folder = _folder_for(store, kind)
         applied = _create(store, folder, sample(kind, 3))
-        edited = attrs.evolve(sample(kind, 3), **_EDITS[kind])
+        edited = _edited(kind, 3)
         (result,) = store.apply(folder.id, [Update(applied.id, edited, applied.version)])
         assert isinstance(result, Applied), result
         assert result.version != applied.version
@@ -224,7 +229,7 @@ class StoreContract:
         store = writable
         folder = _folder_for(store, kind)
         first = _create(store, folder, sample(kind, 4))
-        edited = attrs.evolve(sample(kind, 4), **_EDITS[kind])
+        edited = _edited(kind, 4)
         (second,) = store.apply(folder.id, [Update(first.id, edited, first.version)])
         assert isinstance(second, Applied)
         (stale,) = store.apply(folder.id, [Update(first.id, sample(kind, 4), first.version)])
@@ -312,7 +317,7 @@ class StoreContract:
         cursor = store.changes(folder.id, None).cursor
         (upd,) = store.apply(
             folder.id,
-            [Update(keep.id, attrs.evolve(sample(kind, 10), **_EDITS[kind]), keep.version)],
+            [Update(keep.id, _edited(kind, 10), keep.version)],
         )
         assert isinstance(upd, Applied)
         store.apply(folder.id, [Delete(doomed.id, doomed.version)])
@@ -414,7 +419,7 @@ class StoreContract:
         store = writable
         folder = _folder_for(store, kind)
         first = _create(store, folder, sample(kind, 21))
-        edited = attrs.evolve(sample(kind, 21), **_EDITS[kind])
+        edited = _edited(kind, 21)
         (second,) = store.apply(folder.id, [Update(first.id, edited, first.version)])
         assert isinstance(second, Applied), second
         (stale,) = store.apply(folder.id, [Delete(second.id, first.version)])
@@ -449,11 +454,9 @@ class StoreContract:
         edit = _create(store, folder, sample(kind, 23))
         doomed = _create(store, folder, sample(kind, 24))
         stale = _create(store, folder, sample(kind, 25))
-        (bumped,) = store.apply(
-            folder.id, [Update(stale.id, attrs.evolve(sample(kind, 25), **_EDITS[kind]), None)]
-        )
+        (bumped,) = store.apply(folder.id, [Update(stale.id, _edited(kind, 25), None)])
         assert isinstance(bumped, Applied), bumped
-        edited = attrs.evolve(sample(kind, 23), **_EDITS[kind])
+        edited = _edited(kind, 23)
         results = store.apply(
             folder.id,
             [
@@ -487,9 +490,7 @@ class StoreContract:
         records = {i: x.record for i, x in got.items() if isinstance(x, Item)}
         assert comparable(records[updated.id], caps) == comparable(edited, caps)
         assert comparable(records[created.id], caps) == comparable(sample(kind, 26), caps)
-        assert comparable(records[bumped.id], caps) == comparable(
-            attrs.evolve(sample(kind, 25), **_EDITS[kind]), caps
-        )
+        assert comparable(records[bumped.id], caps) == comparable(_edited(kind, 25), caps)
 
     # ------------------------------------------------------------------ fetch
 
@@ -546,7 +547,7 @@ class StoreContract:
         before = store.changes(folder.id, None)
         (upd,) = store.apply(
             folder.id,
-            [Update(items[0].id, attrs.evolve(sample(kind, 31), **_EDITS[kind]), None)],
+            [Update(items[0].id, _edited(kind, 31), None)],
         )
         assert isinstance(upd, Applied), upd
         (dele,) = store.apply(folder.id, [Delete(items[1].id, None)])
@@ -628,7 +629,7 @@ class StoreContract:
         store = writable
         folder, other = self._move_setup(store, kind)
         first = _create(store, folder, sample(kind, 43))
-        edited = attrs.evolve(sample(kind, 43), **_EDITS[kind])
+        edited = _edited(kind, 43)
         (second,) = store.apply(folder.id, [Update(first.id, edited, first.version)])
         assert isinstance(second, Applied), second
         (stale,) = store.apply(folder.id, [Move(second.id, other.id, first.version)])
