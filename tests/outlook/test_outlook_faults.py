@@ -26,8 +26,7 @@ from oxsync.adapters.memory import MemoryStore
 from oxsync.adapters.outlook import OutlookStore
 from oxsync.core.records import Contact, Event, ItemKind, Record, Task
 from oxsync.errors import OxsyncError
-from oxsync.testing.outlook import Application, FaultCall, constants
-from oxsync.testing.outlook._com import MAPI_E_NOT_FOUND
+from oxsync.testing.outlook import MAPI_E_NOT_FOUND, Application, FaultCall, constants
 from oxsync.testing.samples import comparable, sample
 
 
@@ -431,7 +430,7 @@ def test_a_create_failing_after_its_save_leaves_no_item_behind() -> None:
     # engine closed the journal entry: the next sync copied it back to memory as new, a
     # duplicate there.
     from oxsync.core.records import Attachment
-    from oxsync.testing.outlook._com import E_FAIL
+    from oxsync.testing.outlook import E_FAIL
 
     pair = new_pair()
     pair.serial += 1
