@@ -691,6 +691,8 @@ class SyncEngine:
             self.a.capabilities,
             self.b.capabilities,
             {uid: target for uid, (_, target) in creates.items()},
+            getattr(self.a, "stored_form", None),
+            getattr(self.b, "stored_form", None),
         )
         return delta, changes["a"], changes["b"]
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 import attrs
@@ -36,9 +36,10 @@ from attrs import frozen
 
 from oxsync.core.policy import ConflictPolicy
 from oxsync.core.records import ItemKind, Record, item_kind_of
-from oxsync.core.serial import canonical, from_data, to_data
+from oxsync.core.serial import canonical, fingerprint_of, from_data, to_data
 from oxsync.core.state import IgnoredItem, ItemPairRow
 from oxsync.core.store import Capabilities, Native
+from oxsync.errors import MappingError
 
 __all__ = [
     "Action",
@@ -95,6 +96,12 @@ class FolderDelta:
     caps_b: Capabilities = Capabilities()
     pending_sides: Mapping[str, str] = attrs.field(factory=dict)  # uid -> side written to
     # (with pending_uids: the creates a run journalled and never saw the result of)
+    stored_a: StoredForm | None = None  # Store.stored_form of side A, if it has one
+    stored_b: StoredForm | None = None
+
+
+StoredForm: TypeAlias = Callable[[Record], Record]
+"""A store's ``stored_form``: what its ``fetch`` returns of an item written from a record."""
 
 
 # ----------------------------------------------------------------------------- actions
@@ -309,16 +316,20 @@ def _plan_pair(
     # A change that only moved the version (same content) is no change; remember the
     # version so later writes expect the right one.
     refreshed: list[Action] = []
-    if sa is not None and not sa.deleted and _unchanged(sa, pair, "a", delta):
-        if sa.version != pair.a_version:
-            pair = attrs.evolve(pair, a_version=sa.version)
-            refreshed.append(Refresh(pair, "a", sa.version))
-        sa = None
-    if sb is not None and not sb.deleted and _unchanged(sb, pair, "b", delta):
-        if sb.version != pair.b_version:
-            pair = attrs.evolve(pair, b_version=sb.version)
-            refreshed.append(Refresh(pair, "b", sb.version))
-        sb = None
+    if sa is not None and not sa.deleted:
+        sa = _meant(sa, pair, "a", delta)
+        if _unchanged(sa, pair, "a", delta):
+            if sa.version != pair.a_version:
+                pair = attrs.evolve(pair, a_version=sa.version)
+                refreshed.append(Refresh(pair, "a", sa.version))
+            sa = None
+    if sb is not None and not sb.deleted:
+        sb = _meant(sb, pair, "b", delta)
+        if _unchanged(sb, pair, "b", delta):
+            if sb.version != pair.b_version:
+                pair = attrs.evolve(pair, b_version=sb.version)
+                refreshed.append(Refresh(pair, "b", sb.version))
+            sb = None
     if sa is None and sb is None:
         return refreshed
     return _plan_changed_pair(pair, sa, sb, delta, policy)
@@ -330,12 +341,15 @@ def _unchanged(seen: Seen, pair: ItemPairRow, side: str, delta: FolderDelta) -> 
     A store that cannot hold some fields reads a copy written there back without them,
     while the state recorded the written (fuller) record's fingerprint: compared on the
     fields that side can hold, the copy is the last synced content (the base), not an edit
-    to write back to the other side.
+    to write back to the other side. Likewise a copy whose every difference from the base
+    is the store's own rendering of it (:func:`_meant` put the base's values back).
     """
     if seen.fp == pair.side_fp(side):
         return True
-    caps = delta.caps_a if side == "a" else delta.caps_b
     assert seen.record is not None
+    if pair.base and seen.blob == pair.base:
+        return True
+    caps = delta.caps_a if side == "a" else delta.caps_b
     kind = item_kind_of(seen.record)
     missing = caps.unsupported_fields.get(kind)
     if not missing or not pair.base:
@@ -344,6 +358,60 @@ def _unchanged(seen: Seen, pair: ItemPairRow, side: str, delta: FolderDelta) -> 
     if base is None or type(base) is not type(seen.record):
         return False
     return _held_fp(seen.record, missing) == _held_fp(base, missing)
+
+
+def _meant(seen: Seen, pair: ItemPairRow, side: str, delta: FolderDelta) -> Seen:
+    """``seen`` with every field its store merely re-rendered given the base's value back.
+
+    A store keeps some values in a lossier form than the record written to it (Outlook
+    reads an OX user back as an external attendee, a list member's contact reference as
+    an address). When that store saves the item again by itself (a dismissed reminder),
+    the copy read back differs from the base without anybody having edited it. The
+    store's ``stored_form(base)`` is what it reads back of the base: a field where
+    ``seen`` equals it was not edited, so it takes the base's (fuller) value. What
+    remains is the real edit, and only that reaches the other side. ``fp`` stays what
+    the store really holds, for the state.
+    """
+    stored = delta.stored_a if side == "a" else delta.stored_b
+    if stored is None or not pair.base or seen.fp == pair.side_fp(side):
+        return seen
+    assert seen.record is not None
+    base = _base_record(pair)
+    if base is None or type(base) is not type(seen.record):
+        return seen
+    try:
+        rendered = stored(base)
+    except (MappingError, TypeError, ValueError, OverflowError):  # it cannot render it:
+        return seen  # compare as is
+    if type(rendered) is not type(base):
+        return seen
+    data = to_data(seen.record)
+    meant = _unrendered(data, to_data(rendered), to_data(base))
+    if meant == data:
+        return seen
+    record = from_data(item_kind_of(base), meant)
+    blob, _ = canonical(record)
+    return attrs.evolve(seen, record=record, blob=blob)
+
+
+_ABSENT = object()
+
+
+def _unrendered(
+    seen: dict[str, Any], rendered: dict[str, Any], base: dict[str, Any]
+) -> dict[str, Any]:
+    """Field by field (one level into nested records): the base's value where ``seen``
+    equals ``rendered``, else ``seen``'s (default values are absent from the dicts)."""
+    out: dict[str, Any] = {}
+    for name in {**seen, **rendered, **base}:
+        s, r, b = (d.get(name, _ABSENT) for d in (seen, rendered, base))
+        if isinstance(s, dict) and isinstance(r, dict) and isinstance(b, dict):
+            out[name] = _unrendered(s, r, b)
+            continue
+        value = b if s == r else s
+        if value is not _ABSENT:
+            out[name] = value
+    return out
 
 
 def _held_fp(record: Record, names: Iterable[str]) -> str:
@@ -612,7 +680,8 @@ def _fill_unsupported(
     caps, other_caps = (delta.caps_a, delta.caps_b) if side == "a" else (delta.caps_b, delta.caps_a)
     missing = caps.unsupported_fields.get(kind)
     if not missing or type(other_record) is not type(record):
-        return record, seen.fp
+        # (the fingerprint of what ``seen`` means: see _meant)
+        return record, fingerprint_of(type(record), seen.blob) if seen.blob else seen.fp
     other_missing = other_caps.unsupported_fields.get(kind, frozenset())
     base_data = to_data(base) if base is not None and type(base) is type(record) else {}
     data, other_data = to_data(record), to_data(other_record)

@@ -164,6 +164,41 @@ class RecordIO:
         write_after_save(item, props, new=new)
         return version_of(item.LastModificationTime)
 
+    def stored_form(self, record: Record) -> Record:
+        """What :meth:`fetch` returns of an item written from ``record`` (no COM call).
+
+        The mapping's own round trip (attendees kept as addresses, list members without
+        their contact references, four user fields, ...), plus what the store and Outlook
+        do to the values in between: the event's zone marker, the picture's type sniffed
+        from its bytes, attachment types guessed from their names. The engine compares a
+        changed item with this rendering of the last synced record, so that Outlook saving
+        an item by itself (a dismissed reminder) is not taken for an edit that would push
+        its lossier copy over the other side. Not modelled (such an item still reads as
+        edited): the plain text Outlook derives from an HTML note, a series' start moved to
+        its first occurrence.
+        """
+        kind = item_kind_of(record)
+        props = self._mapping.to_outlook(record, tz=self.zone, list_separator=self.list_separator)
+        if kind is ItemKind.EVENT:
+            zone = props.pop("_timezone", None)
+            windows = _IANA_TO_WINDOWS.get(zone or "") or _IANA_TO_WINDOWS.get(
+                str(getattr(self.zone, "key", "")), ""
+            )
+            all_day = bool(props.get("AllDayEvent"))
+            props["_timezone"] = _zone_read(windows, f"{zone or ''}|{windows}", all_day)
+            props["_appointment_color"] = props.get("_appointment_color") or None
+        picture = props.get("_picture")
+        if picture is not None:
+            props["_picture"] = (picture[0], _image_type(picture[0] or b""))
+        for att in props.get("_attachments") or ():
+            att["ContentType"] = (
+                mimetypes.guess_type(att["FileName"])[0] or "application/octet-stream"
+            )
+        back = self._mapping.from_outlook(
+            kind, props, tz=self.zone, list_separator=self.list_separator
+        )
+        return back if back.uid == record.uid else attrs.evolve(back, uid=record.uid)
+
     def _choose_body(self, item: Any, record: Record, props: dict[str, Any], *, new: bool) -> None:
         """Leave in ``props`` the one body to write: HTMLBody, Body, or none.
 
