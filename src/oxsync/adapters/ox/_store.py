@@ -77,6 +77,7 @@ from oxsync.adapters.ox._series import (
     series_stamp,
 )
 from oxsync.adapters.ox._series_items import SeriesItems
+from oxsync.adapters.ox._stored import stored_form
 from oxsync.core.records import (
     Attachment,
     Contact,
@@ -87,6 +88,7 @@ from oxsync.core.records import (
     ItemKind,
     ParticipationStatus,
     Permission,
+    Record,
 )
 from oxsync.core.store import (
     Applied,
@@ -492,6 +494,27 @@ class OXStore(BaseStore):
         if kind is ItemKind.CONTACT and record.uid:
             self._remember(record.uid, object_id, folder.id)
         return Item(object_id, version, record)
+
+    def stored_form(self, record: Record) -> Record:
+        """What :meth:`fetch` returns of an item written from ``record`` (no request).
+
+        The record goes through the store's own write and read: encoded as a create
+        writes it, the elements kept as OX saves them (empty ones are no field, the alarm
+        needs ``alarm_flag``, a change exception's day leaves ``deleteexceptions``),
+        decoded as a listing is, change exceptions read back against their series. So the
+        codec's lossy conversions (PERSONAL and CONFIDENTIAL read PRIVATE, attendee roles
+        and comments dropped, yearly every N years read monthly every 12·N, ...) are those
+        of the code that makes them. A list member's contact reference survives if this
+        store knows the contact (listed or written by it), as a write would find it. The
+        engine compares an item OX saved again by itself with this rendering of the last
+        synced record, so that a no-change re-save does not push OX's lossier copy over
+        the other side. See :mod:`oxsync.adapters.ox._stored`.
+        """
+        return stored_form(record, contact_ref=self._contact_ref, contact_uid=self._known_uid)
+
+    def _known_uid(self, object_id: str, folder_id: str) -> str | None:
+        """:meth:`_contact_uid` without asking the server."""
+        return self._uid_of.get((object_id, folder_id))
 
     def _with_files(self, folder: Folder, item: Item, prop: Element) -> Item | Failure:
         """An item with the files its object lists (one GET per file not cached)."""
