@@ -73,6 +73,7 @@ from oxsync.core.store import (
     Update,
 )
 from oxsync.errors import (
+    FieldError,
     InvalidDataError,
     MappingError,
     NotFoundError,
@@ -349,6 +350,32 @@ class VdirStore(BaseStore):
             records[0],
             Native(_media_type(item_id, data), data),
         )
+
+    def stored_form(self, record: Record) -> Record:
+        """What :meth:`fetch` returns of an item written from ``record`` (no file I/O).
+
+        The record is serialised as a write does (:func:`_serialize`: the iCalendar or
+        vCard codec, fast writer included, in this store's ``vcard_version``) and the bytes
+        are parsed as a fetch does (:func:`_parse`). The engine compares a re-saved file
+        (another client rewriting it unchanged, a ``touch``) with this rendering of the
+        last synced record, so the values the formats keep in a lossier form are not taken
+        for edits that would overwrite the other side's fuller original. A record that
+        cannot be written raises :class:`~oxsync.errors.MappingError`, as the write would.
+        A record without a uid gets one in the file; it is given back without.
+        """
+        kind = item_kind_of(record)
+        contact = kind in (ItemKind.CONTACT, ItemKind.DISTRIBUTION_LIST)
+        written = record if record.uid else attrs.evolve(record, uid=str(uuid.uuid4()))
+        records = _parse(
+            "stored.vcf" if contact else "stored.ics", _serialize(written, self._vcard_version)
+        )
+        if len(records) != 1:
+            raise MappingError(
+                f"{kind.value} {record.uid!r} reads back as {len(records)} items",
+                [FieldError("$", "not one item")],
+            )
+        back = records[0]
+        return back if back.uid == record.uid else attrs.evolve(back, uid=record.uid)
 
     def _apply(self, folder_id: str, ops: Sequence[Op]) -> Sequence[OpResult]:
         folder = self._dir(folder_id)
