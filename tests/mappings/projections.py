@@ -15,6 +15,7 @@ import attrs
 
 from oxsync.core import records as r
 from oxsync.core.records import Frequency, ItemKind
+from oxsync.mappings.html_text import text_of_html
 
 
 def drop(record: Any, paths: frozenset[str]) -> Any:
@@ -118,6 +119,8 @@ def project_outlook(record: Any, unsupported: frozenset[str], tz: ZoneInfo) -> A
     kind = r.item_kind_of(record)
     record = drop(record, unsupported)
     changes: dict[str, Any] = {}
+    if getattr(record, "note_html", None):  # an HTML item: the text of its HTML
+        changes["note"] = text_of_html(record.note_html).replace("\r\n", "\n") or None
     if kind is ItemKind.CONTACT:
         if record.gender not in (None, "female", "male"):
             changes["gender"] = None

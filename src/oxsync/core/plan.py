@@ -385,8 +385,13 @@ def _meant(seen: Seen, pair: ItemPairRow, side: str, delta: FolderDelta) -> Seen
         return seen  # compare as is
     if type(rendered) is not type(base):
         return seen
-    data = to_data(seen.record)
-    meant = _unrendered(data, to_data(rendered), to_data(base))
+    data, base_data = to_data(seen.record), to_data(base)
+    meant = _unrendered(data, to_data(rendered), base_data)
+    for derived, source_of in DERIVED_FIELDS.items():
+        if meant.get(source_of) != base_data.get(source_of):  # a rendering of old text
+            meant.pop(derived, None)
+            if derived in data:
+                meant[derived] = data[derived]
     if meant == data:
         return seen
     record = from_data(item_kind_of(base), meant)

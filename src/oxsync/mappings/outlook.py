@@ -52,6 +52,7 @@ from oxsync.core.records import ItemKind
 from oxsync.errors import FieldError, MappingError
 from oxsync.mappings import recurrence as rec
 from oxsync.mappings import values as v
+from oxsync.mappings.html_text import text_of_html
 
 __all__ = [
     "OUTLOOK_UNSUPPORTED",
@@ -205,6 +206,24 @@ class Prop:
         if self.name not in props:
             return {}
         value = self.codec.back(props[self.name], ctx)
+        return {} if value is None else {self.path: value}
+
+
+@frozen
+class _Note(Prop):
+    """note <-> ``Body``; an HTML item's note is the plain text of its ``HTMLBody``.
+
+    Outlook derives ``Body`` from the HTML of an HTML item; reading the note as
+    :func:`~oxsync.mappings.html_text.text_of_html` of that HTML instead makes what a
+    store reads back of a record with ``note_html`` exactly predictable (a re-save by
+    Outlook is then no edit of the note), whatever text Outlook's own derivation gives.
+    """
+
+    def read(self, props: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
+        html = props.get("HTMLBody")
+        if props.get("BodyFormat") != OL_FORMAT_HTML or not isinstance(html, str) or not html:
+            return super().read(props, ctx)
+        value = self.codec.back(text_of_html(html), ctx)
         return {} if value is None else {self.path: value}
 
 
@@ -613,7 +632,7 @@ _COMMON: list[Any] = [
     _Simple(
         "uid", "_user_properties", lambda uid, ctx: {UID_PROPERTY: _TEXT.to(uid, ctx)}, _uid_back
     ),
-    Prop("note", "Body", _NOTE),
+    _Note("note", "Body", _NOTE),
     Prop("categories", "Categories", _CATEGORIES),
     Prop("sensitivity", "Sensitivity", _enum(v.OUTLOOK_SENSITIVITY)),
     Prop("created", "CreationTime", _Codec(_local, _instant_back), read_only=True),

@@ -747,6 +747,60 @@ class StoreContract:
 
         check()
 
+    def test_what_a_store_reads_back_is_no_edit_to_the_engine(
+        self, writable: Any, kind: ItemKind
+    ) -> None:
+        """A record written here and read back is, to the engine, the record written.
+
+        When the store saves such an item again by itself (Outlook on a dismissed
+        reminder, OX touching an object), the engine fetches the copy and plans from it
+        against the last synced record. The copy may lack what the store cannot hold
+        (``unsupported_fields``) and may hold the store's own renderings of values, which
+        its ``stored_form(record)`` must predict; anything else would be planned as an
+        edit and pushed over the other side's richer original."""
+        from oxsync.core import plan as P
+        from oxsync.core.policy import Policy
+        from oxsync.core.serial import canonical
+        from oxsync.core.state import ItemPairRow
+
+        store = writable
+        folder = _folder_for(store, kind)
+        caps = store.capabilities
+
+        @settings(
+            max_examples=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )
+        @given(records(kind))
+        def check(record: Record) -> None:
+            (created,) = store.apply(folder.id, [Create(record)])
+            if isinstance(created, Failure):
+                assert created.kind is FailureKind.INVALID, created
+                return
+            try:
+                got = _fetch_one(store, folder, created.id)
+                written = record if record.uid else attrs.evolve(record, uid=got.record.uid)
+                base, base_fp = canonical(written)
+                pair = ItemPairRow(1, got.id, "peer", "before", "v", base_fp, base_fp,
+                                   kind.value, written.uid, base)  # fmt: skip
+                seen = P.Seen(got.id, got.version, got.record, *canonical(got.record))
+                delta = P.FolderDelta(
+                    {got.id: seen},
+                    {},
+                    {got.id: pair},
+                    {"peer": pair},
+                    caps_a=caps,
+                    stored_a=getattr(store, "stored_form", None),
+                )
+                planned = P.plan_folder(delta, Policy.NEWEST_WINS)
+                writes = [a for a in planned if not isinstance(a, P.Refresh)]
+                assert not writes, f"read back as an edit: {writes}"
+            finally:
+                store.apply(folder.id, [Delete(created.id, None)])
+
+        check()
+
     def test_read_only_folder_refuses_writes(self, writable: Any, kind: ItemKind) -> None:
         # a folder listed read-only (shared without write rights): each write is refused,
         # as Failure(PERMISSION) or PermissionDeniedError, and nothing changes there

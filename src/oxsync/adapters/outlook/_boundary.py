@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -76,6 +77,10 @@ class ObjectModel(Protocol):
 
     def calls(self) -> int | None:
         """Object-model calls made so far, when the backing can count them."""
+        ...
+
+    def today(self) -> date:
+        """Outlook's local date now (the day it stamps on a task completed without one)."""
         ...
 
 
@@ -156,6 +161,12 @@ class FakeObjectModel(_TableRows):
         """Object-model calls counted by the fake."""
         return int(self.application.calls)
 
+    def today(self) -> date:
+        """The fake's clock, as a local date."""
+        clock = self.application.clock
+        now: datetime = clock.now() + clock.offset
+        return now.astimezone(self.zone).date()
+
 
 class Pywin32ObjectModel(_TableRows):
     """Backing over the real Outlook through pywin32 (Windows only)."""
@@ -211,6 +222,10 @@ class Pywin32ObjectModel(_TableRows):
     def calls(self) -> int | None:  # pragma: no cover - Windows only
         """Not counted on the real Outlook."""
         return None
+
+    def today(self) -> date:  # pragma: no cover - Windows only
+        """The local date (Outlook runs on this machine, in its zone)."""
+        return datetime.now(self.zone).date()
 
 
 def _windows_list_separator() -> str:  # pragma: no cover - Windows only

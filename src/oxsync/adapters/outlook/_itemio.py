@@ -23,9 +23,10 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
+from oxsync.adapters.outlook._stored import OCCURRENCE, usual_occurrence
 from oxsync.adapters.outlook._time import from_com, to_com
 from oxsync.core.records import ItemKind
 
@@ -227,7 +228,6 @@ _PATTERN = [
     "Duration",
     "Regenerate",
 ]
-_OCCURRENCE = ["Subject", "Location", "Start", "End", "Body", "BusyStatus", "AllDayEvent"]
 
 
 def read_item(item: Any, kind: ItemKind) -> dict[str, Any]:
@@ -285,7 +285,7 @@ def read_item(item: Any, kind: ItemKind) -> dict[str, Any]:
             pattern = item.GetRecurrencePattern()
             props["_recurrence"] = {n: from_com(getattr(pattern, n)) for n in _PATTERN}
             if kind is ItemKind.EVENT:
-                series = {n: props.get(n) for n in _OCCURRENCE}
+                series = {n: props.get(n) for n in OCCURRENCE}
                 minutes = int(pattern.Duration)
                 props["_exceptions"] = [
                     _read_exception(e, series, minutes) for e in pattern.Exceptions
@@ -318,8 +318,8 @@ def _read_exception(exc: Any, series: Mapping[str, Any], minutes: int) -> dict[s
     out: dict[str, Any] = {"OriginalDate": original, "Deleted": bool(exc.Deleted)}
     if not out["Deleted"]:
         occurrence = exc.AppointmentItem
-        usual = dict(series, Start=original, End=original + timedelta(minutes=minutes))
-        for name in _OCCURRENCE:
+        usual = usual_occurrence(series, original, minutes)
+        for name in OCCURRENCE:
             value = from_com(getattr(occurrence, name))
             if value != usual.get(name):
                 out[name] = value
@@ -509,7 +509,7 @@ def write_after_save(item: Any, props: Mapping[str, Any], *, new: bool = False) 
             if data.get("Deleted"):
                 occurrence.Delete()
             else:
-                for name in _OCCURRENCE:
+                for name in OCCURRENCE:
                     if name in data and data[name] is not None:
                         setattr(occurrence, name, _com_value(data[name]))
                 occurrence.Save()

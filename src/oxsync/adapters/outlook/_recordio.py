@@ -33,6 +33,13 @@ from oxsync.adapters.outlook._itemio import (
     write_after_save,
     write_item,
 )
+from oxsync.adapters.outlook._stored import (
+    delegation_after_write,
+    exceptions_as_read,
+    members_as_read,
+    occurring_deletions,
+    settle_task,
+)
 from oxsync.adapters.outlook._time import WINDOWS_TO_IANA, version_of
 from oxsync.core.records import DelegationState, ItemKind, Record, item_kind_of
 
@@ -178,6 +185,8 @@ class RecordIO:
         its first occurrence.
         """
         kind = item_kind_of(record)
+        if kind is ItemKind.EVENT:
+            record = occurring_deletions(record)
         props = self._mapping.to_outlook(record, tz=self.zone, list_separator=self.list_separator)
         if kind is ItemKind.EVENT:
             zone = props.pop("_timezone", None)
@@ -187,6 +196,14 @@ class RecordIO:
             all_day = bool(props.get("AllDayEvent"))
             props["_timezone"] = _zone_read(windows, f"{zone or ''}|{windows}", all_day)
             props["_appointment_color"] = props.get("_appointment_color") or None
+        elif kind is ItemKind.DISTRIBUTION_LIST:
+            props["_members"] = members_as_read(props.get("_members") or ())
+        elif kind is ItemKind.TASK:
+            settle_task(props, self.om.today)
+            delegated = getattr(record, "delegation_state", DelegationState.NOT_DELEGATED)
+            delegation_after_write(props, delegated is not DelegationState.NOT_DELEGATED)
+        if "_exceptions" in props:
+            exceptions_as_read(props)
         picture = props.get("_picture")
         if picture is not None:
             props["_picture"] = (picture[0], _image_type(picture[0] or b""))

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import copy
 import html
-import re
 from datetime import datetime
-from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from oxsync.mappings.html_text import text_of_html
 from oxsync.testing.outlook._base import (
     _NS_PROPTAG,
     Attachments,
@@ -318,43 +317,3 @@ def _html_of_text(text: str) -> str:
     return f"<html><body>{body}</body></html>" if body else ""
 
 
-_BLOCKS = frozenset({"p", "div", "li", "tr", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5",
-                     "h6", "blockquote", "pre"})  # fmt: skip
-_HIDDEN = frozenset({"head", "script", "style", "title"})
-_SPACES = re.compile(r"\s+")
-
-
-class _TextOfHtml(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _HIDDEN:
-            self.hidden += 1
-        elif tag == "br":
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN:
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(_SPACES.sub(" ", data))  # HTML collapses white space
-
-
-def text_of_html(source: str) -> str:
-    """The plain text Outlook derives from an HTML body (lines joined with CRLF)."""
-    parser = _TextOfHtml()
-    parser.feed(source)
-    parser.close()
-    lines = [line.strip() for line in "".join(parser.parts).split("\n")]
-    while lines and not lines[-1]:
-        lines.pop()
-    while lines and not lines[0]:
-        lines.pop(0)
-    return "\r\n".join(lines)
