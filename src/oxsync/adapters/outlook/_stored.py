@@ -26,9 +26,7 @@ OCCURRENCE = ("Subject", "Location", "Start", "End", "Body", "BusyStatus", "AllD
 """The properties of an occurrence the store reads (what a change exception can change)."""
 
 
-def usual_occurrence(
-    series: Mapping[str, Any], original: datetime, minutes: int
-) -> dict[str, Any]:
+def usual_occurrence(series: Mapping[str, Any], original: datetime, minutes: int) -> dict[str, Any]:
     """What the occurrence of ``series`` at ``original`` holds when nobody changed it: an
     exception reads as the properties that differ from these."""
     return dict(series, Start=original, End=original + timedelta(minutes=minutes))

@@ -315,5 +315,3 @@ def _rtf_of_text(text: str) -> bytes:
 def _html_of_text(text: str) -> str:
     body = html.escape(str(text)).replace("\r\n", "<br>\r\n")
     return f"<html><body>{body}</body></html>" if body else ""
-
-
