@@ -376,6 +376,10 @@ def _meant(seen: Seen, pair: ItemPairRow, side: str, delta: FolderDelta) -> Seen
     if stored is None or not pair.base or seen.fp == pair.side_fp(side):
         return seen
     assert seen.record is not None
+    if pair.side_fp(side) != fingerprint_of(type(seen.record), pair.base):
+        # this side was last synced holding its own read, not a write of the base: its
+        # copy is already in its own rendering (and a mass edit there skips the cost)
+        return seen
     base = _base_record(pair)
     if base is None or type(base) is not type(seen.record):
         return seen
