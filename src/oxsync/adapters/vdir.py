@@ -27,8 +27,9 @@ Writes are atomic (a hidden temporary file in the same folder, then ``os.replace
 khal, khard or a concurrent reader never see half a file. Updates and deletes check the
 version first (:class:`~oxsync.core.store.FailureKind` ``CONFLICT`` if the file moved),
 an update again just before its rename; the last check and the replace are not one
-atomic step, as in vdirsyncer. Bad files never
-block a folder: fetching one gives a ``Failure(INVALID)`` naming the bad fields.
+atomic step, as in vdirsyncer. A temporary file or folder that a killed writer left
+behind is removed by a later listing once it is stale (see :func:`_remove_stale`). Bad
+files never block a folder: fetching one gives a ``Failure(INVALID)`` naming the bad fields.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import os
 import re
 import stat
 import sys
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -113,6 +115,15 @@ _NAME_HINTS = (
 _GROUP_LINE = re.compile(rb"(?m)^(?:[A-Z0-9-]+\.)?(?:X-ADDRESSBOOKSERVER-)?KIND:GROUP\r?$")
 _TMP_TAG = uuid.uuid4().hex[:8]  # with the pid and a counter: unique temp names
 _TMP_COUNT = itertools.count()
+# The hidden names this store itself gives to what a crash can leave behind (see
+# _remove_stale): ".<name>.<pid>-<tag>-<n>.tmp" (a file being written, a folder being made,
+# a metadata file), ".<id>.<pid>-<tag>-<n>.deleted" (a folder being deleted), and the
+# ".<displayname|oxsync-kind>.<uuid>.tmp" that earlier versions gave metadata writes.
+_TEMP_NAME = re.compile(r"\..+\.([0-9]{1,10})-[0-9a-f]{8}-[0-9]+\.(?:tmp|deleted)", re.DOTALL)
+_OLD_META_TEMP_NAME = re.compile(r"\.(?:displayname|oxsync-kind)\.[0-9a-f]{32}\.tmp")
+_TEMP_ENDINGS = (".tmp", ".deleted")
+_STALE_AFTER = 3600  # seconds: a temporary entry of a writer that is gone is removed
+_ABANDONED_AFTER = 24 * 3600  # seconds: a temporary entry is removed whatever its pid
 MAX_ITEM_BYTES = 64 * 1024 * 1024
 """Default ``max_item_bytes`` of :class:`VdirStore`: larger files are not read."""
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.@+=-]{1,150}$")
@@ -199,11 +210,14 @@ class VdirStore(BaseStore):
         ``tasks``, else the only folder of that kind (a khard user's single address book
         pairs with the server's default contacts folder).
         """
+        leftovers: list[os.DirEntry[str]] = []
         try:
             with os.scandir(self.root) as entries:
-                dirs = sorted(e.name for e in entries if _is_folder(e))
+                dirs = sorted(e.name for e in entries if _is_folder(e, leftovers))
         except OSError as exc:
             raise _store_error(exc, f"cannot list vdir {str(self.root)!r}") from exc
+        if leftovers and not self.capabilities.read_only:
+            _remove_stale(leftovers, directories=True)
         if not all(d.isascii() for d in dirs):
             dirs = self._valid_names(dirs, repr(str(self.root)), "folder")
         kinds = {dirname: self._kind(dirname) for dirname in dirs}
@@ -227,17 +241,21 @@ class VdirStore(BaseStore):
     def changes(self, folder_id: str, cursor: Cursor) -> Changes:
         """A full listing of the folder's item files (no file is opened)."""
         folder = self._dir(folder_id)
+        leftovers: list[os.DirEntry[str]] = []  # hidden entries named like our temp files
         try:
             with os.scandir(folder) as entries:
                 # One stat per file is the floor (about 5 µs each); keep the loop lean.
                 refs = [
                     ItemRef(name, f"{st.st_mtime_ns}-{st.st_size}")
                     for entry in entries
-                    if _is_item(name := entry.name) and entry.is_file()
+                    if (_is_item(name := entry.name) and entry.is_file())
+                    or (name[:1] == "." and _leftover(entry, leftovers))  # never an item
                     for st in (entry.stat(),)
                 ]
         except OSError:  # a file removed while listed (khal deleting, say), an odd entry…
             refs = self._list_slowly(folder)
+        if leftovers and not self.capabilities.read_only:
+            _remove_stale(leftovers, directories=False)
         if not all(ref.id.isascii() for ref in refs):
             valid = set(
                 self._valid_names([ref.id for ref in refs], f"folder {folder_id!r}", "file")
@@ -667,13 +685,13 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _is_folder(entry: os.DirEntry[str]) -> bool:
+def _is_folder(entry: os.DirEntry[str], leftovers: list[os.DirEntry[str]]) -> bool:
     """Whether a root entry is a folder of the vdir: a directory that is not hidden. One
     that cannot be examined (a symlink into a folder the user may not search) counts, so
     it is not taken for deleted: listing it then fails with a typed error. A symlink loop
-    is no folder."""
+    is no folder. A hidden entry that may be a temporary one goes to ``leftovers``."""
     if entry.name.startswith("."):
-        return False
+        return _leftover(entry, leftovers)
     try:
         return entry.is_dir()
     except OSError as exc:
@@ -779,6 +797,86 @@ def _safe_name(uid: str, extension: str) -> str | None:
     return None
 
 
+def _leftover(entry: os.DirEntry[str], leftovers: list[os.DirEntry[str]]) -> bool:
+    """Note a hidden entry that ends like a temporary one of ours (the cheap test made
+    during a listing; :func:`_remove_stale` judges it). Always False: no item, no folder."""
+    if entry.name.endswith(_TEMP_ENDINGS):
+        leftovers.append(entry)
+    return False
+
+
+def _remove_stale(entries: Sequence[os.DirEntry[str]], *, directories: bool) -> None:
+    """Remove the temporary files (in a folder: ``directories=False``) or folders (in the
+    root: ``directories=True``) that crashed writers left behind.
+
+    A write goes through a hidden temporary name, renamed into place when complete; a
+    process killed in between (a crash, SIGKILL, a power cut) leaves the temporary entry
+    forever: a full copy of an item, or a half-made or half-deleted folder, that khal and
+    vdirsyncer see as hidden junk. Only entries that carry exactly this store's names
+    (:data:`_TEMP_NAME`, and :data:`_OLD_META_TEMP_NAME` of older versions) and the type
+    ours have (regular files in a folder, directories in the root: never a symlink) are
+    removed, and only when stale:
+
+    - last modified at least ``_STALE_AFTER`` (1 hour) ago, **and** either the process
+      named by the pid is not running on this machine or the entry is at least
+      ``_ABANDONED_AFTER`` (1 day) old; an entry without a pid (older metadata names)
+      counts as live: it goes after a day.
+
+    The age is what makes it safe everywhere: a writer keeps its temporary file for
+    milliseconds (the write, an ``fsync``, the rename), so one an hour old is no live
+    write, whichever process or host it comes from. On a network share written from two
+    hosts the pid is meaningless (another host's writer may have a pid that is dead here),
+    so the age rule must hold on its own, and it does. The pid is a second guard on one
+    host: a writer that is still alive (a laptop suspended in the middle of a write, two
+    oxsync processes on one vdir) keeps its temporary file until the day is over; after a
+    day the pid is no longer trusted (it may have been reused, or belong to another host
+    or PID namespace). Even a wrong removal loses nothing: the writer's rename then fails
+    (a TRANSIENT failure of that write, made again at the next sync, or a typed error of
+    the folder operation), nothing is half written. Clock skew only
+    delays a removal (an mtime in the future is never stale). On Windows the pid is not
+    checked (``os.kill(pid, 0)`` would stop the process there): the day rule applies.
+
+    Failures (no permission, already removed by another process…) are ignored: this
+    never fails a listing.
+    """
+    now = time.time()
+    for entry in entries:
+        name = entry.name
+        match = _TEMP_NAME.fullmatch(name)
+        if match is None and _OLD_META_TEMP_NAME.fullmatch(name) is None:
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            age = now - st.st_mtime
+            if age < _STALE_AFTER:
+                continue
+            if age < _ABANDONED_AFTER and (match is None or _pid_alive(int(match[1]))):
+                continue
+            if not directories and stat.S_ISREG(st.st_mode):
+                os.unlink(entry.path)
+            elif directories and stat.S_ISDIR(st.st_mode):
+                import shutil  # with its compression modules: not for every start-up
+
+                shutil.rmtree(entry.path, ignore_errors=True)
+        except (OSError, ValueError):
+            continue
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` may be running on this machine (True when unsure)."""
+    if pid <= 0 or pid == os.getpid():
+        return True
+    if sys.platform == "win32":  # no signal 0 there: os.kill would end the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # PermissionError: alive, another user's
+        return True
+    return True
+
+
 def _random_name(extension: str) -> str:
     return uuid.uuid4().hex + extension
 
@@ -836,7 +934,7 @@ def _read_meta(path: Path) -> str | None:
 
 
 def _write_meta(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{_TMP_TAG}-{next(_TMP_COUNT)}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
