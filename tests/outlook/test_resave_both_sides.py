@@ -146,3 +146,57 @@ def test_resaves_on_both_sides_write_nothing(backend: OXBackend, ox: OXStore) ->
     changed = {k for k in before if before[k] != after.get(k)}
     assert not changed, {k: (before[k], after.get(k)) for k in changed}
     assert engine.sync().changed == 0
+
+
+def test_an_outlook_edit_carries_only_the_edit(backend: OXBackend, ox: OXStore) -> None:
+    """An edit made in Outlook reaches OX without Outlook's lossier rest: the OX user
+    stays a user, the list member keeps its contact reference."""
+    app = Application(tz="Europe/Paris", list_separator=";")
+    outlook = OutlookStore(app)
+    engine = SyncEngine(
+        outlook, ox, state=State(":memory:"), policy=Policy.NEWEST_WINS, backoff=0.0
+    )
+    bob = backend.add_user("bob", "bob-pw", display_name="Bob Brown", email="bob@example.org")
+    start = datetime(2026, 4, 7, 8, tzinfo=UTC)
+    meeting = r.Event(
+        uid="ox-meeting",
+        summary="With Bob",
+        start=start,
+        end=start.replace(hour=9),
+        timezone="Europe/Paris",
+        attendees=(r.Attendee(email="bob@example.org", name="Bob Brown", user_id=str(bob.id)),),
+    )
+    contacts = default(ox, FolderKind.CONTACTS)
+    ada = r.Contact(uid="ox-ada", first_name="Ada", emails=r.Emails(email1="ada@example.org"))
+    team = r.DistributionList(
+        uid="ox-team",
+        display_name="Team",
+        members=(
+            r.DistributionListMember(
+                display_name="Ada", email="ada@example.org", contact_uid="ox-ada", email_slot=1
+            ),
+        ),
+    )
+    for folder, record in (
+        (contacts, ada),
+        (default(ox, FolderKind.CALENDAR), meeting),
+        (contacts, team),
+    ):
+        (done,) = ox.apply(folder, [Create(record)])
+        assert type(done).__name__ == "Applied", done
+    engine.sync()
+    app.clock.advance(minutes=5)
+    (item,) = app.Session.GetDefaultFolder(constants.olFolderCalendar).Items
+    item.Subject = "With Bob (room 2)"
+    item.Save()
+    for item in app.Session.GetDefaultFolder(constants.olFolderContacts).Items:
+        if item.Class == constants.olDistributionList:
+            item.DLName = "Team (all)"
+            item.Save()
+    report = engine.sync()
+    assert report.b.updated == 2 and not report.errors, report
+    on_ox = listing(ox, default(ox, FolderKind.CALENDAR))["ox-meeting"]
+    assert on_ox.summary == "With Bob (room 2)"
+    assert on_ox.attendees == meeting.attendees
+    got_team = listing(ox, contacts)["ox-team"]
+    assert got_team.display_name == "Team (all)" and got_team.members == team.members
