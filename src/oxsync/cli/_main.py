@@ -177,6 +177,8 @@ def _summary(name: str, report: SyncReport) -> str:
         f"conflicts {report.conflicts} | "
         f"ignored {report.ignored} | {report.duration:.2f}s"
     )
+    if report.cancelled:
+        text += " | cancelled (the next sync does the rest)"
     if report.errors:
         text += "\n  " + "\n  ".join(report.errors)
     if report.warnings:
@@ -592,7 +594,7 @@ def watch(ctx: Ctx, pairs: tuple[str, ...], poll: float | None, no_push: bool) -
     def on_signal(signum: int, frame: Any) -> None:
         if stop.is_set():
             raise KeyboardInterrupt  # a second signal: stop now, in the middle of a sync
-        stop.set()  # the first: let the syncs in progress finish
+        stop.set()  # the first: the syncs in progress stop at their next batch (engine.cancel)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -626,7 +628,7 @@ def _watch(
     for thread in threads:
         thread.join(timeout=min(0.5, max(0.0, deadline - time.monotonic())))
         if thread.is_alive() and not told:
-            ctx.say("waiting for the sync in progress to finish (signal again to stop now)")
+            ctx.say("stopping the sync in progress at its next batch (signal again to stop now)")
             told = True
         thread.join(timeout=max(0.0, deadline - time.monotonic()))
     ctx.say("stopped")
@@ -647,6 +649,9 @@ def _watch_pair(
     listeners = []
     try:
         with open_pair(ctx.config, name, [_progress(ctx)]) as rt:
+            # the first signal ends a sync in progress at its next safe point (a batch
+            # recorded), not at its end; the 30 s wait in _watch remains the fallback
+            rt.engine.cancel = stop
             if rt.config.push and not no_push:
                 for store in (rt.a, rt.b):
                     if hasattr(store, "push_listener"):

@@ -22,11 +22,15 @@ only, propagating folder deletions except of default folders), then for each fol
    the ignored list. A crash anywhere is finished by the next run: un-recorded creates are
    matched back by uid (the journal knows the uids it assigned), un-recorded updates show
    up as equal content on both sides.
+
+A run can be stopped early and cleanly with ``SyncEngine(cancel=event)`` (or
+``engine.cancel = event``): see :class:`SyncEngine`.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, MutableSequence, Sequence
@@ -84,7 +88,11 @@ class SideCounts:
 
 @define
 class SyncReport:
-    """What a sync did. ``errors`` holds folder-level failures (the rest went on)."""
+    """What a sync did. ``errors`` holds folder-level failures (the rest went on).
+
+    ``cancelled``: the run stopped early because :attr:`SyncEngine.cancel` was set; what it
+    did is recorded, the folders it did not finish count in ``incomplete``.
+    """
 
     a: SideCounts = field(factory=SideCounts)
     b: SideCounts = field(factory=SideCounts)
@@ -95,6 +103,7 @@ class SyncReport:
     errors: list[str] = field(factory=list)
     warnings: list[str] = field(factory=list)
     duration: float = 0.0
+    cancelled: bool = False
 
     def side(self, side: str) -> SideCounts:
         """Counts for side ``"a"`` or ``"b"``."""
@@ -180,6 +189,17 @@ class SyncEngine:
     folder of one side that held synced items lists none any more (a wrong or unmounted
     vdir path). ``folder_kinds`` restricts the sync to some modules (contacts / calendar /
     tasks).
+
+    ``cancel`` (also settable later as the attribute ``engine.cancel``): a
+    :class:`threading.Event`, typically set from another thread or a signal handler, that
+    stops a :meth:`sync` or :meth:`slow_sync` in progress at its next safe point: between
+    folder pairs, between the fetch batches of detection (reading only) and between execute
+    batches, once a batch's results are committed to the state. It never falls between a
+    store write and its record. The run then returns a :class:`SyncReport` with
+    ``cancelled=True``: what was written is recorded, and the folders not finished keep
+    their cursors, so the next run does the rest (no duplicate, no loss). An event already
+    set when a run starts makes it return at once, having done nothing. The engine never
+    clears the event: clear it before syncing again.
     """
 
     def __init__(
@@ -198,8 +218,10 @@ class SyncEngine:
         retries: int = 3,
         backoff: float = 0.2,
         sleep: Callable[[float], None] = time.sleep,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.a, self.b = a, b
+        self.cancel = cancel
         self.state = state
         self.policy = policy
         self.pair = pair
@@ -216,6 +238,8 @@ class SyncEngine:
         self._emptied: frozenset[str] = frozenset()  # of the current run (_emptied_sides)
         # folder pairs whose folder is gone from one side: (row, survivor, its store, side)
         self._vanished: list[tuple[FolderPairRow, Folder, Store, str]] = []
+        self._in_run = False  # cancel is honoured within sync / slow_sync only (not plan)
+        self._cancelled = False  # latched: the run saw the cancel event set
 
     # ------------------------------------------------------------------ public API
 
@@ -287,12 +311,18 @@ class SyncEngine:
     def _run(self, folders: Iterable[str] | None, *, force: bool, deep: bool) -> SyncReport:
         # one run per pair and state: two would each create what is new (duplicates)
         with run_lock(self.state.path, self.pair, self.state):
-            return self._run_locked(folders, force=force, deep=deep)
+            self._in_run, self._cancelled = True, False
+            try:
+                return self._run_locked(folders, force=force, deep=deep)
+            finally:
+                self._in_run = False
 
     def _run_locked(self, folders: Iterable[str] | None, *, force: bool, deep: bool) -> SyncReport:
         started = time.perf_counter()
         report = SyncReport()
         self._emit("started", "sync started")
+        if self._stopping():
+            return self._end(report, started, None)
         wanted = set(folders) if folders is not None else None
         self._vanished = []
         pairs, _ = self._pair_folders(dry_run=False)
@@ -309,10 +339,15 @@ class SyncEngine:
         selected += [fp for fp in pairs if fp not in selected and fp.row.id in sources]
         detected: dict[int, tuple[_Pair, P.FolderDelta, Changes, Changes]] = {}
         for fp in selected:
+            if self._stopping():
+                report.incomplete += 1
+                continue
             report.folders += 1
             self._emit("folder", f"looking for changes in {fp.a_folder.name}", fp.a_folder.name)
             try:
                 detected[fp.row.id] = (fp, *self._detect(fp, deep=deep))
+            except _Cancelled:
+                report.incomplete += 1
             except (TransientError, LastingError) as exc:
                 self._folder_error(fp, exc, report)
         for target, moved_from in ends.items():
@@ -321,11 +356,16 @@ class SyncEngine:
                 del detected[target]
                 report.incomplete += 1
         self._emptied = self._emptied_sides(detected)
-        brake: MassDeleteError | None = self._settle_vanished(force, report)
+        brake: MassDeleteError | None = None
+        if not self._stopping():  # (the next run decides about vanished folders)
+            brake = self._settle_vanished(force, report)
         deltas = {key: value[1] for key, value in detected.items()}
         moves, deltas = find_moves(deltas, self._can_move())
         held = self._execute_moves(moves, detected, deltas, report)
         for key, (fp, _, a_changes, b_changes) in detected.items():
+            if self._stopping():
+                report.incomplete += 1
+                continue
             try:
                 self._finish_folder(
                     fp, deltas[key], a_changes, b_changes, report, force=force, hold=key in held
@@ -336,6 +376,9 @@ class SyncEngine:
                 self._emit("error", str(exc), fp.a_folder.name)
             except (TransientError, LastingError) as exc:
                 self._folder_error(fp, exc, report)
+        return self._end(report, started, brake)
+
+    def _end(self, report: SyncReport, started: float, brake: MassDeleteError | None) -> SyncReport:
         for store in (self.a, self.b):
             # Stores may note warnings that are no failure (OX [1006] appointment clashes).
             # Any mutable sequence: OXStore keeps a bounded deque (a list is cleared here
@@ -345,7 +388,9 @@ class SyncEngine:
                 report.warnings.extend(str(w) for w in pending)
                 pending.clear()
         report.duration = time.perf_counter() - started
-        self._emit("finished", f"sync finished in {report.duration:.3f}s", count=report.changed)
+        report.cancelled = self._cancelled
+        how = "cancelled after" if report.cancelled else "finished in"
+        self._emit("finished", f"sync {how} {report.duration:.3f}s", count=report.changed)
         if brake is not None:
             brake.report = report
             raise brake
@@ -490,6 +535,8 @@ class SyncEngine:
         """
         held: set[int] = set()
         for move in moves:
+            if self._stopping():  # the folders are not finished: the next run sees the rest
+                break
             src, dst = detected[move.source][0], detected[move.target][0]
             target = P.other(move.side)
             store = self.a if target == "a" else self.b
@@ -730,6 +777,8 @@ class SyncEngine:
         usable = (self.b if side == "a" else self.a).capabilities.native_media_types
         bad: list[IgnoredItem] = []
         for i in range(0, len(ids), size):
+            if i and self._stopping():
+                raise _Cancelled
             batch = ids[i : i + size]
             got = self._call(store.fetch, folder.id, batch)
             for item_id in batch:
@@ -894,6 +943,13 @@ class SyncEngine:
                         if not self._settle(row, work, report):
                             complete = False
                     self._flush()
+                if self._stopping():
+                    # nothing of the works not started reached a store: their journal
+                    # entries go (a two-sided one half done keeps its own, as after a crash)
+                    self.state.journal_done(
+                        [i for w in works if not w.results for i in w.journal_ids]
+                    )
+                    return False
         return complete and all(len(w.results) == len(w.ops) for w in works)
 
     def _apply_local(self, row: FolderPairRow, action: P.Action, report: SyncReport) -> None:
@@ -1273,12 +1329,22 @@ class SyncEngine:
                 self._sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")
 
+    def _stopping(self) -> bool:
+        """Whether the run is to stop at this safe point (:attr:`cancel` set; latched)."""
+        if not self._cancelled and self._in_run and self.cancel is not None:
+            self._cancelled = self.cancel.is_set()
+        return self._cancelled
+
     def _emit(self, kind: str, message: str, folder: str | None = None, count: int = 0) -> None:
         log.debug("%s: %s", kind, message)
         if self.observers:
             event = SyncEvent(kind, message, folder, count)
             for observer in self.observers:
                 observer(event)
+
+
+class _Cancelled(Exception):
+    """Detection stopped between fetch batches (:attr:`SyncEngine.cancel`)."""
 
 
 def _targets(action: P.Action) -> set[str]:
