@@ -956,7 +956,10 @@ class SyncEngine:
         """Actions that only touch the state (inside the execute transaction)."""
         if isinstance(action, P.Link):
             a, b = action.a, action.b
-            assert a.record is not None
+            # a side holding only its rendering of the other's record is recorded as if
+            # written with it: the other's (fuller) record is the base (P.Link.rendered)
+            base = b if action.rendered == "a" else a
+            assert base.record is not None
             self.state.put_pairs(
                 [
                     ItemPairRow(
@@ -965,11 +968,11 @@ class SyncEngine:
                         b.id,
                         a.version,
                         b.version,
-                        a.fp,
-                        b.fp,
-                        item_kind_of(a.record).value,
-                        a.record.uid,
-                        a.blob,
+                        b.fp if action.rendered == "a" else a.fp,
+                        a.fp if action.rendered == "b" else b.fp,
+                        item_kind_of(base.record).value,
+                        base.record.uid,
+                        base.blob,
                     )
                 ]
             )

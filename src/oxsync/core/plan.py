@@ -187,10 +187,16 @@ class Remove:
 
 @frozen
 class Link:
-    """Pair two equal items without writing."""
+    """Pair two equal items without writing.
+
+    ``rendered`` names the side whose copy is only its store's rendering of the other's
+    record (``stored_form``): the pair's base is then the other side's (fuller) record,
+    and the rendering side is recorded as holding it, as if the engine had written it.
+    """
 
     a: Seen
     b: Seen
+    rendered: str = ""
 
     def __str__(self) -> str:
         return f"pair equal items {self.a.id} ⇄ {self.b.id}"
@@ -619,6 +625,10 @@ def _plan_new(
         if match.fp == sa.fp or _same_but_uid(sa, match):
             actions.append(Link(sa, match))
             continue
+        rendered = _rendering(sa, match, delta)
+        if rendered:
+            actions.append(Link(sa, match, rendered))
+            continue
         written = _unfinished_create(sa, match, delta)
         if written == "b":
             actions.append(_overwrite_new(sa, match, "b", sa.record, sa.blob, conflict=False))
@@ -632,6 +642,28 @@ def _plan_new(
             assert sb.record is not None
             actions.append(CopyNew("a", sb.id, sb.version, sb.fp, sb.record, sb.blob))
     return actions
+
+
+def _rendering(sa: Seen, sb: Seen, delta: FolderDelta) -> str:
+    """The side ("a" or "b") whose new item is only its store's rendering of the other's
+    (what it reads back of a record written to it: ``stored_form``), or "".
+
+    Two stores that already hold the same items before their first sync (a user moving
+    from another sync tool) differ where one keeps values in a lossier form; weighed as a
+    conflict, newest-wins would push the lossier copy over the fuller one."""
+    for side, stored, source, copy in (
+        ("b", delta.stored_b, sa, sb),
+        ("a", delta.stored_a, sb, sa),
+    ):
+        if stored is None or source.record is None or copy.record is None:
+            continue
+        try:
+            rendered = stored(source.record)
+        except (MappingError, TypeError, ValueError, OverflowError):
+            continue
+        if type(rendered) is type(copy.record) and canonical(rendered)[1] == copy.fp:
+            return side
+    return ""
 
 
 def _same_but_uid(a: Seen, b: Seen) -> bool:
