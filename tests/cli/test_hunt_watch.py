@@ -169,7 +169,9 @@ def test_a_second_signal_stops_watch_at_once_and_the_next_sync_finishes(
         while time.monotonic() < deadline and len(list(written.glob("*.vcf"))) < 100:
             time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
-        time.sleep(0.1)
+        # the first signal now ends the sync at its next batch (of 500 files, ~0.3 s or
+        # more here): the second must come while that batch is still being written
+        time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
         started = time.monotonic()
         at_signal = len(list(written.glob("*.vcf")))
