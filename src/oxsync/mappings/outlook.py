@@ -822,7 +822,7 @@ def _write_plan(table: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...]:
             run.append(part)
             continue
         close_run()
-        if type(part) is Prop:
+        if isinstance(part, Prop):  # _Note too: it reads differently, writes the same
             if not part.read_only:
                 plan.append(("prop", part.name, part.path, _getter(part.path), part.codec.to))
         else:
