@@ -1,0 +1,127 @@
+"""The engine state machine with a lossy store on side B: B keeps a note cut to
+:data:`KEPT` characters and reads PERSONAL back as PRIVATE, and says so through
+``stored_form``. Besides the invariants of :mod:`test_engine_state_machine` (with B's
+content compared through its rendering), A's notes and sensitivity must survive
+everything B does: re-saves (``touch``), B's own edits of other fields, crashes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import initialize, rule
+
+from oxsync.adapters.memory import MemoryStore
+from oxsync.core.records import Contact, FolderKind, Record, Sensitivity
+from oxsync.core.serial import fingerprint
+from oxsync.core.store import Create, FailureKind, OpResult, Update
+from oxsync.core.store import Op as StoreOp
+
+from .test_engine_state_machine import POLICIES, REJECTED_UID, TwoStores
+
+KEPT = 3
+
+
+def render(record: Record) -> Record:
+    """What the lossy store keeps of ``record`` (idempotent)."""
+    changes: dict[str, object] = {}
+    note = getattr(record, "note", None)
+    if note and len(note) > KEPT:
+        changes["note"] = note[:KEPT]
+    if getattr(record, "sensitivity", None) is Sensitivity.PERSONAL:
+        changes["sensitivity"] = Sensitivity.PRIVATE
+    return attrs.evolve(record, **changes) if changes else record
+
+
+class RenderingStore(MemoryStore):
+    """A memory store that keeps records in a lossier form, and predicts it."""
+
+    def stored_form(self, record: Record) -> Record:
+        return render(record)
+
+    def _apply(self, folder_id: str, ops: Sequence[StoreOp]) -> Sequence[OpResult]:
+        kept = [
+            attrs.evolve(op, record=render(op.record), native=None)
+            if isinstance(op, Create | Update)
+            else op
+            for op in ops
+        ]
+        return super()._apply(folder_id, kept)
+
+
+class LossyB(TwoStores):
+    """TwoStores with B a :class:`RenderingStore`."""
+
+    @initialize(policy=st.sampled_from(POLICIES), delta_a=st.booleans(), delta_b=st.booleans())
+    def setup(self, policy: object, delta_a: bool, delta_b: bool) -> None:
+        super().setup(policy, delta_a, delta_b)
+        self.b = RenderingStore(
+            name="b",
+            delta=delta_b,
+            batch_size=4,
+            kinds=frozenset({k for k in FolderKind.CONTACTS.item_kinds}),
+        )
+        self.b.faults.reject[REJECTED_UID] = FailureKind.PERMISSION
+        self.rich: dict[str, tuple[str | None, Sensitivity]] = {}  # uid -> what A was given
+
+    @rule(pick=st.integers(0, 50), note=st.text(min_size=KEPT + 1, max_size=12),
+          personal=st.booleans())  # fmt: skip
+    def enrich_on_a(self, pick: int, note: str, personal: bool) -> None:
+        """A user of A writes a long note (and maybe PERSONAL), which B cannot keep."""
+        found = self._pick("a", pick)
+        if found is None:
+            return
+        folder, item_id, record = found
+        sensitivity = Sensitivity.PERSONAL if personal else Sensitivity.NORMAL
+        self.a.edit(folder, item_id, note=note, sensitivity=sensitivity)
+        uid = record.uid or ""
+        self.rich[uid] = (note, sensitivity)
+        self.edits.setdefault(uid, {})["a"] = record.nickname or record.last_name
+        self.clean = False
+
+    def _check_converged(self) -> None:
+        for fa, fb in self._pairs():
+            a_items = {
+                r.uid: fingerprint(render(r))
+                for r in self.a.records(fa).values()
+                if r.uid != REJECTED_UID
+            }
+            b_items = {
+                r.uid: fingerprint(r) for r in self.b.records(fb).values() if r.uid != REJECTED_UID
+            }
+            assert a_items == b_items
+
+    def _check_edits(self) -> None:
+        super()._check_edits()
+        on_a = {
+            r.uid: r
+            for f in self.folders("a")
+            for r in self.a.records(f).values()
+            if isinstance(r, Contact)
+        }
+        for uid, (note, sensitivity) in self.rich.items():
+            if uid in self.wild or uid in self.ambiguous or uid not in on_a:
+                continue
+            if any(side == "b" for side in self.edits.get(uid, {})):
+                continue  # B edited it too: a conflict the policy may give to B's copy
+            record = on_a[uid]
+            assert (record.note, record.sensitivity) == (note, sensitivity), (
+                f"B's rendering overwrote A's {uid}: {record}"
+            )
+
+    def _after_clean_sync(self) -> None:
+        super()._after_clean_sync()
+        # what A holds now is the baseline (B may legitimately have won a conflict)
+        self.rich = {
+            r.uid or "": (r.note, r.sensitivity)
+            for f, _ in self._pairs()  # (not folders(): a crash knob may still be armed)
+            for r in self.a.records(f).values()
+            if isinstance(r, Contact) and r.uid and r.uid != REJECTED_UID
+        }
+
+
+LossyB.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+TestLossyB = LossyB.TestCase
