@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from oxsync import Policy, State, SyncEngine
 from oxsync.adapters.memory import MemoryStore
 from oxsync.adapters.outlook import OutlookStore
@@ -69,3 +71,28 @@ def test_list_member_references_survive_an_outlook_resave() -> None:
     _resave_all(app, constants.olFolderContacts)
     engine.sync()
     assert memory.records("contacts")[dl_id] == dl
+
+
+def test_an_html_note_survives_a_resave_on_an_outlook_whose_items_lack_htmlbody(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The documented object model gives HTMLBody to mail-like items only: on such an
+    Outlook a record's HTML note is written as its plain text and reads back without HTML.
+    A re-save there must not erase the HTML the other side keeps."""
+    from oxsync.adapters.outlook import _itemio, _recordio
+
+    monkeypatch.setattr(_itemio, "body_format_of", lambda item: None)
+    monkeypatch.setattr(_recordio, "body_format_of", lambda item: None)
+    app, memory, engine = _pair()
+    contact = r.Contact(
+        uid="c-html", last_name="Lovelace", note="Bold note", note_html="<p><b>Bold</b> note</p>"
+    )
+    contact_id = memory.put("contacts", contact)
+    engine.sync()
+    (item,) = app.Session.GetDefaultFolder(constants.olFolderContacts).Items
+    assert item.Body == "Bold note"  # written as plain text
+    _resave_all(app, constants.olFolderContacts)
+    report = engine.sync()
+    assert report.a.updated == 0, report
+    assert memory.records("contacts")[contact_id] == contact
+    assert engine.sync().changed == 0

@@ -76,9 +76,12 @@ class RecordIO:
     zone: Any
     list_separator: str
     _mapping: Mapping_
+    _html_body: dict[ItemKind, bool]  # kind -> its items have HTMLBody (learnt on first use)
 
     def _read(self, item: Any, kind: ItemKind, key: str) -> tuple[Record, str]:
         props = read_item(item, kind)
+        if "BodyFormat" in props:
+            self._learn_html_body(kind, props["BodyFormat"])
         if kind is ItemKind.EVENT:
             props["_timezone"] = _zone_read(
                 str(item.StartTimeZone.ID),
@@ -185,6 +188,10 @@ class RecordIO:
         its first occurrence.
         """
         kind = item_kind_of(record)
+        if getattr(record, "note_html", None) is not None and not self._html_body.get(kind, True):
+            # this Outlook's items of the kind have no HTMLBody: the plain note is written
+            plain: Any = record
+            record = attrs.evolve(plain, note_html=None)
         if kind is ItemKind.EVENT:
             record = occurring_deletions(record)
         props = self._mapping.to_outlook(record, tz=self.zone, list_separator=self.list_separator)
@@ -216,6 +223,11 @@ class RecordIO:
         )
         return back if back.uid == record.uid else attrs.evolve(back, uid=record.uid)
 
+    def _learn_html_body(self, kind: ItemKind, body_format: int | None) -> None:
+        """Note whether this Outlook's items of ``kind`` have ``HTMLBody`` (the documented
+        object model gives it to mail-like items only, the fake to every item)."""
+        self._html_body[kind] = body_format is not None
+
     def _choose_body(self, item: Any, record: Record, props: dict[str, Any], *, new: bool) -> None:
         """Leave in ``props`` the one body to write: HTMLBody, Body, or none.
 
@@ -228,6 +240,7 @@ class RecordIO:
         props.pop("BodyFormat", None)  # read-only: follows the body written
         if html is not None:
             current = body_format_of(item)
+            self._learn_html_body(item_kind_of(record), current)
             if current is not None:
                 props.pop("Body", None)
                 if new or current != OL_FORMAT_HTML or item.HTMLBody != html:

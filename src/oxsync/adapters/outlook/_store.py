@@ -118,6 +118,7 @@ class OutlookStore(ItemIndex, RecordIO, BaseStore):
         self.om: ObjectModel = connect(application)
         self.zone = self.om.zone
         self.list_separator = list_separator or self.om.list_separator
+        self._html_body = {}
         self._on_change = on_change
         self._batch_size = batch_size
         self._kinds = kinds
