@@ -96,3 +96,27 @@ def test_an_html_note_survives_a_resave_on_an_outlook_whose_items_lack_htmlbody(
     assert report.a.updated == 0, report
     assert memory.records("contacts")[contact_id] == contact
     assert engine.sync().changed == 0
+
+
+def test_a_completed_task_without_a_date_stays_so_after_a_later_resave() -> None:
+    """Outlook stamps today on a task completed without a completion date. The store
+    writes that date itself and reads it back as no date, so a re-save days later is no
+    edit; a date the user then sets in Outlook is a real one and syncs."""
+    app, memory, engine = _pair()
+    task = r.Task(uid="t-done", summary="Report", status=r.TaskStatus.COMPLETED,
+                  percent_complete=100)  # fmt: skip
+    task_id = memory.put("tasks", task)
+    engine.sync()
+    (item,) = app.Session.GetDefaultFolder(constants.olFolderTasks).Items
+    assert item.Complete and item.DateCompleted.year < 4501  # Outlook shows a date
+    app.clock.advance(days=3)
+    _resave_all(app, constants.olFolderTasks)
+    report = engine.sync()
+    assert report.a.updated == 0, report
+    assert memory.records("tasks")[task_id] == task
+    (item,) = app.Session.GetDefaultFolder(constants.olFolderTasks).Items
+    item.DateCompleted = datetime(2026, 11, 2)
+    item.Save()
+    engine.sync()
+    got = memory.records("tasks")[task_id]
+    assert got.date_completed is not None and got.date_completed.isoformat()[:10] == "2026-11-02"  # type: ignore[union-attr]

@@ -28,6 +28,7 @@ __all__ = [
     "BREATHE_EVERY",
     "ENDS_PROPERTY",
     "KEY_PROPERTY",
+    "STAMP_PROPERTY",
     "UID_PROPERTY",
     "ZONE_PROPERTY",
     "Entry",
@@ -46,6 +47,9 @@ ENDS_PROPERTY = "OxsyncEnds"
 """User property of recurring items: ``"count"`` or ``"until"``, how the series ends."""
 ZONE_PROPERTY = "OxsyncZone"
 """User property of events: ``"<IANA zone>|<Windows zone written>"``."""
+STAMP_PROPERTY = "OxsyncStamped"
+"""User property of tasks: the completion date (ISO) the store wrote for a completed
+record that had none, as Outlook would have stamped it; read back as no date."""
 
 PS_PUBLIC_STRINGS = "{00020329-0000-0000-C000-000000000046}"
 _KEY_COLUMN = f"http://schemas.microsoft.com/mapi/string/{PS_PUBLIC_STRINGS}/{KEY_PROPERTY}"

@@ -22,6 +22,7 @@ from oxsync.adapters.outlook._errors import is_com_error
 from oxsync.adapters.outlook._identity import (
     ENDS_PROPERTY,
     KEY_PROPERTY,
+    STAMP_PROPERTY,
     UID_PROPERTY,
     ZONE_PROPERTY,
     uid_of_global_id,
@@ -41,7 +42,7 @@ from oxsync.adapters.outlook._stored import (
     settle_task,
 )
 from oxsync.adapters.outlook._time import WINDOWS_TO_IANA, version_of
-from oxsync.core.records import DelegationState, ItemKind, Record, item_kind_of
+from oxsync.core.records import DelegationState, ItemKind, Record, TaskStatus, item_kind_of
 
 __all__ = ["Mapping_", "RecordIO", "load_mapping"]
 
@@ -96,6 +97,10 @@ class RecordIO:
                 mimetypes.guess_type(att["FileName"])[0] or "application/octet-stream"
             )
         users = props.get("_user_properties") or {}
+        stamped = users.get(STAMP_PROPERTY)
+        done = props.get("DateCompleted")
+        if stamped and isinstance(done, datetime) and done.date().isoformat() == stamped:
+            props["DateCompleted"] = None  # the date we wrote for a record without one
         pattern = props.get("_recurrence")
         if pattern and users.get(ENDS_PROPERTY) == "count" and pattern.get("Occurrences"):
             # Outlook computes the end date of a counted series: drop it, keep the count
@@ -164,6 +169,17 @@ class RecordIO:
                 else ""
             )
         if kind is ItemKind.TASK:
+            # Outlook stamps today on a task completed without a date; write that date
+            # ourselves and mark it, so it reads back as the record's "no date" (a re-save
+            # on a later day is then no edit, stored_form knowing nothing of the day)
+            if getattr(record, "status", None) is TaskStatus.COMPLETED and not getattr(
+                record, "date_completed", None
+            ):
+                day = self.om.today()
+                props["DateCompleted"] = datetime(day.year, day.month, day.day)
+                users[STAMP_PROPERTY] = day.isoformat()
+            elif not new:
+                users[STAMP_PROPERTY] = ""
             props.pop("DelegationState", None)  # read-only in the OOM
             delegated = getattr(record, "delegation_state", DelegationState.NOT_DELEGATED)
             if delegated is not DelegationState.NOT_DELEGATED and int(item.Ownership) != 1:
@@ -206,7 +222,7 @@ class RecordIO:
         elif kind is ItemKind.DISTRIBUTION_LIST:
             props["_members"] = members_as_read(props.get("_members") or ())
         elif kind is ItemKind.TASK:
-            settle_task(props, self.om.today)
+            settle_task(props)  # (a stamped completion date reads back as none)
             delegated = getattr(record, "delegation_state", DelegationState.NOT_DELEGATED)
             delegation_after_write(props, delegated is not DelegationState.NOT_DELEGATED)
         if "_exceptions" in props:

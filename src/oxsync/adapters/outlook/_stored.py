@@ -9,7 +9,7 @@ dict between ``to_outlook`` and ``from_outlook``. Each rule is one the fake obje
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,12 +32,14 @@ def usual_occurrence(series: Mapping[str, Any], original: datetime, minutes: int
     return dict(series, Start=original, End=original + timedelta(minutes=minutes))
 
 
-def settle_task(props: dict[str, Any], today: Callable[[], date]) -> None:
+def settle_task(props: dict[str, Any]) -> None:
     """Outlook's coupling of a task's status, completion flag, percentage and completion
     date, played in the order the store writes them (``Status`` and ``Complete`` last).
 
-    Completing a task makes it 100 % and stamps ``today()`` if it has no completion date;
-    100 % completes it; leaving "completed" clears the date (and a 100 % back to 0).
+    Completing a task makes it 100 %; 100 % completes it; leaving "completed" clears the
+    date (and a 100 % back to 0). The date Outlook stamps on a task completed without one
+    is left out: the store writes it itself and reads it back as no date
+    (``STAMP_PROPERTY``).
     """
     if "Status" not in props and "PercentComplete" not in props:
         return
@@ -50,9 +52,6 @@ def settle_task(props: dict[str, Any], today: Callable[[], date]) -> None:
 
     def complete() -> None:
         state.update(Complete=True, Status=_COMPLETE, PercentComplete=100)
-        if state["DateCompleted"] is None:
-            day = today()
-            state["DateCompleted"] = datetime(day.year, day.month, day.day)
 
     order: list[str] = [n for n in ("DateCompleted", "PercentComplete") if n in props]
     order += [n for n in ("Status", "Complete") if n in props]
