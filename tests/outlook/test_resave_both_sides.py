@@ -200,3 +200,37 @@ def test_an_outlook_edit_carries_only_the_edit(backend: OXBackend, ox: OXStore) 
     assert on_ox.attendees == meeting.attendees
     got_team = listing(ox, contacts)["ox-team"]
     assert got_team.display_name == "Team (all)" and got_team.members == team.members
+
+
+def test_removing_one_attendee_in_outlook_keeps_the_others_ox_users(
+    backend: OXBackend, ox: OXStore
+) -> None:
+    app = Application(tz="Europe/Paris", list_separator=";")
+    outlook = OutlookStore(app)
+    engine = SyncEngine(
+        outlook, ox, state=State(":memory:"), policy=Policy.NEWEST_WINS, backoff=0.0
+    )
+    bob = backend.add_user("bob", "bob-pw", display_name="Bob Brown", email="bob@example.org")
+    carol = backend.add_user("carol", "c-pw", display_name="Carol", email="carol@example.org")
+    start = datetime(2026, 4, 7, 8, tzinfo=UTC)
+    people = (
+        r.Attendee(email="bob@example.org", name="Bob Brown", user_id=str(bob.id)),
+        r.Attendee(email="carol@example.org", name="Carol", user_id=str(carol.id)),
+        r.Attendee(email="x@example.org", name="X", kind=r.AttendeeKind.EXTERNAL),
+    )
+    meeting = r.Event(uid="ox-meeting", summary="Three", start=start, end=start.replace(hour=9),
+                      timezone="Europe/Paris", attendees=people)  # fmt: skip
+    (done,) = ox.apply(default(ox, FolderKind.CALENDAR), [Create(meeting)])
+    assert type(done).__name__ == "Applied", done
+    engine.sync()
+    app.clock.advance(minutes=5)
+    (item,) = app.Session.GetDefaultFolder(constants.olFolderCalendar).Items
+    recipients = item.Recipients
+    for i in range(recipients.Count, 0, -1):
+        if recipients.Item(i).Address == "x@example.org":
+            recipients.Remove(i)
+    item.Save()
+    report = engine.sync()
+    assert report.b.updated == 1 and not report.errors, report
+    on_ox = listing(ox, default(ox, FolderKind.CALENDAR))["ox-meeting"]
+    assert on_ox.attendees == people[:2]  # Bob and Carol still OX users

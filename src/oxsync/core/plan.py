@@ -416,17 +416,35 @@ def _unrendered(
     seen: dict[str, Any], rendered: dict[str, Any], base: dict[str, Any]
 ) -> dict[str, Any]:
     """Field by field (one level into nested records): the base's value where ``seen``
-    equals ``rendered``, else ``seen``'s (default values are absent from the dicts)."""
+    equals ``rendered``, else ``seen``'s (default values are absent from the dicts).
+
+    In a list (attendees, list members) whose rendering keeps one element per element of
+    the base, each element of ``seen`` equal to a rendered one is that base element:
+    removing one attendee in Outlook leaves the others OX users."""
     out: dict[str, Any] = {}
     for name in {**seen, **rendered, **base}:
         s, r, b = (d.get(name, _ABSENT) for d in (seen, rendered, base))
         if isinstance(s, dict) and isinstance(r, dict) and isinstance(b, dict):
             out[name] = _unrendered(s, r, b)
             continue
-        value = b if s == r else s
+        if s == r:
+            value = b
+        elif isinstance(s, list) and isinstance(r, list) and isinstance(b, list):
+            value = _unrendered_items(s, r, b)
+        else:
+            value = s
         if value is not _ABSENT:
             out[name] = value
     return out
+
+
+def _unrendered_items(seen: list[Any], rendered: list[Any], base: list[Any]) -> list[Any]:
+    if len(rendered) != len(base):
+        return seen
+    back: dict[str, Any] = {}
+    for shown, held in zip(rendered, base, strict=True):
+        back.setdefault(json.dumps(shown, sort_keys=True, default=str), held)
+    return [back.get(json.dumps(item, sort_keys=True, default=str), item) for item in seen]
 
 
 def _held_fp(record: Record, names: Iterable[str]) -> str:
