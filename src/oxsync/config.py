@@ -533,6 +533,10 @@ class _Parser:
             problem = _wrong_value(value, hints.get(option, Any), defaults.get(option))
             if problem:
                 raise self.fail(f"{kind} store option {option} {problem}", *key, option)
+        for option, value in options.items():
+            # a path option (a vdir's ``path``) relative to the config file, as state_path
+            if isinstance(value, str) and value and _takes_path(hints.get(option)):
+                options[option] = self.relative_path(value, (*key, option))
         for required in _required(cls):
             if required == "password" and password is None:
                 raise self.fail(
@@ -664,6 +668,19 @@ class _Parser:
             )
         return name
 
+    def relative_path(self, value: str, key: Sequence[str]) -> str:
+        """``value`` with ``~`` expanded and, if relative, taken from the config file's
+        directory (not the one oxsync happens to run in)."""
+        if "\0" in value:
+            raise self.fail("a path must not contain a NUL character", *key)
+        try:
+            path = Path(value).expanduser()
+        except RuntimeError:  # "~nosuchuser/..." or no home directory to expand "~" to
+            raise self.fail(f"{value!r}: cannot expand '~' here", *key) from None
+        if not path.is_absolute() and self.base_dir is not None:
+            path = self.base_dir / path
+        return str(path)
+
     def state_path(self, value: Any, key: Sequence[str]) -> Path:
         if not isinstance(value, str) or not value:
             raise self.fail("state_path must be a path", *key)
@@ -693,6 +710,15 @@ def _parameters(cls: Any) -> set[str]:
         elif param.kind is not param.VAR_POSITIONAL:
             names.add(param.name)
     return names
+
+
+def _takes_path(hint: Any) -> bool:
+    """Whether a constructor type hint admits a path (``os.PathLike`` or ``Path``)."""
+    if hint is None:
+        return False
+    if hint is Path or hint is os.PathLike or typing.get_origin(hint) is os.PathLike:
+        return True
+    return any(_takes_path(arg) for arg in typing.get_args(hint) if arg is not type(None))
 
 
 def _hints(cls: Any) -> dict[str, Any]:

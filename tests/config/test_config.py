@@ -347,3 +347,25 @@ def test_an_adapter_error_naming_the_password_is_redacted(tmp_path: Path) -> Non
         with pytest.raises(ConfigError) as caught:
             store.open()
     assert "canary-s3cret" not in str(caught.value) and "***" in str(caught.value)
+
+
+def test_a_relative_vdir_path_is_relative_to_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As state_path: a config file read from elsewhere (cron, systemd, another shell)
+    names the same directory whatever the directory oxsync runs in."""
+    conf_dir = tmp_path / "conf"
+    conf_dir.mkdir()
+    file = conf_dir / "config.toml"
+    file.write_text(
+        '[stores.files]\ntype = "vdir"\npath = "data/cards"\n'
+        '[stores.home]\ntype = "vdir"\npath = "~/cards"\n'
+        '[stores.abs]\ntype = "vdir"\npath = "/srv/cards"\n'
+        '[pairs.p]\na = "files"\nb = "abs"\n'
+    )
+    monkeypatch.chdir(tmp_path)  # not the config file's directory
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    config = load_config(file)
+    assert config.store("files").options["path"] == str(conf_dir / "data" / "cards")
+    assert config.store("home").options["path"] == str(tmp_path / "home" / "cards")
+    assert config.store("abs").options["path"] == "/srv/cards"
