@@ -135,6 +135,14 @@ class RecordIO:
                 item.EndTimeZone = tz_obj
             else:
                 windows = str(item.StartTimeZone.ID)
+                session = _IANA_TO_WINDOWS.get(str(getattr(self.zone, "key", "")))
+                if not new and session and windows != session:
+                    # a record without a zone is in the session's zone, as a new item is
+                    # (the zone an earlier version had would move its deleted dates)
+                    tz_obj = self._time_zone(item, session)
+                    item.StartTimeZone = tz_obj
+                    item.EndTimeZone = tz_obj
+                    windows = session
             # Several IANA zones share one Windows zone, and some have none: remember
             # which one was written, for as long as Outlook's zone stays the one we set.
             # A record without a zone is written as "|<Windows zone>": read back without
@@ -180,6 +188,11 @@ class RecordIO:
                 users[STAMP_PROPERTY] = day.isoformat()
             elif not new:
                 users[STAMP_PROPERTY] = ""
+                if item.Complete:
+                    # un-complete first, as a new item is: written afterwards, the
+                    # record's percentage and completion date then stick (written to a
+                    # completed task, a status other than completed cleared them)
+                    item.Complete = False
             props.pop("DelegationState", None)  # read-only in the OOM
             delegated = getattr(record, "delegation_state", DelegationState.NOT_DELEGATED)
             if delegated is not DelegationState.NOT_DELEGATED and int(item.Ownership) != 1:
