@@ -120,3 +120,22 @@ def test_a_completed_task_without_a_date_stays_so_after_a_later_resave() -> None
     engine.sync()
     got = memory.records("tasks")[task_id]
     assert got.date_completed is not None and got.date_completed.isoformat()[:10] == "2026-11-02"  # type: ignore[union-attr]
+
+
+def test_a_series_starting_off_its_rule_survives_an_outlook_resave() -> None:
+    """Outlook moves a series' start that is no occurrence (Monday, for a Tuesday rule)
+    to its first occurrence: a re-save is no edit, the other side keeps its start."""
+    app, memory, engine = _pair()
+    monday = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    series = r.Event(uid="e-off", summary="Tuesdays", start=monday, end=monday.replace(hour=9),
+                     timezone="Europe/Paris",
+                     recurrence=r.Recurrence(frequency=r.Frequency.WEEKLY,
+                                             weekdays=r.Weekday.TUESDAY, count=4))  # fmt: skip
+    event_id = memory.put("calendar", series)
+    engine.sync()
+    (item,) = app.Session.GetDefaultFolder(constants.olFolderCalendar).Items
+    assert item.Start.day == 3  # Outlook's master starts on the first Tuesday
+    _resave_all(app, constants.olFolderCalendar)
+    report = engine.sync()
+    assert report.a.updated == 0, report
+    assert memory.records("calendar")[event_id] == series

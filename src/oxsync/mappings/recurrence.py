@@ -35,6 +35,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 from dateutil import rrule as du
 
 from oxsync.core.records import Event, Frequency, Recurrence, Weekday
@@ -46,6 +47,7 @@ __all__ = [
     "OX_RECURRENCE_TYPES",
     "event_occurrences",
     "exdates",
+    "first_occurrence",
     "from_outlook",
     "from_ox",
     "from_rrule",
@@ -582,6 +584,36 @@ def _naive_in(bound: date | datetime, tz: Any) -> datetime:
             return bound.astimezone(tz).replace(tzinfo=None)
         return bound.replace(tzinfo=None)
     return datetime.combine(bound, time())
+
+
+def first_occurrence(event: Event) -> date | datetime | None:
+    """The start of a series' first occurrence, deleted or not (``None``: it has none).
+
+    A start that does not fall on the rule is no occurrence (Outlook moves such a
+    series' start to its first occurrence). Expanded in the event's zone, as
+    :func:`event_occurrences`; a single event gives its start.
+    """
+    rule = event.recurrence
+    start = event.start
+    if rule is None:
+        return start
+    _check(rule)
+    tz: Any = None
+    if isinstance(start, datetime):
+        if event.timezone:
+            try:
+                tz = ZoneInfo(event.timezone)
+            except UNKNOWN_ZONE:
+                raise ValueError(f"unknown time zone {event.timezone[:60]!r}") from None
+        else:
+            tz = start.tzinfo
+        naive = start.astimezone(tz).replace(tzinfo=None) if tz is not None else start
+    else:
+        naive = datetime.combine(start, time())
+    first = next(iter(_dateutil_rule(attrs.evolve(rule, deleted=()), naive)), None)
+    if first is None:
+        return None
+    return first.date() if not isinstance(start, datetime) else _localize(first, tz)
 
 
 def event_occurrences(

@@ -40,6 +40,7 @@ from oxsync.adapters.outlook._stored import (
     members_as_read,
     occurring_deletions,
     settle_task,
+    start_on_rule,
 )
 from oxsync.adapters.outlook._time import WINDOWS_TO_IANA, version_of
 from oxsync.core.records import DelegationState, ItemKind, Record, TaskStatus, item_kind_of
@@ -222,7 +223,7 @@ class RecordIO:
             plain: Any = record
             record = attrs.evolve(plain, note_html=None)
         if kind is ItemKind.EVENT:
-            record = occurring_deletions(record)
+            record = occurring_deletions(start_on_rule(record))
         props = self._mapping.to_outlook(record, tz=self.zone, list_separator=self.list_separator)
         if kind is ItemKind.EVENT:
             zone = props.pop("_timezone", None)

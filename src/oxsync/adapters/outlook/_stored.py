@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from oxsync.core.records import Event, Record
-from oxsync.mappings.recurrence import event_occurrences
+from oxsync.mappings.recurrence import event_occurrences, first_occurrence
 
 NO_DATE_YEAR = 4501  # Outlook's "no date" is 4501-01-01
 _NOT_STARTED, _IN_PROGRESS, _COMPLETE = 0, 1, 2  # OlTaskStatus
@@ -142,3 +142,22 @@ def occurring_deletions(record: Record) -> Record:
     if kept == rule.deleted:
         return record
     return attrs.evolve(record, recurrence=attrs.evolve(rule, deleted=kept))
+
+
+def start_on_rule(record: Record) -> Record:
+    """The event with its series starting on its first occurrence: Outlook moves a
+    series' start that does not fall on its rule there (keeping its length)."""
+    if not isinstance(record, Event) or record.recurrence is None or record.start is None:
+        return record
+    try:
+        first = first_occurrence(record)
+    except ValueError:  # a rule the expansion refuses: Outlook's answer is unknown here
+        return record
+    if first is None or first == record.start:
+        return record
+    if isinstance(record.start, datetime) != isinstance(first, datetime):
+        return record
+    shift = first - record.start
+    end = record.end + shift if record.end is not None else None
+    start = record.start + shift
+    return attrs.evolve(record, start=start, end=end)
