@@ -574,7 +574,9 @@ class SyncEngine:
                     there = attrs.evolve(move.other, id=result.id, version=result.version)
                     row = self._replan_moved(move, dst, there, deltas)
                 else:
-                    row = self._moved_row(move, dst, result, store, dst_folder.id)
+                    row, written = self._moved_row(move, dst, result, store, dst_folder.id)
+                    if not written:  # the edit made with the move waits for the next run:
+                        held.add(move.target)  # keep the target folder's cursors for it
             except (TransientError, LastingError) as exc:
                 self._emit("error", f"move failed: {exc}", dst.a_folder.name)
                 held.update((move.source, move.target))
@@ -589,12 +591,18 @@ class SyncEngine:
 
     def _moved_row(
         self, move: DetectedMove, dst: _Pair, moved: Applied, store: Store, folder_id: str
-    ) -> ItemPairRow:
-        """The pair row after a move; an edit made together with the move is written too."""
+    ) -> tuple[ItemPairRow, bool]:
+        """The pair row after a move; an edit made together with the move is written too.
+
+        Also returns False when that edit could not be written: the row then keeps the old
+        content paired, and the target folder must keep its cursors (a delta store would
+        otherwise never list the edited item again, and the edit was lost).
+        """
         side, target = move.side, P.other(move.side)
         pair, seen = move.pair, move.seen
         t_id, t_version, t_fp, base = moved.id, moved.version, pair.side_fp(target), pair.base
         s_version, s_fp = seen.version, seen.fp
+        written = True
         if seen.fp != pair.side_fp(side):
             assert seen.record is not None
             record = _with_uid(seen.record, pair.uid)
@@ -608,10 +616,11 @@ class SyncEngine:
                 )
             else:  # keep the old content paired; the next run sees the edit again
                 s_version, s_fp = "", pair.side_fp(side)
+                written = False
         ids = {side: seen.id, target: t_id}
         versions = {side: s_version, target: t_version}
         fps = {side: s_fp, target: t_fp}
-        return ItemPairRow(
+        row = ItemPairRow(
             dst.row.id,
             ids["a"],
             ids["b"],
@@ -623,6 +632,7 @@ class SyncEngine:
             pair.uid,
             base,
         )
+        return row, written
 
     @staticmethod
     def _replan_moved(
