@@ -61,6 +61,9 @@ class TwoStores(RuleBasedStateMachine):
         self.wild: set[str] = set()  # uids whose outcome a crash made unpredictable
         self.ambiguous: set[str] = set()  # uids kept in two folders (a move raced an edit)
         self.moved: set[str] = set()  # uids moved since the last clean sync
+        # (uid, side) whose only change on that side since the last clean sync is a move:
+        # no content edit, so a content edit on the other side wins under any policy
+        self.move_only: set[tuple[str, str]] = set()
         self.clean = True
 
     def engine(self) -> SyncEngine:
@@ -112,6 +115,7 @@ class TwoStores(RuleBasedStateMachine):
         folder, item_id, record = found
         self.store(side).edit(folder, item_id, nickname=nick)
         self.edits.setdefault(record.uid or "", {})[side] = nick
+        self.move_only.discard((record.uid or "", side))
         self.clean = False
 
     @rule(side=st.sampled_from("ab"), pick=st.integers(0, 50))
@@ -122,6 +126,7 @@ class TwoStores(RuleBasedStateMachine):
         folder, item_id, record = found
         self.store(side).remove(folder, item_id)
         self.edits.setdefault(record.uid or "", {})[side] = "<deleted>"
+        self.move_only.discard((record.uid or "", side))
         self.clean = False
 
     @rule(side=st.sampled_from("ab"), pick=st.integers(0, 50))
@@ -141,6 +146,8 @@ class TwoStores(RuleBasedStateMachine):
         if uid in self.moved:
             self.wild.add(uid)
         self.moved.add(uid)
+        if side not in self.edits.get(uid, {}):
+            self.move_only.add((uid, side))
         self.edits.setdefault(uid, {})[side] = record.nickname or record.last_name
         self.clean = False
 
@@ -226,6 +233,7 @@ class TwoStores(RuleBasedStateMachine):
         self.edits.clear()
         self.wild.clear()
         self.moved.clear()
+        self.move_only.clear()
         self.wild.add(REJECTED_UID)
 
     def _pairs(self) -> list[tuple[str, str]]:
@@ -262,6 +270,14 @@ class TwoStores(RuleBasedStateMachine):
                 continue
             a_edit, b_edit = sides.get("a"), sides.get("b")
             if "a" in sides and "b" in sides:
+                # moved on one side, content edited on the other: both survive (the move
+                # changes no content), whatever the policy
+                if (uid, "a") in self.move_only and b_edit != "<deleted>":
+                    self._expect(final, uid, b_edit)
+                    continue
+                if (uid, "b") in self.move_only and a_edit != "<deleted>":
+                    self._expect(final, uid, a_edit)
+                    continue
                 if self.policy is Policy.A_WINS and a_edit != "<deleted>" and b_edit != "<deleted>":
                     self._expect(final, uid, a_edit)
                 elif (
