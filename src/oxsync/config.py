@@ -668,15 +668,15 @@ class _Parser:
             )
         return name
 
-    def relative_path(self, value: str, key: Sequence[str]) -> str:
+    def relative_path(self, value: str, key: Sequence[str], *, what: str = "a path") -> str:
         """``value`` with ``~`` expanded and, if relative, taken from the config file's
         directory (not the one oxsync happens to run in)."""
         if "\0" in value:
-            raise self.fail("a path must not contain a NUL character", *key)
+            raise self.fail(f"{what} must not contain a NUL character", *key)
         try:
             path = Path(value).expanduser()
         except RuntimeError:  # "~nosuchuser/..." or no home directory to expand "~" to
-            raise self.fail(f"{value!r}: cannot expand '~' here", *key) from None
+            raise self.fail(f"{what} {value!r}: cannot expand '~' here", *key) from None
         if not path.is_absolute() and self.base_dir is not None:
             path = self.base_dir / path
         return str(path)
@@ -684,17 +684,9 @@ class _Parser:
     def state_path(self, value: Any, key: Sequence[str]) -> Path:
         if not isinstance(value, str) or not value:
             raise self.fail("state_path must be a path", *key)
-        if "\0" in value:
-            raise self.fail("state_path must not contain a NUL character", *key)
         if value == ":memory:":
             return Path(value)
-        try:
-            path = Path(value).expanduser()
-        except RuntimeError:  # "~nosuchuser/..." or no home directory to expand "~" to
-            raise self.fail(f"state_path {value!r}: cannot expand '~' here", *key) from None
-        if not path.is_absolute() and self.base_dir is not None:
-            path = self.base_dir / path
-        return path
+        return Path(self.relative_path(value, key, what="state_path"))
 
 
 def _parameters(cls: Any) -> set[str]:

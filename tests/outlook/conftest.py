@@ -12,10 +12,16 @@ from oxsync.testing.oxserver import OXApp, OXBackend
 
 
 @pytest.fixture
-def ox() -> Iterator[OXStore]:
-    """An OX store on a fresh in-process test server (user alice)."""
+def backend() -> OXBackend:
+    """A fresh OX test server's data, with user alice (the ``ox`` fixture's server)."""
     backend = OXBackend()
     backend.add_user("alice", "alice-pw", display_name="Alice Adams")
+    return backend
+
+
+@pytest.fixture
+def ox(backend: OXBackend) -> Iterator[OXStore]:
+    """An OX store on a fresh in-process test server (user alice)."""
     store = OXStore(
         "http://ox.test", "alice", "alice-pw", transport=httpx.WSGITransport(app=OXApp(backend))
     )

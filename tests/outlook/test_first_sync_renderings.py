@@ -5,11 +5,7 @@ richer one: OX users turned external, list members without their contact referen
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-
-import httpx
-import pytest
 
 from oxsync import Policy, State, SyncEngine
 from oxsync.adapters.outlook import OutlookStore
@@ -18,25 +14,9 @@ from oxsync.core import records as r
 from oxsync.core.records import FolderKind
 from oxsync.core.store import Create
 from oxsync.testing.outlook import Application, constants
-from oxsync.testing.oxserver import OXApp, OXBackend
+from oxsync.testing.oxserver import OXBackend
 from tests.outlook.helpers import default
 from tests.outlook.test_ox_sync import listing
-
-
-@pytest.fixture
-def backend() -> OXBackend:
-    backend = OXBackend()
-    backend.add_user("alice", "alice-pw", display_name="Alice Adams")
-    return backend
-
-
-@pytest.fixture
-def ox(backend: OXBackend) -> Iterator[OXStore]:
-    store = OXStore(
-        "http://ox.test", "alice", "alice-pw", transport=httpx.WSGITransport(app=OXApp(backend))
-    )
-    yield store
-    store.close()
 
 
 def test_a_copy_that_is_outlooks_rendering_is_paired_not_overwritten(

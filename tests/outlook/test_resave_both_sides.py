@@ -4,12 +4,8 @@ anywhere, and every Annex B value, OX users and list references included, stays 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-
-import httpx
-import pytest
 
 from oxsync import Policy, State, SyncEngine
 from oxsync.adapters.outlook import OutlookStore
@@ -18,26 +14,10 @@ from oxsync.core import records as r
 from oxsync.core.records import FolderKind
 from oxsync.core.store import Create
 from oxsync.testing.outlook import Application, constants
-from oxsync.testing.oxserver import OXApp, OXBackend
+from oxsync.testing.oxserver import OXBackend
 from oxsync.testing.oxserver._rules import OBJECT_LEVEL
 from tests.outlook.helpers import default
 from tests.outlook.test_ox_sync import full_contact, full_event, full_task, listing
-
-
-@pytest.fixture
-def backend() -> OXBackend:
-    backend = OXBackend()
-    backend.add_user("alice", "alice-pw", display_name="Alice Adams")
-    return backend
-
-
-@pytest.fixture
-def ox(backend: OXBackend) -> Iterator[OXStore]:
-    store = OXStore(
-        "http://ox.test", "alice", "alice-pw", transport=httpx.WSGITransport(app=OXApp(backend))
-    )
-    yield store
-    store.close()
 
 
 def _ox_resave(backend: OXBackend) -> int:
