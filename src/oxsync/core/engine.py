@@ -574,7 +574,9 @@ class SyncEngine:
                     there = attrs.evolve(move.other, id=result.id, version=result.version)
                     row = self._replan_moved(move, dst, there, deltas)
                 else:
-                    row, written = self._moved_row(move, dst, result, store, dst_folder.id)
+                    row, written = self._moved_row(
+                        move, dst, result, store, dst_folder.id, deltas[move.target]
+                    )
                     if not written:  # the edit made with the move waits for the next run:
                         held.add(move.target)  # keep the target folder's cursors for it
             except (TransientError, LastingError) as exc:
@@ -590,7 +592,13 @@ class SyncEngine:
         return held
 
     def _moved_row(
-        self, move: DetectedMove, dst: _Pair, moved: Applied, store: Store, folder_id: str
+        self,
+        move: DetectedMove,
+        dst: _Pair,
+        moved: Applied,
+        store: Store,
+        folder_id: str,
+        delta: P.FolderDelta,
     ) -> tuple[ItemPairRow, bool]:
         """The pair row after a move; an edit made together with the move is written too.
 
@@ -603,9 +611,13 @@ class SyncEngine:
         t_id, t_version, t_fp, base = moved.id, moved.version, pair.side_fp(target), pair.base
         s_version, s_fp = seen.version, seen.fp
         written = True
-        if seen.fp != pair.side_fp(side):
-            assert seen.record is not None
-            record = _with_uid(seen.record, pair.uid)
+        # what the moved copy means: the store's own renderings of the base are no edit
+        meant = P.meant(seen, pair, side, delta)
+        if seen.fp != pair.side_fp(side) and pair.base and meant.blob == pair.base:
+            s_fp = pair.side_fp(side)  # only its store's rendering: still holds the base
+        elif seen.fp != pair.side_fp(side):
+            assert meant.record is not None
+            record = _with_uid(meant.record, pair.uid)
             (result,) = self._call(store.apply, folder_id, [Update(t_id, record, t_version)])
             if isinstance(result, Applied):
                 base, _ = canonical(record)

@@ -54,6 +54,7 @@ __all__ = [
     "Remove",
     "Seen",
     "Unignore",
+    "meant",
     "other",
     "plan_folder",
 ]
@@ -323,14 +324,14 @@ def _plan_pair(
     # version so later writes expect the right one.
     refreshed: list[Action] = []
     if sa is not None and not sa.deleted:
-        sa = _meant(sa, pair, "a", delta)
+        sa = meant(sa, pair, "a", delta)
         if _unchanged(sa, pair, "a", delta):
             if sa.version != pair.a_version:
                 pair = attrs.evolve(pair, a_version=sa.version)
                 refreshed.append(Refresh(pair, "a", sa.version))
             sa = None
     if sb is not None and not sb.deleted:
-        sb = _meant(sb, pair, "b", delta)
+        sb = meant(sb, pair, "b", delta)
         if _unchanged(sb, pair, "b", delta):
             if sb.version != pair.b_version:
                 pair = attrs.evolve(pair, b_version=sb.version)
@@ -348,7 +349,7 @@ def _unchanged(seen: Seen, pair: ItemPairRow, side: str, delta: FolderDelta) -> 
     while the state recorded the written (fuller) record's fingerprint: compared on the
     fields that side can hold, the copy is the last synced content (the base), not an edit
     to write back to the other side. Likewise a copy whose every difference from the base
-    is the store's own rendering of it (:func:`_meant` put the base's values back).
+    is the store's own rendering of it (:func:`meant` put the base's values back).
     """
     if seen.fp == pair.side_fp(side):
         return True
@@ -366,7 +367,7 @@ def _unchanged(seen: Seen, pair: ItemPairRow, side: str, delta: FolderDelta) -> 
     return _held_fp(seen.record, missing) == _held_fp(base, missing)
 
 
-def _meant(seen: Seen, pair: ItemPairRow, side: str, delta: FolderDelta) -> Seen:
+def meant(seen: Seen, pair: ItemPairRow, side: str, delta: FolderDelta) -> Seen:
     """``seen`` with every field its store merely re-rendered given the base's value back.
 
     A store keeps some values in a lossier form than the record written to it (Outlook
@@ -739,7 +740,7 @@ def _fill_unsupported(
     caps, other_caps = (delta.caps_a, delta.caps_b) if side == "a" else (delta.caps_b, delta.caps_a)
     missing = caps.unsupported_fields.get(kind)
     if not missing or type(other_record) is not type(record):
-        # (the fingerprint of what ``seen`` means: see _meant)
+        # (the fingerprint of what ``seen`` means: see meant)
         return record, fingerprint_of(type(record), seen.blob) if seen.blob else seen.fp
     other_missing = other_caps.unsupported_fields.get(kind, frozenset())
     base_data = to_data(base) if base is not None and type(base) is type(record) else {}
