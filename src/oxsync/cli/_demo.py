@@ -12,7 +12,6 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import attrs
@@ -22,32 +21,15 @@ from oxsync.adapters.vdir import VdirStore
 from oxsync.core.engine import SyncEngine, SyncReport
 from oxsync.core.policy import Policy
 from oxsync.core.records import (
-    Contact,
-    DistributionList,
-    DistributionListMember,
-    Event,
-    EventException,
     FolderKind,
-    Frequency,
-    ItemKind,
-    Photo,
-    Recurrence,
-    Task,
-    Weekday,
 )
 from oxsync.core.state import State
-from oxsync.core.store import Applied, Create, Update
+from oxsync.core.store import Applied, Update
 from oxsync.core.triggers import TriggerQueue
 from oxsync.testing.oxserver import OXTestServer
-from oxsync.testing.samples import sample
+from oxsync.testing.oxserver._seed import seed_account
 
 __all__ = ["run_demo"]
-
-# A 1×1 PNG: enough to show that photos travel.
-_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
-)
 
 
 def run_demo(directory: Path | None, items: int, say: Callable[[str], None] = print) -> int:
@@ -74,7 +56,7 @@ def _run(directory: Path, items: int, say: Callable[[str], None]) -> int:
         server.backend.add_user("demo", password, display_name="Demo User")
         say(f"OX test server at {server.url} (user 'demo'); vdir and state in {directory}")
         started = time.perf_counter()
-        _seed(OXStore(server.url, "demo", password), items)
+        seed_account(OXStore(server.url, "demo", password), items)
         say(f"{'seeded the server':<40} {(time.perf_counter() - started) * 1000:8.1f} ms")
         ox = OXStore(server.url, "demo", password)
         vdir = VdirStore(directory / "vdir")
@@ -118,62 +100,6 @@ def _run(directory: Path, items: int, say: Callable[[str], None]) -> int:
         ox.close()
         vdir.close()
         return 0 if ok else 1
-
-
-def _seed(store: OXStore, items: int) -> None:
-    folders = {f.kind: f for f in store.folders() if f.is_default}
-    contacts = [_contact(i) for i in range(items)]
-    contacts[0] = attrs.evolve(contacts[0], photo=Photo(data=_PNG, content_type="image/png"))
-    store.apply(folders[FolderKind.CONTACTS].id, [Create(c) for c in contacts])
-    members = tuple(
-        DistributionListMember(display_name=c.display_name, email=c.emails.email1)
-        for c in contacts[:3]
-    )
-    store.apply(
-        folders[FolderKind.CONTACTS].id,
-        [Create(DistributionList(uid="demo-list", display_name="Demo team", members=members))],
-    )
-    start = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-    series = Event(
-        uid="demo-weekly",
-        summary="Weekly meeting",
-        location="Room 1",
-        start=start,
-        end=start + timedelta(hours=1),
-        timezone="Europe/Paris",
-        recurrence=Recurrence(
-            frequency=Frequency.WEEKLY,
-            weekdays=int(Weekday.MONDAY),
-            count=10,
-            deleted=((start + timedelta(weeks=2)).date(),),
-        ),
-        exceptions=(
-            EventException(
-                original_start=start + timedelta(weeks=1),
-                summary="Weekly meeting (moved room)",
-                location="Room 2",
-            ),
-        ),
-    )
-    events = [series, *(sample(ItemKind.EVENT, i) for i in range(max(1, items // 5)))]
-    store.apply(folders[FolderKind.CALENDAR].id, [Create(e) for e in events])
-    tasks = [sample(ItemKind.TASK, i) for i in range(max(1, items // 5))]
-    tasks.append(
-        Task(
-            uid="demo-recurring-task",
-            summary="Water the plants",
-            due=start.date(),
-            recurrence=Recurrence(frequency=Frequency.WEEKLY, weekdays=int(Weekday.FRIDAY)),
-        )
-    )
-    store.apply(folders[FolderKind.TASKS].id, [Create(t) for t in tasks])
-    store.close()
-
-
-def _contact(i: int) -> Contact:
-    record = sample(ItemKind.CONTACT, i)
-    assert isinstance(record, Contact)
-    return record
 
 
 def _edit_on_server(url: str, password: str, folder_id: str) -> str:

@@ -140,23 +140,36 @@ class _Server(socketserver.ThreadingMixIn, WSGIServer):
 class OXTestServer:
     """The test server on ``127.0.0.1`` (HTTP and UDP push on OS-chosen ports).
 
-    ``push_delay`` is the coalescing delay of push packets in seconds.
+    ``push_delay`` is the coalescing delay of push packets in seconds. ``host``,
+    ``port`` and ``push_port`` choose the addresses (an IPv4 address; port 0: the OS picks
+    a free one); the server speaks plain HTTP and is meant for loopback.
     """
 
-    def __init__(self, backend: OXBackend | None = None, *, push_delay: float = 0.05) -> None:
+    def __init__(
+        self,
+        backend: OXBackend | None = None,
+        *,
+        push_delay: float = 0.05,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        push_port: int = 0,
+    ) -> None:
         self.backend = backend or OXBackend()
         self.faults = Faults()
         self.app = OXApp(self.backend, self.faults)
-        self.push = PushSender(delay=push_delay, context_id=self.backend.context_id)
+        self.push = PushSender(
+            host=host, port=push_port, delay=push_delay, context_id=self.backend.context_id
+        )
         self.backend.notify = self.push.enqueue
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
-        self.port = 0
+        self.host = host
+        self.port = port
 
     @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:40123``."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def push_address(self) -> tuple[str, int]:
@@ -165,7 +178,7 @@ class OXTestServer:
 
     def start(self) -> None:
         """Start HTTP (on the previous port after a :meth:`stop`) and push."""
-        self._httpd = _Server(("127.0.0.1", self.port), _RequestHandler)
+        self._httpd = _Server((self.host, self.port), _RequestHandler)
         self._httpd.set_app(self.app)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(
