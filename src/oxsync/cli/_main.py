@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import signal
 import sys
 import threading
@@ -17,6 +18,7 @@ from typing import Any
 import click
 
 from oxsync.cli._runtime import (
+    FILE_ONLY,
     LOG_NAME,
     Redactor,
     emit_json,
@@ -141,8 +143,9 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-def _progress(ctx: Ctx) -> Callable[[SyncEvent], None]:
-    """Report engine events: a live rich status line on a terminal, text lines with -v."""
+def _progress(ctx: Ctx, pair: str) -> Callable[[SyncEvent], None]:
+    """Report engine events: a live rich status line on a terminal, text lines with -v;
+    conflicts, ignored items and errors also go to the log file (``oxsync.log``)."""
     live = _live_status(ctx)
 
     def observe(event: SyncEvent) -> None:
@@ -153,7 +156,18 @@ def _progress(ctx: Ctx) -> Callable[[SyncEvent], None]:
                 if event.kind == "started":
                     live.start()
                 live.update(f"[bold]oxsync[/] {event.message}")
-        if ctx.verbosity >= 1 and not ctx.as_json and event.kind in ("folder", "ignored", "error"):
+        if event.kind in _JOURNALLED:
+            where = f" [{event.folder}]" if event.folder else ""
+            _log.log(
+                _JOURNALLED[event.kind],
+                "%s%s: %s: %s",
+                pair,
+                where,
+                event.kind,
+                event.message,
+                extra=FILE_ONLY,
+            )
+        if ctx.verbosity >= 1 and not ctx.as_json and event.kind in _SHOWN:
             click.echo(f"  {event.kind}: {event.message}", err=True)
 
     return observe
@@ -167,6 +181,20 @@ def _live_status(ctx: Ctx) -> Any:
     from rich.status import Status
 
     return Status("oxsync", console=Console(stderr=True), spinner="dots")
+
+
+_log = logging.getLogger("oxsync.cli")
+_SHOWN = frozenset({"folder", "conflict", "ignored", "error"})  # with -v, on stderr
+_JOURNALLED = {"conflict": logging.INFO, "ignored": logging.INFO, "error": logging.WARNING}
+
+
+def _say_report(ctx: Ctx, name: str, report: SyncReport) -> None:
+    """Print a sync's summary; a sync that did anything is also logged to the file."""
+    text = _summary(name, report)
+    ctx.say(text)
+    did = report.changed or report.conflicts or report.ignored or report.incomplete
+    if did or report.errors or report.warnings or report.cancelled:
+        _log.info("%s", text, extra=FILE_ONLY)
 
 
 def _summary(name: str, report: SyncReport) -> str:
@@ -217,7 +245,7 @@ def sync(ctx: Ctx, pairs: tuple[str, ...], dry_run: bool, force: bool) -> None:
     incomplete = False
     with _errors():
         for name in ctx.pair_names(pairs):
-            with open_pair(ctx.config, name, [_progress(ctx)]) as rt:
+            with open_pair(ctx.config, name, [_progress(ctx, name)]) as rt:
                 if dry_run:
                     plan = rt.engine.plan()
                     results[name] = [str(p) for p in plan]
@@ -228,7 +256,7 @@ def sync(ctx: Ctx, pairs: tuple[str, ...], dry_run: bool, force: bool) -> None:
                 report = rt.engine.sync(force=force)
                 results[name] = report.to_dict()
                 incomplete |= bool(report.incomplete or report.errors)
-                ctx.say(_summary(name, report))
+                _say_report(ctx, name, report)
     if ctx.as_json:
         emit_json(results)
     sys.exit(EXIT["incomplete"] if incomplete else EXIT["ok"])
@@ -241,11 +269,11 @@ def sync(ctx: Ctx, pairs: tuple[str, ...], dry_run: bool, force: bool) -> None:
 @click.pass_obj
 def slowsync(ctx: Ctx, pair: str, folder: str | None, force: bool) -> None:
     """Full re-compare of PAIR (or one FOLDER id of it): the OXtender's Slowsync."""
-    with _errors(), open_pair(ctx.config, pair, [_progress(ctx)]) as rt:
+    with _errors(), open_pair(ctx.config, pair, [_progress(ctx, pair)]) as rt:
         report = rt.engine.slow_sync(folder, force=force)
     if ctx.as_json:
         emit_json({pair: report.to_dict()})
-    ctx.say(_summary(pair, report))
+    _say_report(ctx, pair, report)
     sys.exit(EXIT["incomplete"] if report.incomplete or report.errors else EXIT["ok"])
 
 
@@ -648,7 +676,7 @@ def _watch_pair(
     queue = TriggerQueue()
     listeners = []
     try:
-        with open_pair(ctx.config, name, [_progress(ctx)]) as rt:
+        with open_pair(ctx.config, name, [_progress(ctx, name)]) as rt:
             # the first signal ends a sync in progress at its next safe point (a batch
             # recorded), not at its end; the 30 s wait in _watch remains the fallback
             rt.engine.cancel = stop
@@ -663,7 +691,7 @@ def _watch_pair(
             queue.notify()  # one sync at start
 
             def report(r: SyncReport) -> None:
-                ctx.say(_summary(name, r))
+                _say_report(ctx, name, r)
                 sys.stdout.flush()
 
             run_triggered(

@@ -48,6 +48,15 @@ class Redactor(logging.Filter):
         return True
 
 
+FILE_ONLY = {"file_only": True}
+"""``extra`` of a log record meant for the log file only (what stderr already shows in
+its own words: the summary of a sync, the events printed with ``-v``)."""
+
+
+def _not_file_only(record: logging.LogRecord) -> bool:
+    return not getattr(record, "file_only", False)
+
+
 def setup_logging(verbosity: int, log_dir: Path | None) -> Path | None:
     """Log to stderr by verbosity, and at INFO to a rotating file in ``log_dir``."""
     root = logging.getLogger("oxsync")
@@ -62,6 +71,7 @@ def setup_logging(verbosity: int, log_dir: Path | None) -> Path | None:
         {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     )
     stderr.addFilter(redactor)
+    stderr.addFilter(_not_file_only)
     stderr.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root.addHandler(stderr)
     if log_dir is None:
