@@ -52,6 +52,7 @@ __all__ = [
     "from_ox",
     "from_rrule",
     "occurrences",
+    "regroups",
     "to_outlook",
     "to_ox",
     "to_rrule",
@@ -482,6 +483,29 @@ def _splits_weeks(mask: int, week_start: str) -> bool:
     before = any(mask & codes[code] for code in _MONDAY_FIRST[:cut])
     after = any(mask & codes[code] for code in _MONDAY_FIRST[cut:])
     return before and after
+
+
+def regroups(mask: int, week_start: Weekday | None) -> bool:
+    """Whether weeks starting on ``week_start`` group the days of ``mask`` otherwise than
+    weeks starting on Monday, so that "every N weeks" (N > 1) on those days falls on other
+    days than the canonical expansion (weeks from Monday, the RFC's default WKST).
+
+    ``week_start`` None means unknown: whether some week start would. Only a mask of one
+    day (or none) is safe for every week start.
+
+        >>> regroups(Weekday.SATURDAY | Weekday.SUNDAY, Weekday.SUNDAY)
+        True
+        >>> regroups(Weekday.MONDAY | Weekday.FRIDAY, Weekday.SUNDAY)
+        False
+        >>> regroups(Weekday.MONDAY | Weekday.FRIDAY, None), regroups(Weekday.FRIDAY, None)
+        (True, False)
+    """
+    if week_start is None:
+        return any(_splits_weeks(mask, code) for code in _MONDAY_FIRST)
+    codes = [code for flag, code, _ in _WEEKDAY_CODES if flag == week_start]
+    if len(codes) != 1:
+        raise ValueError(f"not a single weekday: {week_start!r}")
+    return _splits_weeks(mask, codes[0])
 
 
 def _mask_of(start: date | datetime | None) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Callable, Mapping
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,7 +43,19 @@ from oxsync.adapters.outlook._stored import (
     start_on_rule,
 )
 from oxsync.adapters.outlook._time import WINDOWS_TO_IANA, version_of
-from oxsync.core.records import DelegationState, ItemKind, Record, TaskStatus, item_kind_of
+from oxsync.adapters.outlook._weekstart import refusal
+from oxsync.core.records import (
+    DelegationState,
+    Event,
+    Frequency,
+    ItemKind,
+    Record,
+    TaskStatus,
+    Weekday,
+    item_kind_of,
+)
+from oxsync.errors import FieldError, MappingError
+from oxsync.mappings.recurrence import first_occurrence
 
 __all__ = ["Mapping_", "RecordIO", "load_mapping"]
 
@@ -77,6 +89,7 @@ class RecordIO:
     om: ObjectModel
     zone: Any
     list_separator: str
+    first_day_of_week: Weekday | None
     _mapping: Mapping_
     _html_body: dict[ItemKind, bool]  # kind -> its items have HTMLBody (learnt on first use)
 
@@ -109,6 +122,10 @@ class RecordIO:
         record = self._mapping.from_outlook(
             kind, props, tz=self.zone, list_separator=self.list_separator
         )
+        reason = refusal(getattr(record, "recurrence", None), self.first_day_of_week)
+        if reason is not None:
+            # read as the rule, its occurrences would move to other days
+            raise MappingError("unreadable Outlook series", [FieldError("recurrence", reason)])
         uid = users.get(UID_PROPERTY) or _global_uid(props.get("GlobalAppointmentID")) or key
         if record.uid != uid:
             record = attrs.evolve(record, uid=uid)
@@ -152,16 +169,22 @@ class RecordIO:
             users[ZONE_PROPERTY] = f"{zone or ''}|{windows}"
             pattern = props.get("_recurrence")
             start = getattr(record, "start", None)
-            if pattern and "PatternStartDate" in pattern and isinstance(start, datetime):
+            if pattern and "PatternStartDate" in pattern and start is not None:
                 # Outlook reads a pattern's days, like its StartTime, in StartTimeZone: the
                 # session's date of a New York Tuesday 20:00 is a Wednesday in Paris, which
                 # started the series a week late
                 iana = WINDOWS_TO_IANA.get(windows)
                 anchor = ZoneInfo(iana) if iana else self.zone
-                first_day = start.astimezone(anchor).date()
-                props["_recurrence"] = dict(
-                    pattern, PatternStartDate=datetime.combine(first_day, time())
-                )
+                first = _pattern_start(record, start)
+                if isinstance(first, datetime):
+                    first_day = first.astimezone(anchor).date()
+                    props["_recurrence"] = dict(
+                        pattern, PatternStartDate=datetime.combine(first_day, time())
+                    )
+                elif first != start:  # an all-day series, the pattern's days as they are
+                    props["_recurrence"] = dict(
+                        pattern, PatternStartDate=datetime.combine(first, time())
+                    )
             if color or not new:
                 accessor = item.PropertyAccessor
                 accessor.SetProperty(_COLOR, int(color or 0))
@@ -288,6 +311,28 @@ class RecordIO:
         if application is None:
             application = getattr(self.om, "application", None)
         return application.TimeZones.Item(windows_id)  # type: ignore[union-attr]
+
+
+def _pattern_start(record: Record, start: date | datetime) -> date | datetime:
+    """Where an event's pattern starts: its start, or for a weekly series every 2 or more
+    weeks its first occurrence. Outlook counts such a series' weeks from the week (from
+    its first day of the week) of the pattern's start, the canonical rule from the
+    Monday-week of the start: from a start off the rule (a Sunday for a Saturday series)
+    the two would pick other weeks; from the first occurrence, on a day of the rule, the
+    same ones whenever the rule's days group alike (see :mod:`._weekstart`). Outlook
+    moves the series' start to its first occurrence anyway (``stored_form`` does too)."""
+    rule = getattr(record, "recurrence", None)
+    if not isinstance(record, Event) or rule is None:
+        return start
+    if rule.frequency is not Frequency.WEEKLY or rule.interval < 2:
+        return start
+    try:
+        first = first_occurrence(record)
+    except ValueError:  # an unknown zone: the mapping reports it
+        return start
+    if first is None or isinstance(first, datetime) != isinstance(start, datetime):
+        return start
+    return first
 
 
 def _global_uid(global_id: Any) -> str:

@@ -51,7 +51,8 @@ from oxsync.adapters.outlook._identity import (
 from oxsync.adapters.outlook._itemio import ITEM_TYPE
 from oxsync.adapters.outlook._recordio import RecordIO, load_mapping
 from oxsync.adapters.outlook._time import version_of
-from oxsync.core.records import Folder, FolderKind, ItemKind, item_kind_of
+from oxsync.adapters.outlook._weekstart import DayName, refusal, week_start
+from oxsync.core.records import Folder, FolderKind, ItemKind, Weekday, item_kind_of
 from oxsync.core.store import (
     Applied,
     BaseStore,
@@ -93,7 +94,12 @@ class OutlookStore(ItemIndex, RecordIO, BaseStore):
     pywin32 (Windows only; elsewhere this raises
     :class:`~._boundary.OutlookUnavailableError`). ``list_separator``: the separator
     joining Categories (default: the Windows setting). ``on_change(folder_id)`` receives
-    item-event hints.
+    item-event hints. ``first_day_of_week``: the first day of the week of Outlook's
+    calendar options (a :class:`~oxsync.core.records.Weekday` or a day's name; None,
+    the default, = unknown), which Outlook counts the weeks of an every-N-weeks series
+    from: a weekly rule every 2 or more weeks whose days that day groups otherwise than
+    Monday (unknown: any day but one a week) is refused as INVALID, and such an Outlook
+    series is an unreadable item (see :mod:`._weekstart`).
 
         >>> from oxsync.testing.outlook import Application
         >>> store = OutlookStore(Application())
@@ -113,8 +119,10 @@ class OutlookStore(ItemIndex, RecordIO, BaseStore):
         on_change: Callable[[str], None] | None = None,
         batch_size: int = 100,
         kinds: frozenset[ItemKind] = frozenset(ItemKind),
+        first_day_of_week: Weekday | DayName | None = None,
     ) -> None:
         super().__init__(read_only=read_only, name=name)
+        self.first_day_of_week = week_start(first_day_of_week)
         self.om: ObjectModel = connect(application)
         self.zone = self.om.zone
         self.list_separator = list_separator or self.om.list_separator
@@ -321,6 +329,11 @@ class OutlookStore(ItemIndex, RecordIO, BaseStore):
         return results
 
     def _apply_one(self, folder_id: str, folder: Any, op: Op) -> OpResult:
+        if isinstance(op, Create | Update):
+            # before anything is written (nothing is, of a refused record)
+            reason = refusal(getattr(op.record, "recurrence", None), self.first_day_of_week)
+            if reason is not None:
+                return Failure(FailureKind.INVALID, reason, ("recurrence",))
         if isinstance(op, Create):
             kind = item_kind_of(op.record)
             meta = self._meta.get(folder_id)

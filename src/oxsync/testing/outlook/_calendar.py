@@ -326,7 +326,9 @@ class AppointmentItem(OutlookItem):
                 if self._p["AllDayEvent"]
                 else self._in_zone("Start", self._start_zone)
             )
-            self._pattern = RecurrencePattern.initial(start, self.Duration)
+            self._pattern = RecurrencePattern.initial(
+                start, self.Duration, self._app.first_day_of_week
+            )
             self._p["IsRecurring"] = True
             self._dirty = True
         return RecurrencePattern(self)

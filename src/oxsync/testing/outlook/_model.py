@@ -73,13 +73,20 @@ _MESSAGE_CLASS = {
 }
 
 
+_WEEKDAY_FLAGS = frozenset(1 << n for n in range(7))
+
+
 class Application(OomObject):
     """``Outlook.Application`` over an in-memory profile.
 
     ``tz``: IANA zone of the simulated Windows machine (local time); ``windows_zone``:
     its Windows id (derived from ``tz`` when known); ``list_separator``: the Windows list
     separator (Categories); ``date_format``: the short date/time format Jet filters parse;
-    ``clock``: the :class:`Clock` that stamps saves. ``calls`` counts object-model calls.
+    ``clock``: the :class:`Clock` that stamps saves; ``first_day_of_week``: the calendar
+    options' first day of the week (an OlDaysOfWeek value, Sunday by default as in a US
+    Outlook), which a recurrence pattern records when it is made (MS-OXOCAL ``FirstDOW``)
+    and groups the weeks of an every-N-weeks pattern from; the object model does not
+    expose it. ``calls`` counts object-model calls.
     """
 
     def __init__(
@@ -91,8 +98,14 @@ class Application(OomObject):
         date_format: str = "%m/%d/%Y %I:%M %p",
         clock: Clock | None = None,
         user_name: str = "Fake User",
+        first_day_of_week: int = constants.olSunday,
     ) -> None:
         object.__setattr__(self, "_app", self)
+        if first_day_of_week not in _WEEKDAY_FLAGS:
+            raise ValueError(
+                f"first_day_of_week must be one OlDaysOfWeek day, not {first_day_of_week!r}"
+            )
+        self.first_day_of_week = int(first_day_of_week)
         object.__setattr__(self, "_p", {"Name": "Outlook", "Version": "16.0.0.0"})
         self.tz = ZoneInfo(tz)
         reverse = {v: k for k, v in WINDOWS_ZONES.items()}

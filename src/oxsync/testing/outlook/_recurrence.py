@@ -7,6 +7,14 @@ series (``NoEndDate`` False) and computes the other; ``Instance`` > 5 fails; mon
 yearly patterns on day 29–31 fall on the month's last day when it is shorter; invalid
 patterns fail at ``Save``. ``GetOccurrence`` needs a saved master and an occurrence on
 that day.
+
+A weekly pattern every N > 1 weeks counts its weeks from the week (starting on the first
+day of the week) that holds ``PatternStartDate``: MS-OXOCAL keeps that day in the
+pattern (``FirstDOW`` of ``PidLidAppointmentRecur``), from the calendar options when the
+pattern is made. The fake records ``Application.first_day_of_week`` in the pattern when
+it is created (a hidden entry: the object model has no such property), so every other
+week on Saturday and Sunday groups Saturday with the Sunday after it in a Monday-start
+Outlook and with the Sunday before it in a Sunday-start one.
 """
 
 from __future__ import annotations
@@ -40,6 +48,8 @@ _TYPES = {
 }
 _RR_DAYS = [rrule.SU, rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA]
 _SCAN_LIMIT = 5000
+FIRST_DOW = "_FirstDOW"
+"""Hidden pattern entry: the OlDaysOfWeek day its weeks start on (not an OOM property)."""
 
 
 class RecurrencePattern(OomObject):
@@ -68,10 +78,19 @@ class RecurrencePattern(OomObject):
         self._owner = owner
         object.__setattr__(self, "_p", owner._pattern)
 
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # the hidden FirstDOW is no property
+            raise AttributeError(f"'RecurrencePattern' object has no attribute {name!r}")
+        return super().__getattr__(name)
+
     @staticmethod
-    def initial(start: datetime, minutes: int) -> dict[str, Any]:
-        """The pattern Outlook creates: weekly on the start's weekday, no end."""
+    def initial(
+        start: datetime, minutes: int, first_day_of_week: int = constants.olSunday
+    ) -> dict[str, Any]:
+        """The pattern Outlook creates: weekly on the start's weekday, no end (its weeks
+        starting on the calendar options' ``first_day_of_week``)."""
         pattern = dict(RecurrencePattern._PROPS)
+        pattern[FIRST_DOW] = first_day_of_week
         start_time = datetime.combine(COM_TIME_BASE.date(), start.time())
         pattern.update(
             DayOfWeekMask=1 << ((start.weekday() + 1) % 7),
@@ -238,8 +257,9 @@ def _raw_days(p: dict[str, Any]) -> Iterator[date]:
     if kind == constants.olRecursDaily:  # a mask here means "every weekday"
         rule = rrule.rrule(rrule.DAILY, interval=interval, byweekday=days or None, dtstart=first)
     elif kind == constants.olRecursWeekly:
+        week_start = _RR_DAYS[int(p.get(FIRST_DOW, constants.olSunday)).bit_length() - 1]
         rule = rrule.rrule(
-            rrule.WEEKLY, interval=interval, byweekday=days or None, dtstart=first, wkst=rrule.SU
+            rrule.WEEKLY, interval=interval, byweekday=days or None, dtstart=first, wkst=week_start
         )
     else:
         nth = -1 if p["Instance"] == 5 else p["Instance"]

@@ -141,7 +141,9 @@ class TaskItem(OutlookItem):
 
         self._touch()
         if self._pattern is None:
-            self._pattern = RecurrencePattern.initial(self._task_anchor(), 0)
+            self._pattern = RecurrencePattern.initial(
+                self._task_anchor(), 0, self._app.first_day_of_week
+            )
             self._p["IsRecurring"] = True
             self._dirty = True
         return RecurrencePattern(self)
