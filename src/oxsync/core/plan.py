@@ -383,10 +383,6 @@ def meant(seen: Seen, pair: ItemPairRow, side: str, delta: FolderDelta) -> Seen:
     if stored is None or not pair.base or seen.fp == pair.side_fp(side):
         return seen
     assert seen.record is not None
-    if pair.side_fp(side) != fingerprint_of(type(seen.record), pair.base):
-        # this side was last synced holding its own read, not a write of the base: its
-        # copy is already in its own rendering (and a mass edit there skips the cost)
-        return seen
     base = _base_record(pair)
     if base is None or type(base) is not type(seen.record):
         return seen
@@ -395,6 +391,12 @@ def meant(seen: Seen, pair: ItemPairRow, side: str, delta: FolderDelta) -> Seen:
     except (MappingError, TypeError, ValueError, OverflowError):  # it cannot render it:
         return seen  # compare as is
     if type(rendered) is not type(base):
+        return seen
+    last = pair.side_fp(side)
+    if last != fingerprint_of(type(base), pair.base) and last != canonical(rendered)[1]:
+        # this side was last synced holding neither the base (written by the engine) nor
+        # its rendering of it (its own edit carried to the other side with the base's
+        # fuller values kept): its copy is its own, and compared as is
         return seen
     data, base_data = to_data(seen.record), to_data(base)
     meant = _unrendered(data, to_data(rendered), base_data)
