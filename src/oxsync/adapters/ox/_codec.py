@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import TypeAlias
+from xml.sax.saxutils import unescape
 
 from attrs import frozen
 from lxml import etree  # type: ignore[import-untyped]
@@ -51,7 +52,8 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _CODE = re.compile(r"^\s*\[([0-9]{1,18})\]")  # more digits: no OX code (int() takes 4300 at most)
-_LIST_ID = re.compile(r"<(?:[\w.-]+:)?id(?:\s[^>]*)?>\s*([^<\s]+)\s*</")
+_LIST_ID = re.compile(r"<(?:[\w.-]+:)?id(?:\s[^>]*)?(?<!/)>\s*([^<]*?)\s*</")
+_LIST_TAG = re.compile(r"<(?:[\w.-]+:)?id[\s/>]")
 
 
 def _parser() -> etree.XMLParser:
@@ -278,13 +280,22 @@ def _bytes(root: Element) -> bytes:
     return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True))
 
 
-def object_list(resp: OXResponse) -> Sequence[str]:
-    """The ids of a LIST entry."""
+def object_list(resp: OXResponse) -> Sequence[str] | None:
+    """The ids of a LIST entry; ``None`` unless every ``id`` element reads as one id.
+
+    An id left out would read as a deleted object, so a list without ``object_list``,
+    with an empty ``id`` or one holding anything but text, is no list at all. Ids are
+    read as :func:`child_text` reads an ``object_id`` (stripped).
+    """
     holders = children(resp.prop, "object_list")
     if not holders:
-        return []
+        return None
     # One regex over the serialised list instead of 10,000 element proxies: with a large
     # heap, creating the proxies triggers costly garbage collections.
-    data = etree.tostring(holders[0], encoding="unicode")
+    data = "".join(etree.tostring(h, encoding="unicode") for h in holders)
     found: list[str] = _LIST_ID.findall(data)
+    if len(found) != len(_LIST_TAG.findall(data)) or "" in found:
+        return None
+    if "&" in data:  # text as serialised: &amp; &lt; &gt;
+        found = [unescape(i) for i in found]
     return found

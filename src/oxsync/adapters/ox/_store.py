@@ -209,7 +209,8 @@ class OXStore(BaseStore):
         self._folders: dict[str, Folder] = {}
         self._folder_lm: dict[str, str] = {}
         self._listed: dict[str, dict[str, tuple[str, Element]]] = {}
-        self._unreadable: dict[str, dict[str, str]] = {}  # folder -> id -> what was wrong
+        # folder -> id -> what fetch answers for an object listed unreadably
+        self._unreadable: dict[str, dict[str, Failure]] = {}
         self._known: dict[str, set[str]] = {}
         self._uid_of: dict[tuple[str, str], str] = {}
         self._ref_of: dict[str, tuple[str, str]] = {}
@@ -364,16 +365,36 @@ class OXStore(BaseStore):
         # as changed, and fetch answers it with an INVALID failure (so the engine sets it
         # aside, deleting nothing on the other side) until the server lists it readably;
         # meanwhile the folder's cursor does not move.
-        unreadable: dict[str, str] = {}
+        unreadable: dict[str, Failure] = {}
+        # An entry OX failed to serialise (status 500, href 0: reference §2.2) names no
+        # object: the listing is not complete, so nothing is inferred deleted from it.
+        unnamed = 0
+        list_ok = True
         for resp in responses:
             status = resp.text("object_status")
             if not resp.ok:
+                object_id = resp.text("object_id") or resp.href
                 log.warning(
-                    "OX could not list one object of folder %s: %s", folder_id, resp.description
+                    "OX could not list object %s of folder %s: %s",
+                    object_id,
+                    folder_id,
+                    resp.description,
                 )
+                if object_id == "0" or status == "LIST":
+                    unnamed += status != "LIST"
+                else:
+                    failure = failure_of(resp)
+                    unreadable[object_id] = attrs.evolve(
+                        failure, message=f"OX could not list it: {failure.message}"
+                    )
                 continue
             if status == "LIST":
-                current = list(list_ids(resp))
+                in_folder = list_ids(resp)
+                if in_folder is None:
+                    list_ok = False
+                    log.warning("OX listed the ids of folder %s unreadably; not used", folder_id)
+                else:
+                    current = [*(current or ()), *in_folder]  # (two LIST entries: either one's)
                 continue
             object_id = resp.text("object_id") or resp.href
             version = resp.text("last_modified") or ""
@@ -381,7 +402,7 @@ class OXStore(BaseStore):
                 latest = max(latest, timestamp(version))
             except ProtocolError as exc:
                 if status != "DELETE":  # a deletion needs no version
-                    unreadable[object_id] = str(exc)
+                    unreadable[object_id] = _listed_unreadably(str(exc))
                     continue
             if status == "DELETE":
                 deleted.append(object_id)
@@ -391,20 +412,27 @@ class OXStore(BaseStore):
                 if with_files and resp.prop.find(ATTACHMENTS_TAG) is not None:
                     attached.append(object_id)
             else:
-                unreadable[object_id] = f"unknown object_status {(status or '')[:30]!r}"
+                unreadable[object_id] = _listed_unreadably(
+                    f"unknown object_status {(status or '')[:30]!r}"
+                )
+        if not list_ok:
+            current = None  # ids left out would read as deleted
         if folder.kind is FolderKind.CALENDAR:
             changed, deleted, current = self._exceptions.fold_changes(
                 folder, cursor is None, listed, deleted, current
             )
         if attached:
             changed = self._mark_attached(listed, changed, attached)
-        if unreadable:
+        if unreadable or unnamed:
             # its real change time is unknown: the cursor stays, so the next delta lists
             # it (and whatever changed around it) again
             latest = timestamp(cursor)
-            for object_id, problem in unreadable.items():
+            for object_id, failure in unreadable.items():
                 log.warning(
-                    "OX listed object %s of folder %s unreadably: %s", object_id, folder_id, problem
+                    "OX listed object %s of folder %s unreadably: %s",
+                    object_id,
+                    folder_id,
+                    failure.message,
                 )
             changed.extend(ItemRef(object_id, _UNREADABLE) for object_id in unreadable)
         self._listed[folder_id] = listed
@@ -413,6 +441,10 @@ class OXStore(BaseStore):
         if cursor is None:
             self._known[folder_id] = ids
             self._listed_at[folder_id] = now
+            if unnamed:
+                # not every object is listed: no full listing (it would delete the missing
+                # ones on the other side), and the next call lists everything again
+                return Changes(changed, (), None, full=False)
             return Changes(changed, (), str(latest), full=True)
         known = self._known.get(folder_id)
         if current is not None:
@@ -435,9 +467,9 @@ class OXStore(BaseStore):
         out: dict[str, Item | Failure] = {}
         unreadable = self._unreadable.get(folder_id, {})
         for object_id in ids:
-            problem = unreadable.pop(object_id, None)
-            if problem is not None:
-                out[object_id] = Failure(FailureKind.INVALID, f"OX listed it unreadably: {problem}")
+            failure = unreadable.pop(object_id, None)
+            if failure is not None:
+                out[object_id] = failure
                 continue
             entry = listed.pop(object_id, None)
             listed_entry = entry is not None  # its version says whether it has files
@@ -987,6 +1019,10 @@ def _is_cursor(cursor: str) -> bool:
 
 
 """The version of an object listed unreadably: moves as soon as it is listed readably."""
+
+
+def _listed_unreadably(problem: str) -> Failure:
+    return Failure(FailureKind.INVALID, f"OX listed it unreadably: {problem}")
 
 
 def _is_object_id(object_id: str) -> bool:
