@@ -121,8 +121,13 @@ class TrafficCapture:
         )
 
     def _body(self, body: bytes) -> str:
-        # redacted before it is cut, so that a secret across the cut leaves no prefix
-        text = self._clean(body[: self.max_body * 4].decode("utf-8", "replace"))
+        # redacted before it is cut, so that a secret across the cut leaves no prefix;
+        # where the bytes read are cut too, as many characters as the longest secret has
+        # are dropped before redaction (wide characters fit fewer in the bytes read)
+        text = body[: self.max_body * 4].decode("utf-8", "replace")
+        if len(body) > self.max_body * 4 and self._secrets:
+            text = text[: max(0, len(text) - max(map(len, self._secrets)))]
+        text = self._clean(text)
         if len(text) > self.max_body:
             text = text[: self.max_body] + f"… [{len(body)} bytes]"
         return text

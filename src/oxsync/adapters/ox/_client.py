@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import base64
 import collections
+import html
+import json
 import logging
 import re
 import time
 from collections.abc import Iterable, Mapping
 from datetime import date
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
 from attrs import frozen
@@ -55,6 +57,8 @@ __all__ = ["GroupUser", "OXClient", "OXGroupEntry", "OXResourceEntry", "OXUserEn
 log = logging.getLogger("oxsync.adapters.ox")
 
 _TAGS = re.compile(r"<[^>]+>")
+_EXCERPT_BYTES = 4096
+"""How much of an error answer's body its message is made from (at most 200 characters)."""
 _SESSION_VALUE = re.compile(r"[!#-+\--:<-\[\]-~]{1,4096}")
 """A cookie value that can go back in a ``Cookie`` header (RFC 6265 cookie-octets)."""
 _HEADER_SECRET = re.compile(
@@ -171,14 +175,15 @@ class OXClient:
         token = base64.b64encode(f"{username}:{password}".encode()).decode()
         self._basic = "Basic " + token
         self._session: str | None = None
-        # known secrets: the password, the Basic token and the session ids OX set
-        self._credentials = (password, token)
+        # known secrets: the password (also as pages echo it), the Basic token and the
+        # session ids OX set
+        self._credentials = (*_forms(password), token)
         self._sessions: collections.deque[str] = collections.deque(maxlen=64)
         self.last_content_type = ""
         self.capture = capture
         if capture is not None:
-            capture.add_secret(password)
-            capture.add_secret(token)
+            for secret in self._credentials:
+                capture.add_secret(secret)
         self.max_bytes = max_bytes
         try:
             self._http = httpx.Client(
@@ -310,6 +315,8 @@ class OXClient:
         """The oxsync error for a request that got no answer (secrets redacted)."""
         if isinstance(exc, UnicodeEncodeError):  # a header value not ASCII: an id OX gave
             return ProtocolError(f"OX {servlet}: a request header is not ASCII (an id OX gave?)")
+        if isinstance(exc, httpx.LocalProtocolError):  # e.g. a newline in a header value
+            return ProtocolError(f"OX {servlet}: the request is no valid HTTP ({self._safe(exc)})")
         if isinstance(exc, httpx.TimeoutException):
             return TransientError(f"OX {servlet}: timed out ({type(exc).__name__})")
         if isinstance(exc, httpx.TransportError | OSError):
@@ -360,11 +367,21 @@ class OXClient:
     def _safe(self, exc: BaseException) -> str:
         return redact(str(exc), [*self._credentials, *self._sessions])[:200]
 
+    def _excerpt(self, content: bytes) -> str:
+        """The text of an error answer for its message: redacted before the page's tags
+        are stripped (a password with ``<``/``>`` in it) and before any cut."""
+        secrets = [*self._credentials, *self._sessions]
+        text = content[:_EXCERPT_BYTES].decode("utf-8", "replace")
+        if len(content) > _EXCERPT_BYTES:
+            # a secret across the cut would leave a prefix: drop as much as the longest is
+            text = text[: max(0, len(text) - max(map(len, secrets)))]
+        text = redact(_TAGS.sub(" ", redact(text, secrets)), secrets)
+        return " ".join(text.split())[:200]
+
     def _check(self, method: str, servlet: str, status: int, content: bytes) -> bytes:
         if 200 <= status < 300:
             return content
-        text = self._safe(ValueError(_TAGS.sub(" ", content[:400].decode("utf-8", "replace"))))
-        text = " ".join(text.split())
+        text = self._excerpt(content)
         text = text.removeprefix(str(status)).lstrip()  # an error page's "404 Not Found"
         message = f"OX {method} webdav.{servlet}: HTTP {status} {text}".strip()
         if status == 401:
@@ -497,6 +514,21 @@ class OXClient:
         }
         text = self.request("GET", "freebusy", params=params, auth=False)
         return parse_vfreebusy(text.decode("utf-8", "replace"))
+
+
+def _forms(secret: str) -> list[str]:
+    """``secret`` as error pages and proxies echo it: as is, HTML-, URL-, form- and
+    JSON-escaped."""
+    forms = {
+        secret,
+        html.escape(secret, quote=False),
+        html.escape(secret),
+        quote(secret),
+        quote(secret, safe=""),
+        quote_plus(secret),
+        json.dumps(secret)[1:-1],
+    }
+    return sorted(f for f in forms if f)
 
 
 def _yyyymmdd(day: date) -> str:
