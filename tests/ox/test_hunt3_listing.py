@@ -259,3 +259,34 @@ def test_the_test_server_lists_ids_as_the_store_reads_them() -> None:
     (entry,) = [r for r in parse_multistatus(parse_document(answer.content)) if r.href == "0"]
     assert sorted(object_list(entry) or []) == sorted(str(o.id) for o in backend.objects_in(folder))
     assert re.search(rb"<ox:id>\d+</ox:id>", answer.content)
+
+
+def _twice(root: etree._Element) -> None:
+    for response in list(root):
+        if response.findtext(f".//{{{NS}}}object_status") == "CREATE":
+            root.append(copy.deepcopy(response))
+
+
+def _twice_second_unreadable(root: etree._Element) -> None:
+    for response in list(root):
+        if response.findtext(f".//{{{NS}}}object_status") == "CREATE":
+            again = copy.deepcopy(response)
+            next(again.iter(f"{{{NS}}}last_modified")).text = "yesterday"
+            root.append(again)
+
+
+@pytest.mark.parametrize("damage", [_twice, _twice_second_unreadable])
+def test_an_object_listed_twice_is_one_change(damage: Callable[[etree._Element], None]) -> None:
+    # changes() named it twice (fetch answered once, so the store protocol's "one
+    # answer per id" did not hold)
+    backend, transport, ox, _, _ = _three_contacts()
+    folder = str(backend.default_folder("alice", "contact"))
+    transport.rewrite = _tree(damage)
+    changes = ox.changes(folder, None)
+    ids = [ref.id for ref in changes.changed]
+    assert len(ids) == len(set(ids)) == 3, changes
+    got = ox.fetch(folder, ids)
+    assert sorted(got) == sorted(ids)
+    unreadable = damage is _twice_second_unreadable
+    assert all(isinstance(v, Failure) is unreadable for v in got.values()), got
+    ox.close()

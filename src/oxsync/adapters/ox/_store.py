@@ -262,7 +262,16 @@ class OXStore(BaseStore):
         found = []
         self._folder_lm.clear()
         for resp in responses:
-            if not resp.ok or resp.text("object_status") == "DELETE":
+            if not resp.ok:
+                # a folder OX could not list (reference §2.2: status 500, href 0) would read
+                # as deleted, and the engine deletes a folder gone from one side on the other
+                error = (
+                    TransientError
+                    if failure_of(resp).kind is FailureKind.TRANSIENT
+                    else ProtocolError
+                )
+                raise error(f"OX could not list a folder: {resp.description[:200]}")
+            if resp.text("object_status") == "DELETE":
                 continue
             folder = folder_from(resp, me.uid if me else None, me.groups if me else (), names.get)
             if folder is not None:
@@ -417,6 +426,8 @@ class OXStore(BaseStore):
                 )
         if not list_ok:
             current = None  # ids left out would read as deleted
+        if len(changed) != len(listed):  # an object listed twice: its last entry counts
+            changed = [ItemRef(object_id, version) for object_id, (version, _) in listed.items()]
         if folder.kind is FolderKind.CALENDAR:
             changed, deleted, current = self._exceptions.fold_changes(
                 folder, cursor is None, listed, deleted, current
@@ -428,12 +439,9 @@ class OXStore(BaseStore):
             # it (and whatever changed around it) again
             latest = timestamp(cursor)
             for object_id, failure in unreadable.items():
-                log.warning(
-                    "OX listed object %s of folder %s unreadably: %s",
-                    object_id,
-                    folder_id,
-                    failure.message,
-                )
+                log.warning("OX object %s of folder %s: %s", object_id, folder_id, failure.message)
+                listed.pop(object_id, None)  # (listed readably too: the failure counts)
+            changed = [ref for ref in changed if ref.id not in unreadable]
             changed.extend(ItemRef(object_id, _UNREADABLE) for object_id in unreadable)
         self._listed[folder_id] = listed
         self._unreadable[folder_id] = unreadable
