@@ -71,6 +71,8 @@ class LossyB(TwoStores):
             return
         folder, item_id, record = found
         sensitivity = Sensitivity.PERSONAL if personal else Sensitivity.NORMAL
+        if (record.note, record.sensitivity) == (note, sensitivity):
+            return  # the same values again: no change for anybody to sync
         self.a.edit(folder, item_id, note=note, sensitivity=sensitivity)
         uid = record.uid or ""
         self.rich[uid] = (note, sensitivity)
@@ -99,8 +101,8 @@ class LossyB(TwoStores):
             if isinstance(r, Contact)
         }
         for uid, (note, sensitivity) in self.rich.items():
-            if uid in self.wild or uid in self.ambiguous or uid not in on_a:
-                continue
+            if uid in self.wild or uid in self.ambiguous or uid in self.remade or uid not in on_a:
+                continue  # (made again from scratch: its note is the new item's)
             if {"a", "b"} <= set(self.edits.get(uid, {})):
                 continue  # edited on both sides: a conflict the policy may give to B's copy
             record = on_a[uid]

@@ -66,6 +66,8 @@ class TwoStores(RuleBasedStateMachine):
         # (uid, side) whose only change on that side since the last clean sync is a move:
         # no content edit, so a content edit on the other side wins under any policy
         self.move_only: set[tuple[str, str]] = set()
+        self.deleted_uids: set[str] = set()  # uids a user deleted at some point
+        self.remade: set[str] = set()  # uids made again from scratch since the last clean sync
         self.clean = True
 
     def engine(self) -> SyncEngine:
@@ -130,7 +132,37 @@ class TwoStores(RuleBasedStateMachine):
         folder, item_id, record = found
         self.store(side).remove(folder, item_id)
         self.edits.setdefault(record.uid or "", {})[side] = "<deleted>"
+        self.deleted_uids.add(record.uid or "")
         self.move_only.discard((record.uid or "", side))
+        self.clean = False
+
+    @rule(side=st.sampled_from("ab"), pick=st.integers(0, 50), nick=st.text(min_size=1, max_size=6))
+    def recreate(self, side: str, pick: int, nick: str) -> None:
+        """Delete an item and make it again with the same uid (a vCard imported again)."""
+        found = self._pick(side, pick)
+        if found is None:
+            return
+        folder, item_id, record = found
+        self.store(side).remove(folder, item_id)
+        self.store(side).put(folder, attrs.evolve(record, nickname=nick))
+        uid = record.uid or ""
+        self.edits.setdefault(uid, {})[side] = nick
+        self.move_only.discard((uid, side))
+        self.clean = False
+
+    @rule(side=st.sampled_from("ab"), pick=st.integers(0, 50), nick=st.text(min_size=1, max_size=6))
+    def restore_deleted(self, side: str, pick: int, nick: str) -> None:
+        """Make an item deleted earlier (and synced so) again with its uid."""
+        held = {r.uid for f in self.folders(side) for r in self.store(side).records(f).values()}
+        # (not the refused uid: create_refused makes that one again, once per store)
+        gone = sorted(u for u in self.deleted_uids - {REJECTED_UID} if u not in held)
+        if not gone:
+            return
+        uid = gone[pick % len(gone)]
+        self.store(side).put("contacts", Contact(uid=uid, last_name="again", nickname=nick))
+        self.remade.add(uid)
+        self.edits.setdefault(uid, {})[side] = nick
+        self.move_only.discard((uid, side))
         self.clean = False
 
     @rule(side=st.sampled_from("ab"), pick=st.integers(0, 50))
@@ -238,6 +270,7 @@ class TwoStores(RuleBasedStateMachine):
         self.wild.clear()
         self.moved.clear()
         self.move_only.clear()
+        self.remade.clear()
         self.wild.add(REJECTED_UID)
 
     def _pairs(self) -> list[tuple[str, str]]:

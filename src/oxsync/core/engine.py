@@ -1006,6 +1006,8 @@ class SyncEngine:
             self.state.delete_pairs(row.id, [action.pair.a_id])
         elif isinstance(action, P.Unignore):
             self.state.unignore(row.id, action.side, [action.item_id])
+        elif isinstance(action, P.Relink):  # (replaces the row holding the other side's id)
+            self.state.put_pairs([action.row])
 
     def _ops_for(self, fp: _Pair, action: P.Action, delta: P.FolderDelta) -> dict[str, Op]:
         if isinstance(action, P.CopyNew):

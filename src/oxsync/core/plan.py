@@ -51,6 +51,7 @@ __all__ = [
     "Link",
     "Overwrite",
     "Refresh",
+    "Relink",
     "Remove",
     "Seen",
     "Unignore",
@@ -236,8 +237,31 @@ class Unignore:
         return f"take {self.item_id} off the ignored list"
 
 
+@frozen
+class Relink:
+    """An item deleted and made again with the same uid on one side takes the deleted
+    item's place in its pair: ``row`` replaces ``pair`` in the state (before any write)."""
+
+    pair: ItemPairRow
+    row: ItemPairRow
+    side: str
+
+    def __str__(self) -> str:
+        old, new = self.pair.side_id(self.side), self.row.side_id(self.side)
+        return f"re-pair {new} on {self.side.upper()} (made again in place of {old})"
+
+
 Action: TypeAlias = (
-    CopyNew | Overwrite | DualWrite | CreateBoth | Remove | Link | Refresh | Forget | Unignore
+    CopyNew
+    | Overwrite
+    | DualWrite
+    | CreateBoth
+    | Remove
+    | Link
+    | Refresh
+    | Forget
+    | Unignore
+    | Relink
 )
 
 
@@ -294,6 +318,8 @@ def plan_folder(delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
             paired[key] = (pair, seen, sb) if side == "a" else (pair, sa, seen)
             actions.append(Unignore(side, seen.id))
 
+    _relink_recreated(paired, new_a, new_b, delta, actions)
+
     # An item whose copy the other store refused, when an item with its uid is new on that
     # other side: the same item on both sides now, matched like any two new items. Left
     # out, the other side's item was copied back next to it: the uid twice.
@@ -315,6 +341,51 @@ def plan_folder(delta: FolderDelta, policy: ConflictPolicy) -> list[Action]:
     # one side or both): that item is copied or linked as a new one, not made again.
     made = uids["a"] | uids["b"]
     return [x for x in actions if not (isinstance(x, CreateBoth) and x.record.uid in made)]
+
+
+def _relink_recreated(
+    paired: dict[tuple[str, str], tuple[ItemPairRow, Seen | None, Seen | None]],
+    new_a: list[Seen],
+    new_b: list[Seen],
+    delta: FolderDelta,
+    actions: list[Action],
+) -> None:
+    """Pair an item deleted on one side and made again there with the same uid (a contact
+    deleted, then imported again from its vCard) in the deleted item's place, as a change
+    of it, while the other side still holds the item.
+
+    Left apart, the deletion met the other side's edit (the edit wins: copied back) and
+    the new item was copied as well: the uid twice on both sides. Paired, the two sides'
+    versions meet as any two changes do (a one-sided change, or a conflict for the
+    policy). When the other side deleted the item too, the usual rules already keep the
+    new one (the pair is forgotten, the new item copied).
+    """
+    for side, new in (("a", new_a), ("b", new_b)):
+        if not new:
+            continue
+        by_uid: dict[str, Seen] = {}
+        for seen in new:
+            uid = seen.record.uid if seen.record is not None else None
+            if uid and delta.pending_sides.get(uid) != side:  # (not the engine's own create)
+                by_uid.setdefault(uid, seen)
+        for key, (pair, sa, sb) in list(paired.items()):
+            gone, there = (sa, sb) if side == "a" else (sb, sa)
+            if gone is None or not gone.deleted or (there is not None and there.deleted):
+                continue
+            again = by_uid.pop(pair.uid or "", None)
+            if again is None or again.record is None:
+                continue
+            if item_kind_of(again.record).value != pair.kind:
+                by_uid[pair.uid or ""] = again
+                continue
+            if side == "a":
+                row = attrs.evolve(pair, a_id=again.id, a_version="")
+                paired[key] = (row, again, sb)
+            else:
+                row = attrs.evolve(pair, b_id=again.id, b_version="")
+                paired[key] = (row, sa, again)
+            new.remove(again)
+            actions.append(Relink(pair, row, side))
 
 
 def _plan_pair(
