@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 import attrs
 
 from oxsync.adapters.ox import _versions as versions
-from oxsync.adapters.ox._codec import Element, add, child_text, new_prop, number
+from oxsync.adapters.ox._codec import Element, OXResponse, add, child_text, new_prop, number
 from oxsync.adapters.ox._files import ATTACHMENTS_TAG
 from oxsync.adapters.ox._folders import SERVLET_OF
-from oxsync.adapters.ox._results import NO_CHECK, failure_of, timestamp
+from oxsync.adapters.ox._results import NO_CHECK, describe, failure_of, timestamp
 from oxsync.adapters.ox._series import (
     ExceptionObject,
     SeriesIndex,
@@ -206,11 +206,15 @@ class SeriesItems:
                 if stale is not None:
                     results[index] = stale
                     return
-            self.store._apply_batch(folder, [(index, op)], results, ignore_conflicts=False)
+                failure = self._update(folder, index, op, record, results)
+            else:
+                self.store._apply_batch(folder, [(index, op)], results, ignore_conflicts=False)
+                failure = None
             first = results[index]
             if not isinstance(first, Applied):
                 return
-            failure = self._write(folder, index, op, record, first)
+            if isinstance(op, Create):
+                failure = self._write(folder, index, op, record, first)
             got = self.store._fetch_one(folder, first.id)
         except TransientError as exc:
             if isinstance(op, Create) and results[index] is None:
@@ -239,6 +243,11 @@ class SeriesItems:
         if op.version is None:
             return None
         stamp = timestamp(series_stamp(op.version))
+        # the series too: its update goes in one batch with the exception blocks, which a
+        # series modified meanwhile would not stop (OX checks each block on its own)
+        got = self.store._fetch_one(folder, op.id)
+        if not isinstance(got, Failure) and timestamp(got[0]) > stamp:
+            return Failure(FailureKind.CONFLICT, f"series {op.id} was modified on the server")
         for entry in list(known.of(op.id).values()):
             got = self.store._fetch_one(folder, entry.id)
             if isinstance(got, Failure):
@@ -253,12 +262,77 @@ class SeriesItems:
                 known.put(op.id, fresh)
         return None
 
+    def _update(
+        self, folder: Folder, index: int, op: Update, record: Event, results: list[OpResult | None]
+    ) -> Failure | None:
+        """Steps 1 and 2 of an update in one PROPPATCH: the exception blocks go with the
+        series' old timestamp, which OX's in-batch cache (reference §2.3, "or same
+        series") turns into the series' new one. So a lost answer or a server gone leaves
+        all of it written or none of it: two requests left the series written without
+        its exceptions, and the next run took that for an edit on OX (newest wins: the
+        other side's exception edits were lost). ``results[index]`` gets the series'
+        result; returns the first refusal of an exception block."""
+        try:
+            head = self.store._prop_for(folder, index, op, False)
+        except MappingError as exc:
+            results[index] = Failure(
+                FailureKind.INVALID, str(exc), tuple(e.path for e in exc.errors)
+            )
+            return None
+        props, sent = self._exception_props(folder, index, op, record, op.id, None)
+        responses = self.store._expect(
+            self.store.client.proppatch("calendar", [head, *props]), 1 + len(props)
+        )
+        failure = self._take(folder, op.id, sent, responses[1:])
+        series = responses[0]
+        if series.ok:
+            results[index] = self.store._applied(folder, op, series)
+            return failure
+        if series.code != 1006:
+            refused = failure_of(series)
+            if series.conflicts:
+                described = ", ".join(describe(c) for c in series.conflicts)
+                refused = attrs.evolve(refused, message=f"{refused.message}: {described}")
+            results[index] = refused
+            return None
+        # a clash: warned about, then the series is sent again without the check, as a
+        # batch does; the exception blocks above may have moved it, so its current
+        # timestamp goes along (the guard re-read the exceptions just before)
+        self.store._warn_clash(op, series)
+        got = self.store._fetch_one(folder, op.id)
+        if isinstance(got, Failure):
+            results[index] = got
+            return None
+        again = attrs.evolve(op, version=got[0])
+        self.store._apply_batch(folder, [(index, again)], results, ignore_conflicts=True)
+        first = results[index]
+        if not isinstance(first, Applied):
+            return None
+        return self._write(folder, index, op, record, first) or failure
+
     def _write(
         self, folder: Folder, index: int, op: Create | Update, record: Event, series: Applied
     ) -> Failure | None:
-        """Step 2 of :meth:`apply`; the first refusal, if any."""
+        """Step 2 of :meth:`apply` after the series was written; the first refusal."""
+        props, sent = self._exception_props(folder, index, op, record, series.id, series)
+        if not props:
+            return None
+        responses = self.store._expect(self.store.client.proppatch("calendar", props), len(props))
+        return self._take(folder, series.id, sent, responses)
+
+    def _exception_props(
+        self,
+        folder: Folder,
+        index: int,
+        op: Create | Update,
+        record: Event,
+        series_id: str,
+        series: Applied | None,
+    ) -> tuple[list[Element], list[tuple[str, str | None, int]]]:
+        """The blocks that make the exception objects of ``series_id`` those of ``record``
+        (``series``: the series as written, ``None`` when they go in its own batch)."""
         known = self.index(folder.id)
-        present = {e.position: e for e in known.of(series.id).values()}
+        present = {e.position: e for e in known.of(series_id).values()}
         wanted = {date_position(record, c.original_start): c for c in record.exceptions}
         stamp = series_stamp(op.version or NO_CHECK) if isinstance(op, Update) else NO_CHECK
         deleted_days = set(record.recurrence.deleted) if record.recurrence else set()
@@ -281,9 +355,9 @@ class SeriesItems:
             prop = new_prop()
             if entry is None:
                 add(prop, "folder_id", folder.id)
-                add(prop, "recurrence_id", series.id)
+                add(prop, "recurrence_id", series_id)
                 add(prop, "recurrence_date_position", str(position))
-                add(prop, "last_modified", series.version)
+                add(prop, "last_modified", series.version if series is not None else stamp)
                 ox_xml.encode(target, prop, full=False)
                 sent.append(("create", None, position))
             else:
@@ -297,13 +371,23 @@ class SeriesItems:
             props.append(prop)
         if restore:
             # the series was just written (a clash of its own already warned about in
-            # step 1): sent again, it must not be refused for that clash now
-            again = Update(series.id, record, series.version)
+            # step 1, or sent again after it): sent again, it must not be refused for that
+            # clash now
+            version = series.version if series is not None else getattr(op, "version", None)
+            again = Update(series_id, record, version)
             props.append(self.store._prop_for(folder, index, again, True))
-            sent.append(("series", series.id, 0))
-        if not props:
-            return None
-        responses = self.store._expect(self.store.client.proppatch("calendar", props), len(props))
+            sent.append(("series", series_id, 0))
+        return props, sent
+
+    def _take(
+        self,
+        folder: Folder,
+        series_id: str,
+        sent: list[tuple[str, str | None, int]],
+        responses: list[OXResponse],
+    ) -> Failure | None:
+        """The exception objects written, read into the index; the first refusal."""
+        known = self.index(folder.id)
         failure: Failure | None = None
         for (what, oid, _position), resp in zip(sent, responses, strict=True):
             if what == "delete" and (resp.ok or resp.code == 1001):
@@ -317,7 +401,7 @@ class SeriesItems:
                 got = self.store._fetch_one(folder, new_id)
                 fresh = None if isinstance(got, Failure) else exception_object(new_id, *got)
                 if fresh is not None:
-                    known.put(series.id, fresh)
+                    known.put(series_id, fresh)
         return failure
 
 
