@@ -83,6 +83,7 @@ from oxsync.core.records import (
     Contact,
     DistributionList,
     DistributionListMember,
+    Event,
     Folder,
     FolderKind,
     ItemKind,
@@ -220,6 +221,10 @@ class OXStore(BaseStore):
         self._listed_at: dict[str, float] = {}
         self._exceptions = SeriesItems(self)
         self._file_cache = FileCache()
+        # Updates with files cut off by a transient error (server gone, answer lost) once
+        # their fields may have landed: id -> (the version the op had, its record, the
+        # version OX lists now). See _unfinished_as_before.
+        self._unfinished: dict[str, tuple[str, Record, str | None]] = {}
 
     # ------------------------------------------------------------------ basics
 
@@ -443,6 +448,8 @@ class OXStore(BaseStore):
                 listed.pop(object_id, None)  # (listed readably too: the failure counts)
             changed = [ref for ref in changed if ref.id not in unreadable]
             changed.extend(ItemRef(object_id, _UNREADABLE) for object_id in unreadable)
+        if self._unfinished:
+            changed = self._unfinished_as_before(folder, changed, listed)
         self._listed[folder_id] = listed
         self._unreadable[folder_id] = unreadable
         ids = {ref.id for ref in changed}
@@ -467,6 +474,36 @@ class OXStore(BaseStore):
             known.update(ids)
         deleted = [d for d in dict.fromkeys(deleted) if d not in ids]
         return Changes(changed, deleted, str(latest), full=False)
+
+    def _unfinished_as_before(
+        self, folder: Folder, changed: list[ItemRef], listed: dict[str, tuple[str, Element]]
+    ) -> list[ItemRef]:
+        """Items whose update was cut off between its PROPPATCH and its files, listed with
+        the version the update had, as long as OX holds the update's fields (nobody else
+        edited it): so the other side's change, still pending, is applied again instead of
+        OX's half-written item being taken for a newer edit and written over it (which
+        lost the file edit on both sides). A listing whose fields differ ends this."""
+        out = []
+        for ref in changed:
+            entry = self._unfinished.get(ref.id)
+            if entry is None or ref.id not in listed:
+                out.append(ref)
+                continue
+            before, record, _ = entry
+            try:
+                item = self._decode(folder, ref.id, ref.version, listed[ref.id][1])
+            except OxsyncError:
+                item = None
+            if not isinstance(item, Item) or _fields(item.record) != _fields(
+                self.stored_form(record)
+            ):
+                del self._unfinished[ref.id]
+                out.append(ref)
+                continue
+            self._unfinished[ref.id] = (before, record, ref.version)
+            listed[ref.id] = (before, listed[ref.id][1])
+            out.append(ItemRef(ref.id, before))
+        return out
 
     def fetch(self, folder_id: str, ids: Sequence[str]) -> Mapping[str, Item | Failure]:
         """Records of ``ids``, from the last listing when possible."""
@@ -602,6 +639,8 @@ class OXStore(BaseStore):
             if not isinstance(op, Create):
                 listed.pop(op.id, None)
                 self._unreadable.get(folder_id, {}).pop(op.id, None)
+        if self._unfinished:
+            ops = [self._finishing(op) for op in ops]
         results: list[OpResult | None] = [
             None
             if isinstance(op, Create) or _is_object_id(op.id)
@@ -634,9 +673,31 @@ class OXStore(BaseStore):
             done = results[i]
             if isinstance(done, Applied) and isinstance(op, Create | Update) and _has_files(op):
                 results[i] = self._write_files(folder, op, done)
+        if self._unfinished:
+            for op, result in zip(ops, results, strict=True):
+                transient = isinstance(result, Failure) and result.kind is FailureKind.TRANSIENT
+                if not isinstance(op, Create) and not (transient or result is None):
+                    self._unfinished.pop(op.id, None)  # done, or refused for good
         return [
             r if r is not None else Failure(FailureKind.TRANSIENT, "no answer") for r in results
         ]
+
+    def _finishing(self, op: Op) -> Op:
+        """An op on an item whose update was cut off (see :meth:`_unfinished_as_before`),
+        sent with the version OX lists now: its own half-written update moved it."""
+        if isinstance(op, Create):
+            return op
+        entry = self._unfinished.get(op.id)
+        if entry is None or entry[2] is None or op.version != entry[0]:
+            return op
+        return attrs.evolve(op, version=entry[2])
+
+    def _cut_off(self, op: Op) -> None:
+        """Remember an update with files that a transient error cut off (with the
+        version the engine holds, also when it was cut off again)."""
+        if isinstance(op, Update) and op.version is not None and _has_files(op):
+            before = self._unfinished.get(op.id, (op.version,))[0]
+            self._unfinished[op.id] = (before, op.record, None)
 
     def _write_files(self, folder: Folder, op: Create | Update, done: Applied) -> OpResult:
         """After the item is written: delete and upload the files that differ; the version
@@ -677,6 +738,8 @@ class OXStore(BaseStore):
             )
             failure = Failure(kind, f"attachments: {exc}")
             if isinstance(op, Update):
+                if kind is FailureKind.TRANSIENT:
+                    self._cut_off(op)
                 return failure
             # The item exists: report it created, also after a transient error (a failed
             # create made the next sync pair the item OX lists by uid, without its files,
@@ -717,9 +780,10 @@ class OXStore(BaseStore):
                 # as transient; a retry first looks for creates that did land (by uid).
                 if any(isinstance(op, Create) for _, op in pending[start:]):
                     self._suspect.add(folder.id)
-                for index, _ in pending[start:]:
+                for index, op in pending[start:]:
                     if results[index] is None:
                         results[index] = Failure(FailureKind.TRANSIENT, str(exc))
+                        self._cut_off(op)
                 return False
         return True
 
@@ -1043,6 +1107,15 @@ def _has_files(op: Create | Update) -> bool:
     if isinstance(op.record, DistributionList):
         return False
     return bool(op.record.attachments) or (isinstance(op, Update) and versions.attached(op.version))
+
+
+def _fields(record: Record) -> Record:
+    """A record without its files and timestamps (what a cut-off update compares)."""
+    if isinstance(record, DistributionList):  # (no files: never cut off between them)
+        return record
+    if isinstance(record, Event):  # (written in one batch with the series)
+        record = attrs.evolve(record, exceptions=())
+    return attrs.evolve(record, attachments=(), created=None, last_modified=None)
 
 
 def _record_of(op: Op) -> object:

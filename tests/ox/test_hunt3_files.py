@@ -1,0 +1,66 @@
+"""An item update cut off between its PROPPATCH and its file requests: nothing lost."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+from oxsync import Policy, State, SyncEngine
+from oxsync.adapters.memory import MemoryStore
+from oxsync.adapters.ox import OXStore
+from oxsync.core.records import Attachment, Contact, FolderKind
+from oxsync.errors import OxsyncError
+from oxsync.testing.oxserver import OXApp, OXBackend
+from tests.ox.conftest import CANARY
+from tests.ox.test_hunt_midsync import Failing
+
+ONE = Attachment(filename="one.txt", content_type="text/plain", data=b"one")
+TWO = Attachment(filename="two.txt", content_type="text/plain", data=b"two")
+
+
+def _seen(records: object) -> list[tuple[str | None, tuple[str, ...]]]:
+    return sorted(
+        (r.last_name, tuple(a.filename for a in r.attachments))
+        for r in records  # type: ignore[attr-defined]
+    )
+
+
+@pytest.mark.parametrize("fault", ["before", "after", "timeout"])
+@pytest.mark.parametrize("first", range(1, 9))
+def test_a_file_edit_cut_off_at_any_request_is_not_lost(fault: str, first: int) -> None:
+    # The item's PROPPATCH landed and the server was gone before its files were
+    # written (or the PROPPATCH's answer was lost, or the old file was deleted and the new
+    # one never uploaded): OX had the new fields with the old files (or none), newer than
+    # the memory store's edit, and the next run copied that over it. The file edit was
+    # lost on both sides, and once both files.
+    backend = OXBackend()
+    backend.add_user("alice", CANARY)
+    transport = Failing(OXApp(backend))
+    ox = OXStore("http://ox.test", "alice", CANARY, transport=transport)
+    mem = MemoryStore()
+    item = mem.put("contacts", Contact(uid="c", last_name="L", attachments=(ONE,)))
+    engine = SyncEngine(
+        ox,
+        mem,
+        state=State(":memory:"),
+        policy=Policy.NEWEST_WINS,
+        backoff=0.0,
+        retries=0,
+        folder_kinds={FolderKind.CONTACTS},
+    )
+    engine.sync()
+    mem.edit("contacts", item, last_name="L2", attachments=(TWO,))
+    transport.n, transport.first, transport.count, transport.fault = 0, first, 1, fault
+    with contextlib.suppress(OxsyncError):  # reported, not lost
+        engine.sync()
+    transport.first = -1
+    for _ in range(2):
+        engine.retry_ignored()
+        engine.sync()
+    folder = str(backend.default_folder("alice", "contact"))
+    reader = OXStore("http://ox.test", "alice", CANARY, transport=transport)
+    on_ox = reader.fetch(folder, [ref.id for ref in reader.changes(folder, None).changed])
+    assert _seen(mem.records("contacts").values()) == [("L2", ("two.txt",))]
+    assert _seen(i.record for i in on_ox.values()) == [("L2", ("two.txt",))]  # type: ignore[union-attr]
+    ox.close()
