@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+
 import httpx
 import pytest
 
 from oxsync.adapters.ox import OXClient, OXStore
 from oxsync.core.records import Attachment, Contact
 from oxsync.core.store import Applied, Create, Failure, FailureKind
-from oxsync.errors import ProtocolError
+from oxsync.errors import ProtocolError, TransientError
 from oxsync.testing.oxserver import Fault, OXTestServer
 from tests.ox.conftest import CANARY
 
@@ -61,3 +64,25 @@ def test_an_object_id_with_a_newline_fails_only_its_item(server: OXTestServer) -
     assert isinstance(got["1\n2"], Failure) and got["1\n2"].kind is FailureKind.INVALID, got
     assert sum(not isinstance(v, Failure) for v in got.values()) == 1
     store.close()
+
+
+def test_an_answer_trickling_in_is_given_up_after_the_deadline() -> None:
+    # httpx's timeout is per read: a server sending a byte now and then kept a request
+    # (and the sync) going for ever
+    def trickle() -> Iterator[bytes]:
+        for _ in range(40):
+            time.sleep(0.02)
+            yield b" "
+
+    client = OXClient(
+        "http://ox.test",
+        "alice",
+        CANARY,
+        timeout=0.03,
+        transport=httpx.MockTransport(lambda request: httpx.Response(207, content=trickle())),
+    )
+    started = time.monotonic()
+    with pytest.raises(TransientError, match="still arriving"):
+        client.request("PROPFIND", "contacts", b"<x/>")
+    assert time.monotonic() - started < 0.6
+    client.close()

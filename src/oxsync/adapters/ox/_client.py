@@ -57,6 +57,10 @@ __all__ = ["GroupUser", "OXClient", "OXGroupEntry", "OXResourceEntry", "OXUserEn
 log = logging.getLogger("oxsync.adapters.ox")
 
 _TAGS = re.compile(r"<[^>]+>")
+DEADLINE_FACTOR = 10
+"""A request whose answer is still arriving after this many ``timeout`` s is given up:
+httpx's timeout is per read, so a server sending a byte now and then held a sync for
+ever."""
 _EXCERPT_BYTES = 4096
 """How much of an error answer's body its message is made from (at most 200 characters)."""
 _SESSION_VALUE = re.compile(r"[!#-+\--:<-\[\]-~]{1,4096}")
@@ -185,6 +189,7 @@ class OXClient:
             for secret in self._credentials:
                 capture.add_secret(secret)
         self.max_bytes = max_bytes
+        self.deadline = DEADLINE_FACTOR * timeout
         try:
             self._http = httpx.Client(
                 base_url=self.base_url,
@@ -274,12 +279,17 @@ class OXClient:
                             f"OX {servlet} answer exceeds {self.max_bytes} bytes"
                         )
                     chunks.append(chunk)
+                    if time.perf_counter() - started > self.deadline:
+                        raise TransientError(
+                            f"OX {servlet}: the answer was still arriving after {self.deadline:g} s"
+                        )
                 self._take_session(response)
             finally:
                 response.close()
                 self._http.cookies.clear()  # the session cookie is managed above
-        except HostileInputError as exc:
+        except (HostileInputError, TransientError) as exc:
             self._record(method, url, headers, body, status, resp_headers, b"", str(exc), started)
+            log.info("%s", exc)
             raise
         except (UnicodeEncodeError, httpx.HTTPError, OSError) as exc:
             self._fail(method, url, headers, body, started, exc, self._typed(servlet, exc))

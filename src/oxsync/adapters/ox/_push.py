@@ -27,6 +27,10 @@ from oxsync.errors import TransientError
 __all__ = ["DEFAULT_PUSH_PORT", "PushListener", "registration_packet"]
 
 DEFAULT_PUSH_PORT = 44335
+MAX_DATAGRAM = 512
+"""Longest datagram looked at: OX sends ``<folderId>\\1`` and ``OK\\1``; a longer one is
+dropped whole (read with a fixed buffer, it was cut and its first bytes acted upon)."""
+_MAX_ID_DIGITS = 30  # as _codec.MAX_DIGITS: no folder id is longer
 log = logging.getLogger("oxsync.adapters.ox.push")
 
 
@@ -140,7 +144,7 @@ class PushListener:
             if now >= self._next_registration:
                 self._register(now)
             try:
-                data, addr = self._sock.recvfrom(2048)
+                data, addr = self._sock.recvfrom(MAX_DATAGRAM + 1)
             except TimeoutError:
                 continue
             except OSError:
@@ -151,6 +155,10 @@ class PushListener:
             if self.check_source and not self._from_server(addr):
                 self.dropped += 1
                 log.debug("ignoring a push datagram from %s, not the OX server", addr[0])
+                continue
+            if len(data) > MAX_DATAGRAM:
+                self.dropped += 1
+                log.debug("ignoring a push datagram of more than %d bytes", MAX_DATAGRAM)
                 continue
             self._handle(data)
 
@@ -179,7 +187,7 @@ class PushListener:
             self._backoff = self.retry
             return
         folder = data.split(b"\x01", 1)[0].decode("ascii", "replace").strip()
-        if not folder.isdigit():
+        if not folder.isdigit() or len(folder) > _MAX_ID_DIGITS:
             log.debug("ignoring push packet of %d bytes", len(data))
             return
         self.packets += 1
