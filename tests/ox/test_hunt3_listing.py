@@ -290,3 +290,26 @@ def test_an_object_listed_twice_is_one_change(damage: Callable[[etree._Element],
     unreadable = damage is _twice_second_unreadable
     assert all(isinstance(v, Failure) is unreadable for v in got.values()), got
     ox.close()
+
+
+def _first_without_id(root: etree._Element) -> None:
+    for response in root:
+        if response.findtext(f".//{{{NS}}}uid") in ("c0", "c1"):
+            next(response.iter("{DAV:}href")).text = "0"
+            holder = next(response.iter(f"{{{NS}}}object_id"))
+            holder.getparent().remove(holder)
+
+
+def test_objects_listed_without_an_id_make_the_listing_incomplete() -> None:
+    # two CREATE entries without object_id (href 0) were one item "0": one of them was
+    # dropped silently, and a full listing without the others' ids deleted them
+    backend, transport, ox, mem, engine = _three_contacts()
+    folder = str(backend.default_folder("alice", "contact"))
+    transport.rewrite = _tree(_first_without_id)
+    changes = ox.changes(folder, None)
+    assert "0" not in [ref.id for ref in changes.changed]
+    assert not changes.full and changes.cursor is None
+    report = engine.slow_sync()
+    assert report.b.deleted == 0, report
+    assert _uids(mem) == ["c0", "c1", "c2"]
+    ox.close()

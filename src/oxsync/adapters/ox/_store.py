@@ -411,6 +411,10 @@ class OXStore(BaseStore):
                     current = [*(current or ()), *in_folder]  # (two LIST entries: either one's)
                 continue
             object_id = resp.text("object_id") or resp.href
+            if object_id == "0":  # an entry naming no object (OX ids start at 1)
+                log.warning("OX listed an object of folder %s without its id", folder_id)
+                unnamed += 1
+                continue
             version = resp.text("last_modified") or ""
             try:
                 latest = max(latest, timestamp(version))
