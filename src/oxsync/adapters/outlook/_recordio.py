@@ -286,8 +286,10 @@ class RecordIO:
 
         With ``note_html``, ``HTMLBody`` is written and Outlook derives ``Body`` from it
         (on an item whose object model has no HTML body, the plain note is written
-        instead). Otherwise ``Body`` is written unless the text is unchanged: writing it
-        would discard the item's rich text (RTF or HTML).
+        instead). Otherwise ``Body`` is written unless the text is unchanged and the body
+        is not HTML: writing it would discard the item's RTF. An HTML body the record does
+        not hold is replaced by the plain note: kept, it read back as a ``note_html`` the
+        record has not (an update lands as a create does).
         """
         html = props.pop("HTMLBody", None)
         props.pop("BodyFormat", None)  # read-only: follows the body written
@@ -303,6 +305,7 @@ class RecordIO:
             not new
             and "Body" in props
             and self._mapping.note_unchanged(item.Body, getattr(record, "note", None))
+            and body_format_of(item) != OL_FORMAT_HTML
         ):
             del props["Body"]
 
