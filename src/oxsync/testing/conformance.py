@@ -768,11 +768,6 @@ class StoreContract:
         folder = _folder_for(store, kind)
         caps = store.capabilities
 
-        @settings(
-            max_examples=25,
-            deadline=None,
-            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-        )
         def no_edit(item_id: str, record: Record) -> Item:
             got = _fetch_one(store, folder, item_id)
             written = record if record.uid else attrs.evolve(record, uid=got.record.uid)
@@ -793,6 +788,11 @@ class StoreContract:
             assert not writes, f"read back as an edit: {writes}"
             return got
 
+        @settings(
+            max_examples=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )
         @given(records(kind), records(kind))
         def check(record: Record, later: Record) -> None:
             (created,) = store.apply(folder.id, [Create(record)])
