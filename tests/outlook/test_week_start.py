@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -312,3 +313,53 @@ def test_the_config_passes_the_option_and_checks_its_value() -> None:
         parse_config('[stores.o]\ntype = "outlook"\nfirst_day_of_week = "lundi"\n')
     with pytest.raises(ConfigError, match="first_day_of_week"):
         parse_config('[stores.o]\ntype = "outlook"\nfirst_day_of_week = 3\n')
+
+
+def test_an_all_day_single_day_series_off_its_rule_has_the_canonical_days() -> None:
+    app = Application(tz="Europe/Paris")
+    store = OutlookStore(app)
+    sunday = date(2026, 3, 8)
+    event = r.Event(
+        uid="all-day",
+        summary="Saturdays",
+        start=sunday,
+        end=sunday + timedelta(days=1),
+        all_day=True,
+        recurrence=r.Recurrence(
+            frequency=r.Frequency.WEEKLY, interval=2, weekdays=W.SATURDAY, count=4
+        ),
+    )
+    (done,) = store.apply(default(store, r.FolderKind.CALENDAR), [Create(event)])
+    assert isinstance(done, Applied), done
+    expected = [d for d in event_occurrences(event) if not isinstance(d, datetime)]
+    assert (
+        outlook_days(app)
+        == expected
+        == [date(2026, 3, 21) + timedelta(weeks=2 * n) for n in range(4)]
+    )
+
+
+def test_a_task_rule_is_refused_as_an_event_rule_is() -> None:
+    app = Application(tz="Europe/Paris")
+    store = OutlookStore(app)
+    folder = default(store, r.FolderKind.TASKS)
+    weekend = r.Recurrence(frequency=r.Frequency.WEEKLY, interval=2, weekdays=W.SATURDAY | W.SUNDAY)
+    due = date(2026, 3, 7)
+    refused, regenerating = store.apply(
+        folder,
+        [
+            Create(r.Task(uid="t1", summary="Chores", due=due, recurrence=weekend)),
+            Create(
+                r.Task(
+                    uid="t2",
+                    summary="Chores",
+                    due=due,
+                    recurrence=attrs.evolve(weekend, regenerate=True),
+                )
+            ),
+        ],
+    )
+    assert isinstance(refused, Failure) and refused.kind is FailureKind.INVALID, refused
+    assert isinstance(regenerating, Applied), regenerating
+    tasks = app.Session.GetDefaultFolder(constants.olFolderTasks).Items
+    assert tasks.Count == 1
