@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from oxsync import Policy, State, SyncEngine
@@ -20,8 +22,10 @@ from oxsync.adapters.ox import OXStore
 from oxsync.adapters.ox._codec import object_list, parse_document, parse_multistatus
 from oxsync.core.records import Contact, FolderKind
 from oxsync.core.store import Failure, FailureKind
+from oxsync.errors import OxsyncError
 from oxsync.testing.oxserver import OXApp, OXBackend
 from tests.ox.conftest import CANARY
+from tests.ox.test_fuzz_ox import _mutate
 
 NS = "http://www.open-xchange.org"
 Rewrite = Callable[[bytes], bytes]
@@ -313,3 +317,65 @@ def test_objects_listed_without_an_id_make_the_listing_incomplete() -> None:
     assert report.b.deleted == 0, report
     assert _uids(mem) == ["c0", "c1", "c2"]
     ox.close()
+
+
+def _may_delete(body: bytes, known: set[str]) -> set[str]:
+    """What an answer says is gone, read independently of the store: its DELETE
+    entries, and when every LIST entry reads whole (an object_list whose ids are all
+    plain, non-empty texts), the known ids none of them names."""
+    gone: set[str] = set()
+    present: set[str] = set()
+    lists = 0
+    readable = True
+    for resp in parse_multistatus(parse_document(body)):
+        if not resp.ok:
+            continue
+        status = resp.text("object_status")
+        if status == "DELETE":
+            gone.add(resp.text("object_id") or resp.href)
+        elif status == "LIST":
+            lists += 1
+            holders = list(resp.prop.iterchildren("{*}object_list"))
+            readable = readable and bool(holders)
+            for holder in holders:
+                for el in holder.iter("{*}id"):
+                    text = (el.text or "").strip()
+                    readable = readable and len(el) == 0 and bool(text)
+                    present.add(text)
+    return gone | (known - present if lists and readable else set())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_spoilt_delta_deletes_only_what_it_names_deleted(data: st.DataObject) -> None:
+    # the property behind the LIST fixes: whatever the damage, only what the answer
+    # says is gone (a DELETE entry, or an id a wholly readable LIST leaves out) is
+    # reported deleted
+    backend = OXBackend()
+    backend.add_user("alice", CANARY)
+    folder = backend.default_folder("alice", "contact")
+    for i in range(4):
+        backend.save("alice", folder, {"uid": f"c{i}", "last_name": f"C{i}"})
+    transport = _Switchable(OXApp(backend))
+    ox = OXStore("http://ox.test", "alice", CANARY, transport=transport, list_every=0)
+    first = ox.changes(str(folder), None)
+    backend.delete("alice", backend.objects_in(folder)[0].id)
+    seen: list[bytes] = []
+
+    def spoil(body: bytes) -> bytes:
+        root = etree.fromstring(body)
+        _mutate(data, root)
+        out = bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+        seen.append(out)
+        return out
+
+    transport.rewrite = spoil
+    try:
+        changes = ox.changes(str(folder), first.cursor)
+    except OxsyncError:
+        return
+    finally:
+        ox.close()
+    (answer,) = seen
+    known = {ref.id for ref in first.changed}
+    assert set(changes.deleted) <= _may_delete(answer, known), (changes, answer)
