@@ -363,3 +363,21 @@ def test_a_task_rule_is_refused_as_an_event_rule_is() -> None:
     assert isinstance(regenerating, Applied), regenerating
     tasks = app.Session.GetDefaultFolder(constants.olFolderTasks).Items
     assert tasks.Count == 1
+
+
+@pytest.mark.parametrize(
+    ("first_day", "days"),
+    [
+        # from Sat Mar 7 2026: the Sunday of its Sunday-week (Mar 1) is before the start
+        (constants.olSunday, [7, 15, 21, 29]),
+        (constants.olMonday, [7, 8, 21, 22]),
+    ],
+)
+def test_the_fake_groups_every_other_week_from_its_first_day_of_the_week(
+    first_day: int, days: list[int]
+) -> None:
+    app = Application(tz="Europe/Paris", first_day_of_week=first_day)
+    item = outlook_series(app, WEEKEND_MASK)
+    assert [d.day for d in outlook_days(app)][:4] == days
+    with pytest.raises(AttributeError):
+        _ = item.GetRecurrencePattern()._FirstDOW  # no object-model property
