@@ -109,3 +109,70 @@ def test_a_secret_across_the_bytes_a_capture_reads_leaves_no_prefix() -> None:
     capture.record("GET", "http://ox/x", [], "😀".encode() * 8 + b"hunter2-secret")
     (entry,) = capture.entries()
     assert "hu" not in entry.request_body, entry.request_body
+
+
+def test_a_whole_sync_at_debug_with_errors_leaks_no_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # over real HTTP, DEBUG everywhere, the capture on: a sync, a server restart (the
+    # session cookie refused, Basic again), a 503, a refused password, a request httpcore
+    # refuses; no password, Basic token or session id in any log line, capture entry,
+    # error message, report or repr
+    import base64
+
+    from oxsync import Policy, State, SyncEngine
+    from oxsync.adapters.memory import MemoryStore
+    from oxsync.core.records import Contact, FolderKind
+    from oxsync.errors import AuthenticationError, ProtocolError, TransientError
+    from oxsync.testing.oxserver import Fault, OXBackend, OXTestServer
+
+    caplog.set_level(logging.DEBUG)
+    password = "canary-Pw-7f3a9c"
+    backend = OXBackend()
+    backend.add_user("alice", password)
+    texts: list[str] = []
+    sessions: set[str] = set()
+    with OXTestServer(backend) as server:
+        ox = OXStore(server.url, "alice", password, timeout=5.0, capture=True)
+        mem = MemoryStore()
+        mem.put("contacts", Contact(uid="m", last_name="M"))
+        engine = SyncEngine(
+            ox,
+            mem,
+            state=State(":memory:"),
+            policy=Policy.NEWEST_WINS,
+            backoff=0.0,
+            retries=0,
+            folder_kinds={FolderKind.CONTACTS},
+        )
+        texts.append(repr(engine.sync()))
+        sessions |= set(server.app.sessions)
+        server.restart()
+        backend.save("alice", backend.default_folder("alice", "contact"), {"last_name": "O"})
+        texts.append(repr(engine.sync()))
+        sessions |= set(server.app.sessions)
+        server.faults.add(Fault(status=503))
+        with pytest.raises(TransientError) as down:
+            ox.folders()
+        with pytest.raises(ProtocolError) as refused:
+            ox.client.get_attachment(7, "1", "1\n2", "3")
+        wrong = OXStore(server.url, "alice", password + "x", timeout=5.0, capture=ox.capture)
+        with pytest.raises(AuthenticationError) as auth:
+            wrong.folders()
+        sessions |= set(server.app.sessions)
+        for error in (down.value, refused.value, auth.value):
+            texts += [str(error), repr(error), str(error.__cause__ or "")]
+        assert ox.capture is not None
+        texts += [ox.capture.dump(), repr(ox.capture.entries()), repr(ox), repr(ox.client)]
+        ox.close()
+        wrong.close()
+    texts.append(caplog.text)
+    assert sessions and "receive_response_headers" in caplog.text
+    secrets = [password, password + "x", *sessions]
+    secrets += [
+        base64.b64encode(f"alice:{p}".encode()).decode() for p in (password, password + "x")
+    ]
+    everything = "\n".join(texts)
+    for secret in secrets:
+        assert secret not in everything
+        assert secret[:10] not in everything
