@@ -17,12 +17,13 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from oxsync import Policy, State, SyncEngine
 from oxsync.adapters.memory import MemoryStore
 from oxsync.adapters.outlook import OutlookStore
+from oxsync.adapters.outlook._weekstart import LOCALE_STARTS
 from oxsync.core import records as r
 from oxsync.core.store import Applied, Create, Failure, FailureKind, Item, Update
 from oxsync.mappings.recurrence import event_occurrences, regroups
@@ -285,11 +286,14 @@ def test_what_the_store_accepts_falls_on_the_canonical_days_in_outlook(
 ) -> None:
     """Whatever Outlook's first day of the week, told to the store or not: a rule the
     store writes has the canonical days in Outlook; one it refuses leaves nothing."""
+    if not told:  # untold, the store allows for the days Windows' locales start weeks on
+        assume(outlook_first_day in LOCALE_STARTS)
     app = Application(tz="Europe/Paris", first_day_of_week=int(outlook_first_day))
     store = OutlookStore(app, first_day_of_week=outlook_first_day if told else None)
     event = series(mask, interval, SATURDAY + timedelta(days=offset), count=count)
     (done,) = store.apply(default(store, r.FolderKind.CALENDAR), [Create(event)])
-    split = interval > 1 and regroups(mask, outlook_first_day if told else None)
+    starts = (outlook_first_day,) if told else LOCALE_STARTS
+    split = interval > 1 and any(regroups(mask, day) for day in starts)
     if isinstance(done, Failure):
         assert done.kind is FailureKind.INVALID and split, done
         assert calendar_count(app) == 0
@@ -381,3 +385,31 @@ def test_the_fake_groups_every_other_week_from_its_first_day_of_the_week(
     assert [d.day for d in outlook_days(app)][:4] == days
     with pytest.raises(AttributeError):
         _ = item.GetRecurrencePattern()._FirstDOW  # no object-model property
+
+
+@pytest.mark.parametrize("outlook_first_day", LOCALE_STARTS)
+def test_untold_every_other_monday_and_wednesday_is_written_on_the_canonical_days(
+    outlook_first_day: W,
+) -> None:
+    """The common fortnightly meeting on weekdays is no weekend rule: untold, the store
+    writes it, and it falls on the same days whichever day Outlook's locale starts on."""
+    app = Application(tz="Europe/Paris", first_day_of_week=int(outlook_first_day))
+    store = OutlookStore(app)
+    event = series(W.MONDAY | W.WEDNESDAY, 2, SATURDAY + timedelta(days=2), count=6)
+    (done,) = store.apply(default(store, r.FolderKind.CALENDAR), [Create(event)])
+    assert isinstance(done, Applied), done
+    assert outlook_days(app) == canonical_days(event)
+
+
+@pytest.mark.parametrize(
+    "mask", [W.SATURDAY | W.MONDAY, W.FRIDAY | W.SATURDAY, W.SUNDAY | W.TUESDAY]
+)
+def test_untold_a_weekend_day_with_another_day_is_refused(mask: W) -> None:
+    app = Application(tz="Europe/Paris")
+    store = OutlookStore(app)
+    (done,) = store.apply(
+        default(store, r.FolderKind.CALENDAR), [Create(series(mask, 2, SATURDAY, count=4))]
+    )
+    assert isinstance(done, Failure) and done.kind is FailureKind.INVALID
+    assert "set first_day_of_week" in done.message
+    assert calendar_count(app) == 0
