@@ -31,7 +31,17 @@ from typing import NamedTuple, Protocol, TypeAlias, runtime_checkable
 
 from attrs import field, frozen
 
-from oxsync.core.records import Folder, FolderKind, ItemKind, Permission, Record
+from oxsync.core.records import (
+    Contact,
+    DistributionList,
+    Event,
+    Folder,
+    FolderKind,
+    ItemKind,
+    Permission,
+    Record,
+    Task,
+)
 from oxsync.errors import ReadOnlyStoreError
 
 __all__ = [
@@ -325,6 +335,7 @@ class BaseStore(abc.ABC):
         if not ops:
             return []
         self._check_writable("apply changes")
+        _check_ops(ops)
         results = self._apply(folder_id, ops)
         if len(results) != len(ops):
             raise AssertionError(
@@ -377,3 +388,36 @@ class BaseStore(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_RECORDS = (Contact, DistributionList, Event, Task)
+
+
+def _check_ops(ops: Sequence[Op]) -> None:
+    """Refuse ops of the wrong shape before an adapter sees them: a ``TypeError`` naming
+    the op and the field (say ``Update(id, version, record)``, arguments swapped), instead
+    of an ``AttributeError`` from deep in an adapter after part of a batch was written."""
+    for index, op in enumerate(ops):
+        kind = type(op)
+        if kind is Create or kind is Update:
+            if not isinstance(op.record, _RECORDS):  # type: ignore[union-attr]
+                got = type(op.record).__name__  # type: ignore[union-attr]
+                raise TypeError(f"op {index} ({kind.__name__}): record must be a record, not {got}")
+        elif kind is not Delete and kind is not Move:
+            raise TypeError(
+                f"op {index}: expected Create, Update, Delete or Move, not {kind.__name__}"
+            )
+        if kind is not Create:
+            _check_text(index, op, "id", getattr(op, "id", None), optional=False)
+            _check_text(index, op, "version", getattr(op, "version", None), optional=True)
+        if kind is Move:
+            _check_text(index, op, "to_folder", getattr(op, "to_folder", None), optional=False)
+
+
+def _check_text(index: int, op: object, name: str, value: object, *, optional: bool) -> None:
+    if isinstance(value, str) or (optional and value is None):
+        return
+    raise TypeError(
+        f"op {index} ({type(op).__name__}): {name} must be a str"
+        f"{' or None' if optional else ''}, not {type(value).__name__}"
+    )
