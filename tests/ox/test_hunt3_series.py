@@ -102,3 +102,51 @@ def test_a_series_modified_on_the_server_is_a_conflict_and_its_exceptions_stay()
     (item,) = reader.fetch(calendar, [done.id]).values()
     assert _seen([item.record]) == [("Elsewhere", (("2026-04-13", "Moved"),))]  # type: ignore[union-attr]
     ox.close()
+
+
+def test_a_series_whose_exception_ox_failed_to_list_is_not_read_without_it() -> None:
+    # a full listing with the entry of an exception object OX could not serialise
+    # (status 500, href 0) rebuilt the series' exceptions without it: a slow sync wrote
+    # the series without that exception to the other store
+    from lxml import etree
+
+    from tests.ox.test_hunt3_listing import NS, _Switchable, _tree
+
+    backend = OXBackend()
+    backend.add_user("alice", CANARY)
+    transport = _Switchable(OXApp(backend))
+    ox = OXStore("http://ox.test", "alice", CANARY, transport=transport)
+    mem = MemoryStore()
+    mem.put("calendar", _series("Standup", [(1, "Moved"), (3, "Third")]))
+    engine = SyncEngine(
+        ox,
+        mem,
+        state=State(":memory:"),
+        policy=Policy.NEWEST_WINS,
+        backoff=0.0,
+        retries=0,
+        folder_kinds={FolderKind.CALENDAR},
+    )
+    engine.sync()
+
+    def damage(root: etree._Element) -> None:
+        for response in root:
+            if response.findtext(f".//{{{NS}}}title") == "Third":
+                response[:] = etree.fromstring(
+                    '<D:x xmlns:D="DAV:"><D:href>0</D:href><D:propstat><D:prop/>'
+                    "<D:status>500</D:status><D:responsedescription>Server Error"
+                    "</D:responsedescription></D:propstat></D:x>"
+                )[:]
+
+    transport.rewrite = _tree(damage)
+    report = engine.slow_sync()
+    assert report.b.updated == 0 and report.incomplete, report
+    assert _seen(mem.records("calendar").values()) == _seen(
+        [_series("Standup", [(1, "Moved"), (3, "Third")])]
+    )
+    transport.rewrite = None
+    engine.sync()
+    assert _seen(mem.records("calendar").values()) == _seen(
+        [_series("Standup", [(1, "Moved"), (3, "Third")])]
+    )
+    ox.close()

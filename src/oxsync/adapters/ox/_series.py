@@ -171,6 +171,9 @@ class SeriesIndex:
     """
 
     complete: bool = False
+    # built from a listing with entries OX failed to serialise: an exception object may
+    # be missing, so a series lacking one of its days is not read (see read_into)
+    partial: bool = False
     by_series: dict[str, dict[str, ExceptionObject]] = attrs.field(factory=dict)
     series_of: dict[str, str] = attrs.field(factory=dict)
 

@@ -75,6 +75,8 @@ class SeriesItems:
         listed: dict[str, tuple[str, Element]],
         deleted: list[str],
         current: list[str] | None,
+        *,
+        partial: bool = False,
     ) -> tuple[list[ItemRef], list[str], list[str] | None]:
         """Fold change exceptions into their series: an exception object listed or deleted
         is a change of its series (fetched if the listing did not carry it), never an item
@@ -82,7 +84,7 @@ class SeriesItems:
         found = {oid: sid for oid, (_, prop) in listed.items() if (sid := is_exception(oid, prop))}
         index = self.indexes.get(folder.id)
         if full:
-            index = self.indexes[folder.id] = SeriesIndex(complete=True)
+            index = self.indexes[folder.id] = SeriesIndex(complete=True, partial=partial)
         elif index is None or not index.complete:
             needed = found or any(child_text(p, "changeexceptions") for _, p in listed.values())
             index = self.load(folder) if needed else self.index(folder.id)
@@ -136,6 +138,8 @@ class SeriesItems:
             {"folder_id": folder.id, "lastsync": "0", "objectmode": "NEW_AND_MODIFIED"},
         )
         for resp in responses:
+            if not resp.ok and (resp.text("object_id") or resp.href) == "0":
+                index.partial = True  # an entry OX failed to serialise: which one?
             if not resp.ok or resp.text("object_status") != "CREATE":
                 continue
             oid = resp.text("object_id") or resp.href
@@ -154,6 +158,11 @@ class SeriesItems:
         if (index is None or not index.complete) and child_text(prop, "changeexceptions"):
             index = self.load(folder)
         objects = _listed_by(index, item.id, prop) if index is not None else []
+        if index is not None and index.partial and len(objects) < len(_days(prop)):
+            return Failure(
+                FailureKind.TRANSIENT,
+                f"OX could not list every exception object of series {item.id}",
+            )
         changes = []
         for entry in objects:
             try:
@@ -427,11 +436,18 @@ def _same_occurrence(target: Event, prop: Element) -> bool:
 def _listed_by(index: SeriesIndex, series_id: str, prop: Element) -> list[ExceptionObject]:
     """The exception objects of a series whose day the series lists in
     ``changeexceptions``: one deleted while OX forgot its tombstone does not count."""
+    listed = _days(prop)
+    if not listed:
+        return []
+    return [e for e in index.of(series_id).values() if e.position in listed]
+
+
+def _days(prop: Element) -> set[int]:
+    """The days (positions) a series lists in ``changeexceptions``."""
     days = child_text(prop, "changeexceptions")
     if not days:
-        return []
-    listed = {n for d in days.split(",") if (n := _position(d.strip())) is not None}
-    return [e for e in index.of(series_id).values() if e.position in listed]
+        return set()
+    return {n for d in days.split(",") if (n := _position(d.strip())) is not None}
 
 
 def _position(text: str) -> int | None:

@@ -439,7 +439,7 @@ class OXStore(BaseStore):
             changed = [ItemRef(object_id, version) for object_id, (version, _) in listed.items()]
         if folder.kind is FolderKind.CALENDAR:
             changed, deleted, current = self._exceptions.fold_changes(
-                folder, cursor is None, listed, deleted, current
+                folder, cursor is None, listed, deleted, current, partial=bool(unnamed)
             )
         if attached:
             changed = self._mark_attached(listed, changed, attached)
