@@ -64,3 +64,47 @@ def test_a_file_edit_cut_off_at_any_request_is_not_lost(fault: str, first: int) 
     assert _seen(mem.records("contacts").values()) == [("L2", ("two.txt",))]
     assert _seen(i.record for i in on_ox.values()) == [("L2", ("two.txt",))]  # type: ignore[union-attr]
     ox.close()
+
+
+@pytest.mark.parametrize("fault", ["html_after", "404_after", "502_after"])
+@pytest.mark.parametrize("first", range(2, 10))
+def test_an_unreadable_answer_mid_write_loses_no_file(fault: str, first: int) -> None:
+    # An error page instead of OX's answer (HTML, a proxy's 404) after the request was
+    # done was a ProtocolError or NotFoundError: raised out of apply for a PROPPATCH, an
+    # INVALID or NOT_FOUND failure for a file request. Either way the update's fields had
+    # landed without its files, and the next run copied that over the memory store (a
+    # 404 page after the old file's DELETE lost both files).
+    backend = OXBackend()
+    backend.add_user("alice", CANARY)
+    transport = Failing(OXApp(backend))
+    ox = OXStore("http://ox.test", "alice", CANARY, transport=transport, batch_size=1)
+    mem = MemoryStore()
+    item = mem.put("contacts", Contact(uid="c", last_name="L", attachments=(ONE,)))
+    mem.put("contacts", Contact(uid="d", last_name="D"))
+    engine = SyncEngine(
+        ox,
+        mem,
+        state=State(":memory:"),
+        policy=Policy.NEWEST_WINS,
+        backoff=0.0,
+        retries=0,
+        folder_kinds={FolderKind.CONTACTS},
+    )
+    engine.sync()
+    mem.edit("contacts", item, last_name="L2", attachments=(TWO,))
+    mem.put("contacts", Contact(uid="e", last_name="E", attachments=(ONE,)))
+    mem.put("contacts", Contact(uid="f", last_name="F"))
+    transport.n, transport.first, transport.count, transport.fault = 0, first, 1, fault
+    with contextlib.suppress(OxsyncError):
+        engine.sync()
+    transport.first = -1
+    for _ in range(2):
+        engine.retry_ignored()
+        engine.sync()
+    folder = str(backend.default_folder("alice", "contact"))
+    reader = OXStore("http://ox.test", "alice", CANARY, transport=transport)
+    on_ox = reader.fetch(folder, [ref.id for ref in reader.changes(folder, None).changed])
+    expected = [("D", ()), ("E", ("one.txt",)), ("F", ()), ("L2", ("two.txt",))]
+    assert _seen(mem.records("contacts").values()) == expected
+    assert _seen(i.record for i in on_ox.values()) == expected  # type: ignore[union-attr]
+    ox.close()

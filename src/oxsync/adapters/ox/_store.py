@@ -679,9 +679,8 @@ class OXStore(BaseStore):
                 results[i] = self._write_files(folder, op, done)
         if self._unfinished:
             for op, result in zip(ops, results, strict=True):
-                transient = isinstance(result, Failure) and result.kind is FailureKind.TRANSIENT
-                if not isinstance(op, Create) and not (transient or result is None):
-                    self._unfinished.pop(op.id, None)  # done, or refused for good
+                if isinstance(result, Applied) and not isinstance(op, Create):
+                    self._unfinished.pop(op.id, None)  # done
         return [
             r if r is not None else Failure(FailureKind.TRANSIENT, "no answer") for r in results
         ]
@@ -742,8 +741,7 @@ class OXStore(BaseStore):
             )
             failure = Failure(kind, f"attachments: {exc}")
             if isinstance(op, Update):
-                if kind is FailureKind.TRANSIENT:
-                    self._cut_off(op)
+                self._cut_off(op)  # its fields landed, whatever stopped its files
                 return failure
             # The item exists: report it created, also after a transient error (a failed
             # create made the next sync pair the item OX lists by uid, without its files,
@@ -855,7 +853,7 @@ class OXStore(BaseStore):
                 results[index] = Failure(kind, str(exc))
         if not props:
             return
-        responses = self._expect(self.client.proppatch(SERVLET_OF[folder.kind], props), len(props))
+        responses = self._expect(self.write(SERVLET_OF[folder.kind], props), len(props))
         clashes: list[tuple[int, Op]] = []
         for (index, op), resp in zip(sent, responses, strict=True):
             if resp.ok:
@@ -945,6 +943,17 @@ class OXStore(BaseStore):
         if isinstance(op, Create | Update) and isinstance(op.record, Contact) and op.record.uid:
             self._remember(op.record.uid, object_id, folder.id)  # lists may point at it
         return Applied(object_id, version)
+
+    def write(self, servlet: str, props: list[Element]) -> list[OXResponse]:
+        """A PROPPATCH of items. An answer that is none (an error page or a proxy's
+        instead of OX's, a 404 page, broken or oversize XML) is a lost answer: the
+        blocks may have been applied, so it is a TransientError, whose handling looks
+        for what landed; as a ProtocolError it left an update's files unwritten after
+        its fields landed, and the next run copied that over the other side."""
+        try:
+            return self.client.proppatch(servlet, props)
+        except (ProtocolError, NotFoundError) as exc:
+            raise TransientError(f"OX answered a write unreadably: {exc}") from exc
 
     @staticmethod
     def _expect(responses: list[OXResponse], count: int) -> list[OXResponse]:
