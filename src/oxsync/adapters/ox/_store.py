@@ -496,11 +496,12 @@ class OXStore(BaseStore):
             before, record, _ = entry
             try:
                 item = self._decode(folder, ref.id, ref.version, listed[ref.id][1])
-            except OxsyncError:
-                item = None
-            if not isinstance(item, Item) or _fields(item.record) != _fields(
-                self.stored_form(record)
-            ):
+                same = isinstance(item, Item) and _fields(item.record) == _fields(
+                    self.stored_form(record)
+                )
+            except OxsyncError:  # (MappingError included): cannot tell, so not hidden
+                same = False
+            if not same:
                 del self._unfinished[ref.id]
                 out.append(ref)
                 continue
