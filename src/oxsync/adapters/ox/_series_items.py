@@ -289,7 +289,9 @@ class SeriesItems:
             )
             return None
         props, sent = self._exception_props(folder, index, op, record, op.id, None)
-        responses = self.store._expect(self.store.write("calendar", [head, *props]), 1 + len(props))
+        responses = self.store._expect(
+            self.store._proppatch("calendar", [head, *props]), 1 + len(props)
+        )
         failure = self._take(folder, op.id, sent, responses[1:])
         series = responses[0]
         if series.ok:

@@ -854,7 +854,7 @@ class OXStore(BaseStore):
                 results[index] = Failure(kind, str(exc))
         if not props:
             return
-        responses = self._expect(self.write(SERVLET_OF[folder.kind], props), len(props))
+        responses = self._expect(self._proppatch(SERVLET_OF[folder.kind], props), len(props))
         clashes: list[tuple[int, Op]] = []
         for (index, op), resp in zip(sent, responses, strict=True):
             if resp.ok:
@@ -945,7 +945,7 @@ class OXStore(BaseStore):
             self._remember(op.record.uid, object_id, folder.id)  # lists may point at it
         return Applied(object_id, version)
 
-    def write(self, servlet: str, props: list[Element]) -> list[OXResponse]:
+    def _proppatch(self, servlet: str, props: list[Element]) -> list[OXResponse]:
         """A PROPPATCH of items. An answer that is none (an error page or a proxy's
         instead of OX's, a 404 page, broken or oversize XML) is a lost answer: the
         blocks may have been applied, so it is a TransientError, whose handling looks
