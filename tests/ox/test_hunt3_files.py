@@ -108,3 +108,65 @@ def test_an_unreadable_answer_mid_write_loses_no_file(fault: str, first: int) ->
     assert _seen(mem.records("contacts").values()) == expected
     assert _seen(i.record for i in on_ox.values()) == expected  # type: ignore[union-attr]
     ox.close()
+
+
+@pytest.mark.parametrize("first", range(1, 10))
+def test_a_series_with_files_cut_off_at_any_request_keeps_its_file_edit(first: int) -> None:
+    # a series update with exceptions goes through its own path; its lost answer was not
+    # remembered, so OX's series with the new fields and the old file won the next run
+    from datetime import UTC, datetime, timedelta
+
+    from oxsync.core.records import Event, EventException, Frequency, Recurrence, Weekday
+
+    monday = datetime(2026, 4, 6, 9, tzinfo=UTC)
+
+    def series(summary: str, file: Attachment) -> Event:
+        return Event(
+            uid="series",
+            summary=summary,
+            start=monday,
+            end=monday + timedelta(hours=1),
+            recurrence=Recurrence(frequency=Frequency.WEEKLY, weekdays=Weekday.MONDAY, count=5),
+            exceptions=(
+                EventException(original_start=monday + timedelta(days=7), summary="Moved"),
+            ),
+            attachments=(file,),
+        )
+
+    backend = OXBackend()
+    backend.add_user("alice", CANARY)
+    transport = Failing(OXApp(backend))
+    ox = OXStore("http://ox.test", "alice", CANARY, transport=transport)
+    mem = MemoryStore()
+    item = mem.put("calendar", series("Standup", ONE))
+    engine = SyncEngine(
+        ox,
+        mem,
+        state=State(":memory:"),
+        policy=Policy.NEWEST_WINS,
+        backoff=0.0,
+        retries=0,
+        folder_kinds={FolderKind.CALENDAR},
+    )
+    engine.sync()
+    mem.edit("calendar", item, summary="Standup 2", attachments=(TWO,))
+    transport.n, transport.first, transport.count, transport.fault = 0, first, 1, "after"
+    with contextlib.suppress(OxsyncError):
+        engine.sync()
+    transport.first = -1
+    for _ in range(2):
+        engine.retry_ignored()
+        engine.sync()
+    calendar = str(backend.default_folder("alice", "calendar"))
+    reader = OXStore("http://ox.test", "alice", CANARY, transport=transport)
+    on_ox = reader.fetch(calendar, [ref.id for ref in reader.changes(calendar, None).changed])
+
+    def seen(records: object) -> list[tuple[str | None, tuple[str, ...]]]:
+        return sorted(
+            (r.summary, tuple(a.filename for a in r.attachments))
+            for r in records  # type: ignore[attr-defined]
+        )
+
+    assert seen(mem.records("calendar").values()) == [("Standup 2", ("two.txt",))]
+    assert seen(i.record for i in on_ox.values()) == [("Standup 2", ("two.txt",))]  # type: ignore[union-attr]
+    ox.close()

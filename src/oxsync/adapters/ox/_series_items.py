@@ -229,6 +229,7 @@ class SeriesItems:
             if isinstance(op, Create) and results[index] is None:
                 self.store._suspect.add(folder.id)
             results[index] = Failure(FailureKind.TRANSIENT, str(exc))
+            self.store._cut_off(op)  # an update's fields may have landed, its files not
             return
         if failure is not None and isinstance(op, Update):
             results[index] = failure
