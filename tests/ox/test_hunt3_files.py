@@ -170,3 +170,44 @@ def test_a_series_with_files_cut_off_at_any_request_keeps_its_file_edit(first: i
     assert seen(mem.records("calendar").values()) == [("Standup 2", ("two.txt",))]
     assert seen(i.record for i in on_ox.values()) == [("Standup 2", ("two.txt",))]  # type: ignore[union-attr]
     ox.close()
+
+
+def test_a_lost_create_is_not_sent_again_while_ox_cannot_list_it() -> None:
+    # after a lost answer the store lists the folder for creates that landed; an entry
+    # OX failed to serialise (500, href 0) hid the one that had, and it was created twice
+    from lxml import etree
+
+    from oxsync.core.store import Applied, Create, Failure, FailureKind
+    from tests.ox.test_hunt3_listing import NS, _Switchable, _tree
+
+    backend = OXBackend()
+    backend.add_user("alice", CANARY)
+    transport = Failing(OXApp(backend))
+    switch = _Switchable(OXApp(backend))
+    transport.inner = switch  # type: ignore[assignment]
+    ox = OXStore("http://ox.test", "alice", CANARY, transport=transport)
+    folder = str(backend.default_folder("alice", "contact"))
+    ox.changes(folder, None)
+    create = Create(Contact(uid="x", last_name="X"))
+    transport.n, transport.first, transport.count, transport.fault = 0, 1, 1, "after"
+    (lost,) = ox.apply(folder, [create])
+    assert isinstance(lost, Failure) and lost.kind is FailureKind.TRANSIENT
+    transport.first = -1
+
+    def damage(root: etree._Element) -> None:
+        for response in root:
+            if response.findtext(f".//{{{NS}}}uid") == "x":
+                response[:] = etree.fromstring(
+                    '<D:x xmlns:D="DAV:"><D:href>0</D:href><D:propstat><D:prop/>'
+                    "<D:status>500</D:status><D:responsedescription>Server Error"
+                    "</D:responsedescription></D:propstat></D:x>"
+                )[:]
+
+    switch.rewrite = _tree(damage)
+    (again,) = ox.apply(folder, [create])
+    assert isinstance(again, Failure) and again.kind is FailureKind.TRANSIENT, again
+    switch.rewrite = None
+    (done,) = ox.apply(folder, [create])
+    assert isinstance(done, Applied)
+    assert [o.text("uid") for o in backend.objects_in(int(folder))] == ["x"]
+    ox.close()

@@ -818,15 +818,30 @@ class OXStore(BaseStore):
                 SERVLET_OF[folder.kind],
                 {"folder_id": folder.id, "lastsync": "0", "objectmode": "NEW_AND_MODIFIED"},
             )
+            incomplete = False
             for resp in responses:
                 uid = resp.text("uid")
-                if is_exception(resp.text("object_id") or resp.href, resp.prop):
+                object_id = resp.text("object_id") or resp.href
+                if not resp.ok:
+                    incomplete = incomplete or object_id == "0"
+                    continue
+                if is_exception(object_id, resp.prop):
                     continue  # a change exception shares its series' uid
-                if resp.ok and uid in wanted and results[wanted[uid]] is None:
-                    object_id = resp.text("object_id") or resp.href
+                if uid in wanted and results[wanted[uid]] is None:
                     results[wanted[uid]] = Applied(object_id, resp.text("last_modified") or "")
                     self._known.get(folder.id, set()).add(object_id)
                     log.info("create of %s had reached OX before the answer was lost", uid)
+            if incomplete:
+                # an entry OX failed to serialise may be a create that landed: sending
+                # the others again could duplicate them; the folder stays suspect
+                for i in wanted.values():
+                    if results[i] is None:
+                        results[i] = Failure(
+                            FailureKind.TRANSIENT,
+                            "OX could not list every object of the folder, so a create "
+                            "whose answer was lost may be there",
+                        )
+                return
         self._suspect.discard(folder.id)
 
     def _apply_batch(
