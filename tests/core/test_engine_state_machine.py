@@ -12,6 +12,7 @@ Invariants after a clean sync (no fault injected):
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 import attrs
 from hypothesis import strategies as st
@@ -187,6 +188,36 @@ class TwoStores(RuleBasedStateMachine):
         self.edits.setdefault(uid, {})[side] = record.nickname or record.last_name
         self.clean = False
 
+    @rule(side=st.sampled_from("ab"), nested=st.booleans())
+    def add_folder(self, side: str, nested: bool) -> None:
+        """A user makes a folder (at the top, or in the last one)."""
+        folders = self.folders(side)
+        if len(folders) >= 5:
+            return
+        parent = folders[-1] if nested and len(folders) > 1 else None
+        self.store(side).add_folder(f"F{next(self.uids)}", FolderKind.CONTACTS, parent)
+        self.clean = False
+
+    @rule(side=st.sampled_from("ab"), pick=st.integers(0, 10))
+    def delete_folder(self, side: str, pick: int) -> None:
+        """A user deletes a folder with its subfolders: each item in them is deleted."""
+        store = self.store(side)
+        mine = [f for f in store.folders() if not f.is_default]
+        if not mine:
+            return
+        doomed = [mine[pick % len(mine)].id]
+        for f in store.folders():
+            if f.parent_id in doomed:
+                doomed.append(f.id)
+        for folder in doomed:
+            for record in store.records(folder).values():
+                uid = record.uid or ""
+                self.edits.setdefault(uid, {})[side] = "<deleted>"
+                self.deleted_uids.add(uid)
+                self.move_only.discard((uid, side))
+        store.delete_folder(doomed[0])
+        self.clean = False
+
     @rule(side=st.sampled_from("ab"), pick=st.integers(0, 50))
     def touch(self, side: str, pick: int) -> None:
         found = self._pick(side, pick)
@@ -272,6 +303,14 @@ class TwoStores(RuleBasedStateMachine):
         self.move_only.clear()
         self.remade.clear()
         self.wild.add(REJECTED_UID)
+        # A move raced with an edit (or a re-creation): both copies were kept (no loss), in
+        # two folders; the model cannot tell which copy a later edit touches.
+        held = [r.uid for f in self._a_folders() for r in self.a.records(f).values()]
+        self.ambiguous.update(u or "" for u, n in Counter(held).items() if n > 1)
+
+    def _a_folders(self) -> list[str]:
+        """A's folder ids, without a store call (a crash knob may still be armed)."""
+        return list(self.a._folders)
 
     def _pairs(self) -> list[tuple[str, str]]:
         return [(row.a_folder, row.b_folder) for row in self.state.folder_pairs("default")]

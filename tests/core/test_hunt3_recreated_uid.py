@@ -69,3 +69,26 @@ def test_made_again_with_the_same_content_is_no_change() -> None:
     assert engine(a, b, state, Policy.MERGE).sync().changed == 0
     assert held(a) == held(b) == [("u1", None)]
     assert engine(a, b, state, Policy.MERGE).sync().changed == 0
+
+
+def test_made_again_in_place_is_not_a_move_from_another_folder_with_the_uid() -> None:
+    """Found by the engine state machine: with the uid in two folders (kept so after a move
+    raced a re-creation), one copy deleted and the other made again in place were taken
+    for a move of the first into the second's folder: the uid twice in one folder."""
+    a, b, state = setup(False)
+    sub_a = a.add_folder("Sub", FolderKind.CONTACTS).id
+    a.put("contacts", Contact(uid="u1", last_name="Ada"))
+    a.put(sub_a, Contact(uid="u1", last_name="Ada"))
+    engine(a, b, state, Policy.A_WINS).sync()
+    sub_b = next(f.id for f in b.folders() if f.name == "Sub")
+    (in_contacts,) = b.records("contacts")
+    (in_sub,) = b.records(sub_b)
+    b.remove("contacts", in_contacts)
+    b.remove(sub_b, in_sub)
+    b.put(sub_b, Contact(uid="u1", last_name="Ada", nickname="again"))
+    report = engine(a, b, state, Policy.A_WINS).sync()
+    assert report.a.moved == 0
+    for store, sub in ((a, sub_a), (b, sub_b)):
+        assert list(store.records("contacts").values()) == []
+        assert [r.nickname for r in store.records(sub).values()] == ["again"]
+    assert engine(a, b, state, Policy.A_WINS).sync().changed == 0

@@ -29,6 +29,7 @@ A run can be stopped early and cleanly with ``SyncEngine(cancel=event)`` (or
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -61,7 +62,13 @@ from oxsync.core.store import (
     Store,
     Update,
 )
-from oxsync.errors import LastingError, MassDeleteError, TransientError, UnknownFolderError
+from oxsync.errors import (
+    LastingError,
+    MassDeleteError,
+    NotFoundError,
+    TransientError,
+    UnknownFolderError,
+)
 
 __all__ = [
     "FolderPairStatus",
@@ -358,7 +365,7 @@ class SyncEngine:
         self._emptied = self._emptied_sides(detected)
         brake: MassDeleteError | None = None
         if not self._stopping():  # (the next run decides about vanished folders)
-            brake = self._settle_vanished(force, report)
+            brake = self._settle_vanished(force, report, detected, pairs)
         deltas = {key: value[1] for key, value in detected.items()}
         moves, deltas = find_moves(deltas, self._can_move())
         held = self._execute_moves(moves, detected, deltas, report)
@@ -452,12 +459,27 @@ class SyncEngine:
             side for side, index in (("a", 0), ("b", 1)) if all(h[index] for h in holding)
         )
 
-    def _settle_vanished(self, force: bool, report: SyncReport) -> MassDeleteError | None:
+    def _settle_vanished(
+        self,
+        force: bool,
+        report: SyncReport,
+        detected: dict[int, tuple[_Pair, P.FolderDelta, Changes, Changes]],
+        pairs: Sequence[_Pair],
+    ) -> MassDeleteError | None:
         """Folders gone from one side: delete the other side's folder, unless that would
         trip the brake (its items count as deleted items; see :meth:`_check_brake`). A
         held deletion keeps the folder pair, so a later run (or ``force``) decides again;
-        the first brake is returned, to be raised when the run ends."""
+        the first brake is returned, to be raised when the run ends.
+
+        A surviving folder holding items new or changed since the last sync (made there,
+        moved there, edited there) is not deleted with them: as an edit wins over a
+        deletion, those items stay, the folder is made again on the other side and paired
+        with it (detected into ``detected``, so this run copies them, and finds the moves
+        into it), and only its unchanged synced items are deleted. Its parents stay too, as
+        does a folder holding a folder still synced.
+        """
         brake = None
+        settle: list[tuple[FolderPairRow, Folder, Store, str]] = []
         for row, survivor, store, side in self._vanished:
             count = self.state.count_pairs(row.id)
             gone_side = "a" if side == "B" else "b"
@@ -474,10 +496,121 @@ class SyncEngine:
                 brake = brake or exc
                 continue
             if not survivor.is_default and _writable(store) and not survivor.read_only:
+                settle.append((row, survivor, store, side))
+            else:
+                self.state.remove_folder_pair(row.id)
+        looked = {
+            row.id: self._survivor_items(row, survivor, store, side.lower())
+            for row, survivor, store, side in settle
+        }
+        parents = {survivor.id: survivor.parent_id for _, survivor, _, _ in settle}
+        # a folder still synced (or new) inside one of them keeps it too: deleting the
+        # parent would take it, and what it holds, along
+        live = {(s, f.parent_id) for p in pairs for s, f in (("A", p.a_folder), ("B", p.b_folder))}
+        keep: set[str] = set()
+        for row, survivor, _, side in settle:
+            if looked[row.id][0] or (side, survivor.id) in live:
+                folder_id: str | None = survivor.id
+                while folder_id in parents and folder_id not in keep:
+                    keep.add(folder_id)
+                    folder_id = parents[folder_id]
+        # (side, folder id) -> the other side's folder id, of the pairs that stay
+        mapping = {
+            key: there
+            for p in pairs
+            for key, there in (
+                (("a", p.a_folder.id), p.b_folder.id),
+                (("b", p.b_folder.id), p.a_folder.id),
+            )
+        }
+
+        def depth(folder_id: str | None) -> int:
+            return 1 + depth(parents[folder_id]) if folder_id in parents else 0
+
+        for row, survivor, store, side in sorted(
+            settle, key=lambda x: depth(x[1].parent_id)
+        ):  # parents first
+            doomed = looked[row.id][1]
+            if survivor.id in keep:
+                self._keep_vanished(
+                    row, survivor, store, side.lower(), doomed, detected, report, mapping
+                )
+                continue
+            with contextlib.suppress(NotFoundError):  # (gone with a parent deleted before)
                 self._call(store.delete_folder, survivor.id)
-                self._emit("folder", f"deleted folder {survivor.name} on {side}")
+            self._emit("folder", f"deleted folder {survivor.name} on {side}")
             self.state.remove_folder_pair(row.id)
         return brake
+
+    def _survivor_items(
+        self, row: FolderPairRow, folder: Folder, store: Store, side: str
+    ) -> tuple[list[str], list[tuple[str, str]]]:
+        """The items of a folder whose pair vanished on the other side: those new or
+        changed since the last sync (ids), and the unchanged synced ones (id, version)."""
+        listed = {ref.id: ref.version for ref in self._call(store.changes, folder.id, None).changed}
+        known = self.state.versions(row.id, side)
+        kept = [i for i in listed if i not in known]
+        doomed = [(i, v) for i, v in listed.items() if known.get(i) == v]
+        moved = [i for i, v in listed.items() if i in known and known[i] != v]
+        if moved:
+            pairs = self.state.pairs_by_id(row.id, side, moved)
+            found = self._fetch(store, folder, moved, row, side)
+            delta = P.FolderDelta(
+                {},
+                {},
+                {},
+                {},
+                caps_a=self.a.capabilities,
+                caps_b=self.b.capabilities,
+                stored_a=getattr(self.a, "stored_form", None),
+                stored_b=getattr(self.b, "stored_form", None),
+            )
+            for item_id in moved:
+                seen, pair = found.get(item_id), pairs.get(item_id)
+                if seen is not None and seen.deleted:
+                    continue
+                if seen is not None and pair is not None and P.unchanged(seen, pair, side, delta):
+                    doomed.append((item_id, seen.version))
+                else:  # edited there, or unreadable: kept
+                    kept.append(item_id)
+        return kept, doomed
+
+    def _keep_vanished(
+        self,
+        row: FolderPairRow,
+        survivor: Folder,
+        store: Store,
+        side: str,
+        doomed: Sequence[tuple[str, str]],
+        detected: dict[int, tuple[_Pair, P.FolderDelta, Changes, Changes]],
+        report: SyncReport,
+        mapping: dict[tuple[str, str], str],
+    ) -> None:
+        """Keep a folder gone from the other side for its new and changed items: delete
+        its unchanged synced items, make it again on the other side, pair the two."""
+        size = max(1, store.capabilities.batch_size)
+        for i in range(0, len(doomed), size):  # (one changed since is refused: it stays)
+            ops: list[Op] = [Delete(item_id, version) for item_id, version in doomed[i : i + size]]
+            self._apply_with_retry(store, survivor.id, ops)
+        there = P.other(side)
+        other_store = self.b if side == "a" else self.a
+        parent = mapping.get((side, survivor.parent_id)) if survivor.parent_id else None
+        made = self._call(other_store.create_folder, survivor.name, survivor.kind, parent)
+        fa, fb = (survivor, made) if side == "a" else (made, survivor)
+        with self.state.transaction():
+            self.state.remove_folder_pair(row.id)
+            new_row = self.state.add_folder_pair(self.pair, fa.id, fb.id, fa.kind.value)
+        mapping.update({(side, survivor.id): made.id, (there, made.id): survivor.id})
+        self._emit(
+            "folder",
+            f"kept folder {survivor.name} on {side.upper()} for its new or changed items"
+            f" (deleted on {there.upper()}); made it again there",
+        )
+        fp = _Pair(new_row, fa, fb)
+        try:
+            detected[new_row.id] = (fp, *self._detect(fp, deep=False))
+        except (TransientError, LastingError) as exc:  # (the next run copies them)
+            self._folder_error(fp, exc, report)
 
     def _folder_error(self, fp: _Pair, exc: Exception, report: SyncReport) -> None:
         report.errors.append(f"{fp.a_folder.name}: {exc}")

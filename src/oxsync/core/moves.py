@@ -85,12 +85,15 @@ def find_moves(
         taken: dict[tuple[int, str], set[str]] = {}
         for fp_id, delta in out.items():
             seen_map, pairs = _side(delta, side)
+            # uids deleted here too: a new item with one of them was made again in place
+            # (the planner pairs it so: plan.Relink), not moved here from elsewhere
+            remade = {pairs[i].uid for i, s in seen_map.items() if s.deleted and i in pairs}
             for item_id, seen in seen_map.items():
                 if seen.deleted or item_id in pairs or seen.record is None:
                     continue
                 uid = seen.record.uid or ""
                 match = gone.get(uid)
-                if match is None or match[0] == fp_id:
+                if match is None or match[0] == fp_id or uid in remade:
                     continue
                 source_fp, deleted, pair, other_seen = match
                 both = None

@@ -58,6 +58,7 @@ __all__ = [
     "meant",
     "other",
     "plan_folder",
+    "unchanged",
 ]
 
 
@@ -411,6 +412,14 @@ def _plan_pair(
     if sa is None and sb is None:
         return refreshed
     return _plan_changed_pair(pair, sa, sb, delta, policy)
+
+
+def unchanged(seen: Seen, pair: ItemPairRow, side: str, delta: FolderDelta) -> bool:
+    """Whether ``seen`` (an item read from ``side``) holds the content last synced in
+    ``pair``, its store's renderings and the fields it cannot hold aside."""
+    if seen.deleted:
+        return False
+    return _unchanged(meant(seen, pair, side, delta), pair, side, delta)
 
 
 def _unchanged(seen: Seen, pair: ItemPairRow, side: str, delta: FolderDelta) -> bool:
