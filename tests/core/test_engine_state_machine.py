@@ -55,6 +55,7 @@ class TwoStores(RuleBasedStateMachine):
             kinds=frozenset({k for k in FolderKind.CONTACTS.item_kinds}),
         )
         self.b.faults.reject[REJECTED_UID] = FailureKind.PERMISSION
+        self.refusing = True  # B refuses REJECTED_UID (until accept_refused)
         self.sub_a = self.a.add_folder("Sub", FolderKind.CONTACTS).id
         self.state = State(":memory:")
         self.uids = itertools.count()  # per test case: replays must draw the same uids
@@ -245,7 +246,7 @@ class TwoStores(RuleBasedStateMachine):
             transient_rate=rate,
             seed=seed + 1,
             flaky_versions=flaky,
-            reject={REJECTED_UID: FailureKind.PERMISSION},
+            reject=self._reject(),
         )
         try:
             report = self.engine().sync()
@@ -254,7 +255,7 @@ class TwoStores(RuleBasedStateMachine):
             return
         finally:
             self.a.faults = Faults()
-            self.b.faults = Faults(reject={REJECTED_UID: FailureKind.PERMISSION})
+            self.b.faults = Faults(reject=self._reject())
         if report.incomplete or report.errors:
             self._mark_all_wild()
         else:
@@ -275,6 +276,24 @@ class TwoStores(RuleBasedStateMachine):
         finally:
             store.faults = attrs.evolve(store.faults, crash_at=None)
 
+    @precondition(lambda self: self.refusing)
+    @rule()
+    def accept_refused(self) -> None:
+        """B stops refusing the item (rights granted) and the user retries the ignored."""
+        self.refusing = False
+        self.b.faults = attrs.evolve(self.b.faults, reject=self._reject())
+        self.engine().retry_ignored()
+        self.clean = False
+
+    @rule(side=st.sampled_from("ab"), pick=st.integers(0, 10))
+    def push_sync(self, side: str, pick: int) -> None:
+        """A sync of one folder only (a push notification for it)."""
+        folders = self.folders(side)
+        self.engine().sync(folders=[folders[pick % len(folders)]])
+        # what it resolved of the edits depends on folders the model does not follow
+        self._mark_all_wild()
+        self.clean = False
+
     @precondition(lambda self: not self.clean)
     @rule()
     def clean_sync_and_check(self) -> None:
@@ -291,6 +310,9 @@ class TwoStores(RuleBasedStateMachine):
         self.clean = True
 
     # ------------------------------------------------------------------ checks
+
+    def _reject(self) -> dict[str, FailureKind]:
+        return {REJECTED_UID: FailureKind.PERMISSION} if self.refusing else {}
 
     def _mark_all_wild(self) -> None:
         self.wild.update(self.edits)
@@ -317,8 +339,10 @@ class TwoStores(RuleBasedStateMachine):
 
     def _check_converged(self) -> None:
         for fa, fb in self._pairs():
-            a_items = {k: v for k, v in contents(self.a, fa).items() if k != REJECTED_UID}
-            b_items = {k: v for k, v in contents(self.b, fb).items() if k != REJECTED_UID}
+            # (once B accepts the refused item, it must be on both sides like any other)
+            skip = REJECTED_UID if self.refusing else None
+            a_items = {k: v for k, v in contents(self.a, fa).items() if k != skip}
+            b_items = {k: v for k, v in contents(self.b, fb).items() if k != skip}
             assert a_items == b_items or assert_converged(self.a, self.b, fa, fb)
             on_b = {r.uid for r in self.b.records(fb).values()}
             refused = [
