@@ -115,3 +115,13 @@ def test_a_folder_deleted_on_one_side_keeps_a_new_subfolder_made_in_it_on_the_ot
     assert tree(a) == tree(b) == {"Contacts": [("u1", None)], "Sub": [], "New": [("new", None)]}
     assert engine(a, b, state).sync().changed == 0
     assert tree(a) == tree(b)
+
+
+def test_with_delete_wins_an_edit_goes_with_its_folder_but_a_new_item_stays() -> None:
+    a, b, state, sub_a, sub_b = setup(True)
+    b.edit(sub_b, by_uid(b, sub_b, "kept"), nickname="edited")
+    b.put(sub_b, Contact(uid="new", last_name="New"))
+    a.delete_folder(sub_a)
+    policy = Policy.NEWEST_WINS.with_options(delete_wins=True)
+    SyncEngine(a, b, state=state, policy=policy, sleep=lambda s: None).sync()
+    assert tree(a) == tree(b) == {"Contacts": [("u1", None)], "Sub": [("new", None)]}

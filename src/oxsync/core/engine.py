@@ -546,7 +546,8 @@ class SyncEngine:
         self, row: FolderPairRow, folder: Folder, store: Store, side: str
     ) -> tuple[list[str], list[tuple[str, str]]]:
         """The items of a folder whose pair vanished on the other side: those new or
-        changed since the last sync (ids), and the unchanged synced ones (id, version)."""
+        changed since the last sync (ids), and the unchanged synced ones (id, version);
+        with ``delete_wins`` the changed synced ones are among the latter."""
         listed = {ref.id: ref.version for ref in self._call(store.changes, folder.id, None).changed}
         known = self.state.versions(row.id, side)
         kept = [i for i in listed if i not in known]
@@ -569,7 +570,10 @@ class SyncEngine:
                 seen, pair = found.get(item_id), pairs.get(item_id)
                 if seen is not None and seen.deleted:
                     continue
-                if seen is not None and pair is not None and P.unchanged(seen, pair, side, delta):
+                if seen is not None and (
+                    self.policy.delete_wins  # (the deletion wins over the edit there)
+                    or (pair is not None and P.unchanged(seen, pair, side, delta))
+                ):
                     doomed.append((item_id, seen.version))
                 else:  # edited there, or unreadable: kept
                     kept.append(item_id)
