@@ -620,8 +620,10 @@ def watch(ctx: Ctx, pairs: tuple[str, ...], poll: float | None, no_push: bool) -
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt  # a second signal: stop now, in the middle of a sync
+        if stop.is_set():  # a second signal: stop now, in the middle of a sync
+            for sig in previous:  # more signals change nothing while it unwinds
+                signal.signal(sig, signal.SIG_IGN)
+            raise KeyboardInterrupt
         stop.set()  # the first: the syncs in progress stop at their next batch (engine.cancel)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -745,6 +747,13 @@ def main(argv: list[str] | None = None) -> None:
     gc.freeze()
     try:
         cli.main(args=argv, prog_name="oxsync")
+    except KeyboardInterrupt:
+        # a signal after a command restored the default handlers (watch ending on a
+        # first Ctrl-C, a second one while it exits): interrupted, not a traceback
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT["interrupted"])
     finally:
         gc.freeze()
 
