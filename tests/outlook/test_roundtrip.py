@@ -110,7 +110,12 @@ def test_store_round_trip_equals_mapping_round_trip(kind: ItemKind, data: Any) -
     (applied,) = _STORE.apply(folder, [Create(record)])
     if isinstance(applied, Failure) and any(
         text in applied.message
-        for text in ("no occurrence", "ends before it starts", "occurs before the start")
+        for text in (
+            "no occurrence",
+            "ends before it starts",
+            "occurs before the start",
+            "cannot be synced with Outlook",  # first_day_of_week (test_week_start.py)
+        )
     ):
         assume(False)  # Outlook refuses series without occurrences; the mapping does not
     assert isinstance(applied, Applied), applied
