@@ -31,7 +31,14 @@ from oxsync.errors import MassDeleteError, StoreCrashed, TransientError
 
 from .helpers import assert_converged, contents
 
-POLICIES = [Policy.A_WINS, Policy.B_WINS, Policy.NEWEST_WINS, Policy.MERGE]
+POLICIES = [
+    Policy.A_WINS,
+    Policy.B_WINS,
+    Policy.NEWEST_WINS,
+    Policy.MERGE,
+    Policy.KEEP_BOTH,
+    Policy.MERGE.with_options(delete_wins=True),
+]
 REJECTED_UID = "refused-by-b"
 
 
@@ -69,7 +76,7 @@ class TwoStores(RuleBasedStateMachine):
         # no content edit, so a content edit on the other side wins under any policy
         self.move_only: set[tuple[str, str]] = set()
         self.deleted_uids: set[str] = set()  # uids a user deleted at some point
-        self.remade: set[str] = set()  # uids made again from scratch since the last clean sync
+        self.remade: set[str] = set()  # uids deleted and made again since the last clean sync
         self.clean = True
 
     def engine(self) -> SyncEngine:
@@ -148,6 +155,7 @@ class TwoStores(RuleBasedStateMachine):
         self.store(side).remove(folder, item_id)
         self.store(side).put(folder, attrs.evolve(record, nickname=nick))
         uid = record.uid or ""
+        self.remade.add(uid)
         self.edits.setdefault(uid, {})[side] = nick
         self.move_only.discard((uid, side))
         self.clean = False
@@ -372,10 +380,15 @@ class TwoStores(RuleBasedStateMachine):
             if "a" in sides and "b" in sides:
                 # moved on one side, content edited on the other: both survive (the move
                 # changes no content), whatever the policy
-                if (uid, "a") in self.move_only and b_edit != "<deleted>":
+                # (not when the other side made it again: the moved copy and the new one
+                # meet without their base if the deletion went with a folder, and the policy
+                # decides between them)
+                if uid in self.remade:
+                    pass
+                elif (uid, "a") in self.move_only and b_edit != "<deleted>":
                     self._expect(final, uid, b_edit)
                     continue
-                if (uid, "b") in self.move_only and a_edit != "<deleted>":
+                elif (uid, "b") in self.move_only and a_edit != "<deleted>":
                     self._expect(final, uid, a_edit)
                     continue
                 if self.policy is Policy.A_WINS and a_edit != "<deleted>" and b_edit != "<deleted>":
@@ -386,6 +399,11 @@ class TwoStores(RuleBasedStateMachine):
                     self._expect(final, uid, b_edit)
                 elif a_edit == b_edit == "<deleted>":
                     assert uid not in final
+                elif "<deleted>" in (a_edit, b_edit) and self.policy.delete_wins:
+                    # the deletion wins over an edit; a move or a re-creation makes a new
+                    # item where it lands, which the deletion did not see (it may stay)
+                    if uid not in self.moved and uid not in self.remade:
+                        assert uid not in final, f"{uid} was deleted but came back"
                 elif "<deleted>" in (a_edit, b_edit):
                     # Delete against modify: the modification wins.
                     survivor = b_edit if a_edit == "<deleted>" else a_edit

@@ -557,7 +557,13 @@ def _plan_changed_pair(
     if sa.deleted or sb.deleted:
         survivor, side = (sb, "b") if sa.deleted else (sa, "a")
         if policy.delete_wins:
-            return [Remove(side, pair)]
+            # (expecting the edited version: with the last synced one a store that checks
+            # versions refused the deletion as a conflict, at every run)
+            if side == "a":
+                fresh = attrs.evolve(pair, a_version=survivor.version)
+            else:
+                fresh = attrs.evolve(pair, b_version=survivor.version)
+            return [Remove(side, fresh)]
         assert survivor.record is not None
         # The modification wins: recreate it where it was deleted, as a new pair (with what
         # the survivor's store cannot hold taken from the base, as for any one-sided change).
