@@ -245,6 +245,7 @@ class SyncEngine:
         self._emptied: frozenset[str] = frozenset()  # of the current run (_emptied_sides)
         # folder pairs whose folder is gone from one side: (row, survivor, its store, side)
         self._vanished: list[tuple[FolderPairRow, Folder, Store, str]] = []
+        self._unreadable = 0
         self._in_run = False  # cancel is honoured within sync / slow_sync only (not plan)
         self._cancelled = False  # latched: the run saw the cancel event set
 
@@ -327,6 +328,7 @@ class SyncEngine:
     def _run_locked(self, folders: Iterable[str] | None, *, force: bool, deep: bool) -> SyncReport:
         started = time.perf_counter()
         report = SyncReport()
+        self._unreadable = 0  # items put on the ignored list because fetch could not read them
         self._emit("started", "sync started")
         if self._stopping():
             return self._end(report, started, None)
@@ -394,6 +396,7 @@ class SyncEngine:
             if isinstance(pending, MutableSequence) and pending:
                 report.warnings.extend(str(w) for w in pending)
                 pending.clear()
+        report.ignored += self._unreadable
         report.duration = time.perf_counter() - started
         report.cancelled = self._cancelled
         how = "cancelled after" if report.cancelled else "finished in"
@@ -973,6 +976,7 @@ class SyncEngine:
                     raise TransientError(f"cannot read item {item_id}: {item.message}")
         if bad:
             self.state.ignore(bad)
+            self._unreadable += len(bad)
             for entry in bad:
                 self._emit("ignored", f"{entry.item_id}: {entry.reason}", folder.name)
         return out
