@@ -266,11 +266,16 @@ def sync(ctx: Ctx, pairs: tuple[str, ...], dry_run: bool, force: bool) -> None:
 @click.argument("pair")
 @click.argument("folder", required=False)
 @click.option("--force", is_flag=True, help="Release the mass-delete brake.")
+@click.option(
+    "--restore",
+    is_flag=True,
+    help="A store lost items: copy what one side lacks back from the other; delete nothing.",
+)
 @click.pass_obj
-def slowsync(ctx: Ctx, pair: str, folder: str | None, force: bool) -> None:
+def slowsync(ctx: Ctx, pair: str, folder: str | None, force: bool, restore: bool) -> None:
     """Full re-compare of PAIR (or one FOLDER id of it): the OXtender's Slowsync."""
     with _errors(), open_pair(ctx.config, pair, [_progress(ctx, pair)]) as rt:
-        report = rt.engine.slow_sync(folder, force=force)
+        report = rt.engine.slow_sync(folder, force=force, restore=restore)
     if ctx.as_json:
         emit_json({pair: report.to_dict()})
     _say_report(ctx, pair, report)

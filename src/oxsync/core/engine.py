@@ -246,6 +246,7 @@ class SyncEngine:
         # folder pairs whose folder is gone from one side: (row, survivor, its store, side)
         self._vanished: list[tuple[FolderPairRow, Folder, Store, str]] = []
         self._unreadable = 0
+        self._restore = False  # slow_sync(restore=True) is running
         self._in_run = False  # cancel is honoured within sync / slow_sync only (not plan)
         self._cancelled = False  # latched: the run saw the cancel event set
 
@@ -255,12 +256,25 @@ class SyncEngine:
         """Two-way delta sync of all folder pairs (or those whose A or B id is in ``folders``)."""
         return self._run(folders, force=force, deep=False)
 
-    def slow_sync(self, folder: str | None = None, *, force: bool = False) -> SyncReport:
+    def slow_sync(
+        self, folder: str | None = None, *, force: bool = False, restore: bool = False
+    ) -> SyncReport:
         """Full re-compare ("Slowsync"): list and fetch everything, compare fingerprints.
 
         ``folder`` (an id of either side) limits it to that folder's pair; an id the pair
-        does not have raises :class:`~oxsync.errors.UnknownFolderError`."""
-        return self._run([folder] if folder else None, force=force, deep=True)
+        does not have raises :class:`~oxsync.errors.UnknownFolderError`.
+
+        ``restore=True`` is for a store that lost items (a server restored from an old
+        backup or reset, a vdir emptied by mistake): a synced item gone from one side is
+        made again there from the other side's copy instead of being deleted on the other
+        side, and nothing is deleted, neither items nor folders (a folder gone from one
+        side is left for a later sync, with a warning). Items present on both sides are
+        compared as usual."""
+        self._restore = restore
+        try:
+            return self._run([folder] if folder else None, force=force, deep=True)
+        finally:
+            self._restore = False
 
     def plan(self, folders: Iterable[str] | None = None) -> list[PlannedAction]:
         """Dry run: what :meth:`sync` would do now, without writing anything."""
@@ -366,7 +380,14 @@ class SyncEngine:
                 report.incomplete += 1
         self._emptied = self._emptied_sides(detected)
         brake: MassDeleteError | None = None
-        if not self._stopping():  # (the next run decides about vanished folders)
+        if self._restore:  # nothing is deleted: a folder gone from one side waits
+            report.warnings.extend(
+                f"folder {survivor.name!r} is gone from side {'A' if side == 'B' else 'B'}: "
+                "a restoring slow sync does not make folders again nor delete them; the "
+                "next sync decides"
+                for _, survivor, _, side in self._vanished
+            )
+        elif not self._stopping():  # (the next run decides about vanished folders)
             brake = self._settle_vanished(force, report, detected, pairs)
         deltas = {key: value[1] for key, value in detected.items()}
         moves, deltas = find_moves(deltas, self._can_move())
@@ -902,6 +923,7 @@ class SyncEngine:
             {uid: target for uid, (_, target) in creates.items()},
             getattr(self.a, "stored_form", None),
             getattr(self.b, "stored_form", None),
+            restore=self._restore and deep,
         )
         return delta, changes["a"], changes["b"]
 

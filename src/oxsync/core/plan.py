@@ -101,6 +101,8 @@ class FolderDelta:
     # (with pending_uids: the creates a run journalled and never saw the result of)
     stored_a: StoredForm | None = None  # Store.stored_form of side A, if it has one
     stored_b: StoredForm | None = None
+    restore: bool = False  # a slow sync restoring: an item gone from one side was lost
+    # there, not deleted; it is copied back from the other side (nothing is deleted)
 
 
 StoredForm: TypeAlias = Callable[[Record], Record]
@@ -394,6 +396,8 @@ def _plan_pair(
 ) -> list[Action]:
     # A change that only moved the version (same content) is no change; remember the
     # version so later writes expect the right one.
+    if delta.restore and sa is not None and sb is not None and sa.deleted != sb.deleted:
+        return _restored(pair, sa, sb, delta)
     refreshed: list[Action] = []
     if sa is not None and not sa.deleted:
         sa = meant(sa, pair, "a", delta)
@@ -412,6 +416,20 @@ def _plan_pair(
     if sa is None and sb is None:
         return refreshed
     return _plan_changed_pair(pair, sa, sb, delta, policy)
+
+
+def _restored(pair: ItemPairRow, sa: Seen, sb: Seen, delta: FolderDelta) -> list[Action]:
+    """A restoring slow sync: the item one side lost is made again there from the other
+    side's copy, the last synced record's fuller values kept where that copy is only its
+    store's rendering of them (as for any one-sided change), and paired anew."""
+    survivor, side = (sb, "b") if sa.deleted else (sa, "a")
+    survivor = meant(survivor, pair, side, delta)
+    assert survivor.record is not None
+    record, blob = _restore_unsupported(survivor.record, survivor.blob, pair, side, delta)
+    return [
+        Forget(pair),
+        CopyNew(other(side), survivor.id, survivor.version, survivor.fp, record, blob),
+    ]
 
 
 def unchanged(seen: Seen, pair: ItemPairRow, side: str, delta: FolderDelta) -> bool:
