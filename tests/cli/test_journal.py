@@ -54,6 +54,9 @@ def test_a_conflict_and_the_summary_are_in_the_log_file_once_on_stderr_with_v(
     text = log.read_text()[len(before) :]
     logged = [line for line in text.splitlines() if "changed on both sides" in line]
     assert len(logged) == 1 and "work [" in logged[0] and ": conflict: " in logged[0], text
+    # the journal names the fields the two sides held otherwise, never their values
+    assert "(fields: job_title)" in logged[0], logged[0]
+    assert "From the files" not in text and "From the server" not in text
     assert any("work: A +" in line and "conflicts 1" in line for line in text.splitlines())
     assert "INFO oxsync.cli" not in done.stderr  # the file's records stay off stderr
 

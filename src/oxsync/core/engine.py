@@ -1385,8 +1385,8 @@ class SyncEngine:
                 report.conflicts += 1
                 self._emit(
                     "conflict",
-                    f"{record.uid or ids[s]}: changed on both sides; {self.policy.name} kept"
-                    f" {s.upper()}'s version",
+                    f"{record.uid or ids[s]}: changed on both sides{_naming(action.fields)};"
+                    f" {self.policy.name} kept {s.upper()}'s version",
                     row.a_folder,
                 )
         elif isinstance(action, P.DualWrite):
@@ -1398,7 +1398,8 @@ class SyncEngine:
             report.conflicts += 1
             self._emit(
                 "conflict",
-                f"{record.uid or ids['a']}: changed on both sides; {self.policy.name} merged them",
+                f"{record.uid or ids['a']}: changed on both sides{_naming(action.fields)};"
+                f" {self.policy.name} merged them",
                 row.a_folder,
             )
         else:
@@ -1535,6 +1536,11 @@ class SyncEngine:
 
 class _Cancelled(Exception):
     """Detection stopped between fetch batches (:attr:`SyncEngine.cancel`)."""
+
+
+def _naming(fields: Sequence[str]) -> str:
+    """`` (fields: a, b)`` for a conflict message, or nothing."""
+    return f" (fields: {', '.join(fields)})" if fields else ""
 
 
 def _targets(action: P.Action) -> set[str]:

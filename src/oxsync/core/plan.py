@@ -35,7 +35,7 @@ import attrs
 from attrs import frozen
 
 from oxsync.core.policy import ConflictPolicy
-from oxsync.core.records import ItemKind, Record, item_kind_of
+from oxsync.core.records import VOLATILE, ItemKind, Record, item_kind_of, record_class
 from oxsync.core.serial import canonical, fingerprint_of, from_data, to_data
 from oxsync.core.state import IgnoredItem, ItemPairRow
 from oxsync.core.store import Capabilities, Native
@@ -138,6 +138,7 @@ class Overwrite:
     record: Record
     blob: bytes
     conflict: bool = False
+    fields: tuple[str, ...] = ()  # of a conflict: the fields the two sides held otherwise
 
     def __str__(self) -> str:
         what = "resolve conflict, update" if self.conflict else "update"
@@ -154,6 +155,7 @@ class DualWrite:
     blob: bytes
     a_fp: str = ""  # what each side holds before the write
     b_fp: str = ""
+    fields: tuple[str, ...] = ()  # the fields the two sides held otherwise
 
     def __str__(self) -> str:
         return f"merge into A and B: {_label(self.record)} ({self.pair.a_id} / {self.pair.b_id})"
@@ -622,6 +624,7 @@ def _resolve(
     resolution = policy.resolve(base, ra, rb)
     merged = resolution.merged
     blob, fp = canonical(merged)
+    fields = _overwritten(ra, rb, merged, base)
     actions: list[Action] = []
     # The state keeps the fingerprints the sides really hold (sa.fp, sb.fp), so the next
     # run does not take the missing fields for an edit.
@@ -633,13 +636,17 @@ def _resolve(
             actions.append(_overwrite_new(sb, sa, "a", merged, blob))
         else:
             link = Link(sa, sb)
-            actions.append(DualWrite(_pair_from_link(link), merged, blob, sa.fp, sb.fp))
+            actions.append(DualWrite(_pair_from_link(link), merged, blob, sa.fp, sb.fp, fields))
     elif fp == fa:
-        actions.append(Overwrite("b", pair, sa.version, sa.fp, merged, blob, conflict=True))
+        actions.append(
+            Overwrite("b", pair, sa.version, sa.fp, merged, blob, conflict=True, fields=fields)
+        )
     elif fp == fb:
-        actions.append(Overwrite("a", pair, sb.version, sb.fp, merged, blob, conflict=True))
+        actions.append(
+            Overwrite("a", pair, sb.version, sb.fp, merged, blob, conflict=True, fields=fields)
+        )
     else:
-        actions.append(DualWrite(pair, merged, blob, sa.fp, sb.fp))
+        actions.append(DualWrite(pair, merged, blob, sa.fp, sb.fp, fields))
     if resolution.extra is not None:
         # The copy's uid is derived from the item and the version it keeps: a run that
         # meets the same conflict again after a crash finds the copy it made (plan_folder).
@@ -654,6 +661,33 @@ def _resolve(
             keeps = attrs.evolve(pair, a_version="", a_fp="", b_version=sb.version, b_fp=sb.fp)
         actions.append(CreateBoth(extra, extra_blob, keeps))
     return actions
+
+
+def _overwritten(ra: Record, rb: Record, merged: Record, base: Record | None) -> tuple[str, ...]:
+    """The top-level fields where a side's edit did not make it into ``merged`` (without a
+    base: where the two versions differ). Names only: a log line names them, never the
+    values, which are the user's data; server timestamps and the uid are no edit."""
+    da, db, dm = to_data(ra), to_data(rb), to_data(merged)
+    skip = {"uid", *_VOLATILE_FIELDS}
+    if base is None:
+        names = {n for n in {*da, *db} if da.get(n) != db.get(n)}
+    else:
+        d0 = to_data(base)
+        names = {
+            n
+            for d in (da, db)
+            for n in {*d, *d0, *dm}
+            if d.get(n) != d0.get(n) and d.get(n) != dm.get(n)
+        }
+    return tuple(sorted(names - skip))
+
+
+_VOLATILE_FIELDS = frozenset(
+    a.name
+    for kind in ItemKind
+    for a in attrs.fields(record_class(kind))
+    if a.metadata.get(VOLATILE)
+)
 
 
 def _kept_uid(seen: Seen) -> str:
