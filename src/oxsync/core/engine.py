@@ -881,6 +881,8 @@ class SyncEngine:
                 # with the paired items whose change the other store refused (see below)
                 again = retry | {i for i in ignored[side] if i in known}
                 wanted = [i for i, v in listed.items() if deep or known.get(i) != v or i in again]
+                if not deep:
+                    wanted = _still_unreadable(wanted, listed, ignored[side], retry)
                 deleted = [i for i in known if i not in listed]
                 side_pairs = self.state.pairs_by_id(row.id, side, [*wanted, *deleted])
             else:
@@ -895,9 +897,11 @@ class SyncEngine:
                 # light query first, load full pair rows only for real candidates.
                 known = self.state.versions_of(row.id, side, [*candidates, *ch.deleted])
                 wanted = [i for i, v in candidates.items() if known.get(i) != v or i in retry]
+                wanted = _still_unreadable(wanted, candidates, ignored[side], retry)
+                listed = candidates
                 deleted = [i for i in ch.deleted if i in known or i in ignored[side]]
                 side_pairs = self.state.pairs_by_id(row.id, side, [*wanted, *deleted])
-            found = self._fetch(store, folder, wanted, row, side)
+            found = self._fetch(store, folder, wanted, row, side, listed)
             side_seen = {i: P.Seen(i, "") for i in deleted}
             side_seen.update(found)
             seen[side] = side_seen
@@ -945,7 +949,11 @@ class SyncEngine:
             ):
                 continue
             ids = [
-                i for i, entry in ignored[side].items() if entry.fingerprint and i not in seen[side]
+                i
+                for i, entry in ignored[side].items()
+                if entry.fingerprint
+                and not entry.fingerprint.startswith(_UNREAD)
+                and i not in seen[side]
             ]
             paired = self.state.versions_of(row.id, side, ids)
             ids = [i for i in ids if i not in paired]
@@ -953,8 +961,16 @@ class SyncEngine:
                 seen[side].update(self._fetch(store, folder, ids, row, side))
 
     def _fetch(
-        self, store: Store, folder: Folder, ids: Sequence[str], row: FolderPairRow, side: str
+        self,
+        store: Store,
+        folder: Folder,
+        ids: Sequence[str],
+        row: FolderPairRow,
+        side: str,
+        listed: Mapping[str, str] | None = None,
     ) -> dict[str, P.Seen]:
+        """Fetch ``ids``; an item the store cannot read goes on the ignored list, with the
+        version ``listed`` gave it, so that it is read again only when that changes."""
         out: dict[str, P.Seen] = {}
         size = max(1, store.capabilities.batch_size)
         # a fetched item's own bytes are kept only if the other store can write them
@@ -989,7 +1005,7 @@ class SyncEngine:
                             item_id,
                             item.kind.value,
                             f"cannot read: {item.message}",
-                            "",
+                            _UNREAD + (listed or {}).get(item_id, ""),
                             time.time(),
                             False,
                         )
@@ -1536,6 +1552,31 @@ class SyncEngine:
 
 class _Cancelled(Exception):
     """Detection stopped between fetch batches (:attr:`SyncEngine.cancel`)."""
+
+
+_UNREAD = "unread:"
+"""Prefix of the ``fingerprint`` of an ignored item its store could not read: there is no
+content to fingerprint, so it holds the version listed when the read failed."""
+
+
+def _still_unreadable(
+    wanted: list[str],
+    versions: Mapping[str, str],
+    ignored: Mapping[str, IgnoredItem],
+    retry: set[str],
+) -> list[str]:
+    """``wanted`` without the items that could not be read at the version listed now (a
+    broken file is not read, refused and reported again at every run)."""
+    if not ignored:
+        return wanted
+    return [
+        i
+        for i in wanted
+        if i in retry
+        or (entry := ignored.get(i)) is None
+        or not versions.get(i)
+        or entry.fingerprint != _UNREAD + versions[i]
+    ]
 
 
 def _naming(fields: Sequence[str]) -> str:
