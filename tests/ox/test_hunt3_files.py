@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 
-from oxsync import Policy, State, SyncEngine
 from oxsync.adapters.memory import MemoryStore
 from oxsync.adapters.ox import OXStore
 from oxsync.core.records import Attachment, Contact, FolderKind
-from oxsync.errors import OxsyncError
 from oxsync.testing.oxserver import OXApp, OXBackend
 from tests.ox.conftest import CANARY
-from tests.ox.test_hunt_midsync import Failing
+from tests.ox.helpers import Failing, failing_ox, one_kind_engine, sync_through_fault
 
 ONE = Attachment(filename="one.txt", content_type="text/plain", data=b"one")
 TWO = Attachment(filename="two.txt", content_type="text/plain", data=b"two")
@@ -34,30 +30,13 @@ def test_a_file_edit_cut_off_at_any_request_is_not_lost(fault: str, first: int) 
     # one never uploaded): OX had the new fields with the old files (or none), newer than
     # the memory store's edit, and the next run copied that over it. The file edit was
     # lost on both sides, and once both files.
-    backend = OXBackend()
-    backend.add_user("alice", CANARY)
-    transport = Failing(OXApp(backend))
-    ox = OXStore("http://ox.test", "alice", CANARY, transport=transport)
+    backend, transport, ox = failing_ox()
     mem = MemoryStore()
     item = mem.put("contacts", Contact(uid="c", last_name="L", attachments=(ONE,)))
-    engine = SyncEngine(
-        ox,
-        mem,
-        state=State(":memory:"),
-        policy=Policy.NEWEST_WINS,
-        backoff=0.0,
-        retries=0,
-        folder_kinds={FolderKind.CONTACTS},
-    )
+    engine = one_kind_engine(ox, mem, FolderKind.CONTACTS)
     engine.sync()
     mem.edit("contacts", item, last_name="L2", attachments=(TWO,))
-    transport.n, transport.first, transport.count, transport.fault = 0, first, 1, fault
-    with contextlib.suppress(OxsyncError):  # reported, not lost
-        engine.sync()
-    transport.first = -1
-    for _ in range(2):
-        engine.retry_ignored()
-        engine.sync()
+    sync_through_fault(engine, transport, first, fault)
     folder = str(backend.default_folder("alice", "contact"))
     reader = OXStore("http://ox.test", "alice", CANARY, transport=transport)
     on_ox = reader.fetch(folder, [ref.id for ref in reader.changes(folder, None).changed])
@@ -74,33 +53,16 @@ def test_an_unreadable_answer_mid_write_loses_no_file(fault: str, first: int) ->
     # INVALID or NOT_FOUND failure for a file request. Either way the update's fields had
     # landed without its files, and the next run copied that over the memory store (a
     # 404 page after the old file's DELETE lost both files).
-    backend = OXBackend()
-    backend.add_user("alice", CANARY)
-    transport = Failing(OXApp(backend))
-    ox = OXStore("http://ox.test", "alice", CANARY, transport=transport, batch_size=1)
+    backend, transport, ox = failing_ox(batch_size=1)
     mem = MemoryStore()
     item = mem.put("contacts", Contact(uid="c", last_name="L", attachments=(ONE,)))
     mem.put("contacts", Contact(uid="d", last_name="D"))
-    engine = SyncEngine(
-        ox,
-        mem,
-        state=State(":memory:"),
-        policy=Policy.NEWEST_WINS,
-        backoff=0.0,
-        retries=0,
-        folder_kinds={FolderKind.CONTACTS},
-    )
+    engine = one_kind_engine(ox, mem, FolderKind.CONTACTS)
     engine.sync()
     mem.edit("contacts", item, last_name="L2", attachments=(TWO,))
     mem.put("contacts", Contact(uid="e", last_name="E", attachments=(ONE,)))
     mem.put("contacts", Contact(uid="f", last_name="F"))
-    transport.n, transport.first, transport.count, transport.fault = 0, first, 1, fault
-    with contextlib.suppress(OxsyncError):
-        engine.sync()
-    transport.first = -1
-    for _ in range(2):
-        engine.retry_ignored()
-        engine.sync()
+    sync_through_fault(engine, transport, first, fault)
     folder = str(backend.default_folder("alice", "contact"))
     reader = OXStore("http://ox.test", "alice", CANARY, transport=transport)
     on_ox = reader.fetch(folder, [ref.id for ref in reader.changes(folder, None).changed])
@@ -133,30 +95,13 @@ def test_a_series_with_files_cut_off_at_any_request_keeps_its_file_edit(first: i
             attachments=(file,),
         )
 
-    backend = OXBackend()
-    backend.add_user("alice", CANARY)
-    transport = Failing(OXApp(backend))
-    ox = OXStore("http://ox.test", "alice", CANARY, transport=transport)
+    backend, transport, ox = failing_ox()
     mem = MemoryStore()
     item = mem.put("calendar", series("Standup", ONE))
-    engine = SyncEngine(
-        ox,
-        mem,
-        state=State(":memory:"),
-        policy=Policy.NEWEST_WINS,
-        backoff=0.0,
-        retries=0,
-        folder_kinds={FolderKind.CALENDAR},
-    )
+    engine = one_kind_engine(ox, mem, FolderKind.CALENDAR)
     engine.sync()
     mem.edit("calendar", item, summary="Standup 2", attachments=(TWO,))
-    transport.n, transport.first, transport.count, transport.fault = 0, first, 1, "after"
-    with contextlib.suppress(OxsyncError):
-        engine.sync()
-    transport.first = -1
-    for _ in range(2):
-        engine.retry_ignored()
-        engine.sync()
+    sync_through_fault(engine, transport, first, "after")
     calendar = str(backend.default_folder("alice", "calendar"))
     reader = OXStore("http://ox.test", "alice", CANARY, transport=transport)
     on_ox = reader.fetch(calendar, [ref.id for ref in reader.changes(calendar, None).changed])
@@ -189,10 +134,10 @@ def test_a_lost_create_is_not_sent_again_while_ox_cannot_list_it() -> None:
     folder = str(backend.default_folder("alice", "contact"))
     ox.changes(folder, None)
     create = Create(Contact(uid="x", last_name="X"))
-    transport.n, transport.first, transport.count, transport.fault = 0, 1, 1, "after"
+    transport.arm(1, "after")
     (lost,) = ox.apply(folder, [create])
     assert isinstance(lost, Failure) and lost.kind is FailureKind.TRANSIENT
-    transport.first = -1
+    transport.disarm()
 
     def damage(root: etree._Element) -> None:
         for response in root:

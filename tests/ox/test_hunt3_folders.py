@@ -5,29 +5,19 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from lxml import etree
 
-from oxsync import Policy, State, SyncEngine
 from oxsync.adapters.memory import MemoryStore
 from oxsync.adapters.ox import OXStore
 from oxsync.core.records import FolderKind
 from oxsync.errors import OxsyncError, TransientError
 from oxsync.testing.oxserver import OXApp, OXBackend
 from tests.ox.conftest import CANARY
-from tests.ox.test_hunt3_listing import NS, _Switchable, _tree
+from tests.ox.helpers import one_kind_engine
+from tests.ox.test_hunt3_listing import _failed_entry, _Switchable
 
 
 def _failed_folder(title: str):  # type: ignore[no-untyped-def]
-    def damage(root: etree._Element) -> None:
-        for response in root:
-            if response.findtext(f".//{{{NS}}}title") == title:
-                response[:] = etree.fromstring(
-                    '<D:x xmlns:D="DAV:"><D:href>0</D:href><D:propstat><D:prop/>'
-                    "<D:status>500</D:status><D:responsedescription>Server Error: "
-                    "SQL</D:responsedescription></D:propstat></D:x>"
-                )[:]
-
-    return _tree(damage)
+    return _failed_entry(title, "title")
 
 
 def test_a_folder_ox_failed_to_list_is_not_deleted_on_the_other_side() -> None:
@@ -40,15 +30,7 @@ def test_a_folder_ox_failed_to_list_is_not_deleted_on_the_other_side() -> None:
     transport = _Switchable(OXApp(backend))
     ox = OXStore("http://ox.test", "alice", CANARY, transport=transport)
     mem = MemoryStore()
-    engine = SyncEngine(
-        ox,
-        mem,
-        state=State(":memory:"),
-        policy=Policy.NEWEST_WINS,
-        backoff=0.0,
-        retries=0,
-        folder_kinds={FolderKind.CONTACTS},
-    )
+    engine = one_kind_engine(ox, mem, FolderKind.CONTACTS)
     engine.sync()
 
     def team_items() -> list[str]:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from oxsync import Policy, State, SyncEngine
+from oxsync import SyncEngine
 from oxsync.adapters.memory import MemoryStore
 from oxsync.adapters.ox import OXStore
 from oxsync.adapters.ox._codec import object_list, parse_document, parse_multistatus
@@ -25,6 +25,7 @@ from oxsync.core.store import Failure, FailureKind
 from oxsync.errors import OxsyncError
 from oxsync.testing.oxserver import OXApp, OXBackend
 from tests.ox.conftest import CANARY
+from tests.ox.helpers import one_kind_engine
 from tests.ox.test_fuzz_ox import _mutate
 
 NS = "http://www.open-xchange.org"
@@ -106,15 +107,7 @@ def _three_contacts() -> tuple[OXBackend, _Switchable, OXStore, MemoryStore, Syn
     mem = MemoryStore()
     for i in range(3):
         mem.put("contacts", Contact(uid=f"c{i}", last_name=f"C{i}"))
-    engine = SyncEngine(
-        ox,
-        mem,
-        state=State(":memory:"),
-        policy=Policy.NEWEST_WINS,
-        backoff=0.0,
-        retries=0,
-        folder_kinds={FolderKind.CONTACTS},
-    )
+    engine = one_kind_engine(ox, mem, FolderKind.CONTACTS)
     engine.sync()
     engine.sync()  # the echo of the creates: from now on deltas are empty
     return backend, transport, ox, mem, engine
@@ -177,12 +170,13 @@ def test_list_ids_are_read_whole_or_not_at_all(ids: str, expected: list[str] | N
     assert (None if found is None else list(found)) == expected
 
 
-def _failed_entry(victim: str) -> Rewrite:
-    """OX failed to serialise the object whose uid is ``victim`` (reference §2.2)."""
+def _failed_entry(victim: str, element: str = "uid") -> Rewrite:
+    """OX failed to serialise the entry whose ``element`` (an object's uid, a folder's
+    title) reads ``victim``: a 500 entry with href 0 in its place (reference §2.2)."""
 
     def damage(root: etree._Element) -> None:
         for response in root:
-            if response.findtext(f".//{{{NS}}}uid") == victim:
+            if response.findtext(f".//{{{NS}}}{element}") == victim:
                 response[:] = etree.fromstring(
                     '<D:x xmlns:D="DAV:"><D:href>0</D:href><D:propstat><D:prop/>'
                     "<D:status>500</D:status><D:responsedescription>Server Error: "

@@ -12,6 +12,7 @@ import pytest
 
 from oxsync.adapters.ox import OXClient, OXStore, TrafficCapture
 from oxsync.errors import OxsyncError
+from tests.ox.helpers import one_kind_engine
 
 
 def _failing(password: str, body: bytes, capture: TrafficCapture) -> OxsyncError:
@@ -120,7 +121,6 @@ def test_a_whole_sync_at_debug_with_errors_leaks_no_secret(
     # error message, report or repr
     import base64
 
-    from oxsync import Policy, State, SyncEngine
     from oxsync.adapters.memory import MemoryStore
     from oxsync.core.records import Contact, FolderKind
     from oxsync.errors import AuthenticationError, ProtocolError, TransientError
@@ -136,15 +136,7 @@ def test_a_whole_sync_at_debug_with_errors_leaks_no_secret(
         ox = OXStore(server.url, "alice", password, timeout=5.0, capture=True)
         mem = MemoryStore()
         mem.put("contacts", Contact(uid="m", last_name="M"))
-        engine = SyncEngine(
-            ox,
-            mem,
-            state=State(":memory:"),
-            policy=Policy.NEWEST_WINS,
-            backoff=0.0,
-            retries=0,
-            folder_kinds={FolderKind.CONTACTS},
-        )
+        engine = one_kind_engine(ox, mem, FolderKind.CONTACTS)
         texts.append(repr(engine.sync()))
         sessions |= set(server.app.sessions)
         server.restart()

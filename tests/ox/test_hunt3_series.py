@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from oxsync import Policy, State, SyncEngine
 from oxsync.adapters.memory import MemoryStore
 from oxsync.adapters.ox import OXStore
 from oxsync.core.records import Event, EventException, FolderKind, Frequency, Recurrence, Weekday
 from oxsync.core.store import Applied, Create, Failure, FailureKind, Update
-from oxsync.errors import OxsyncError
 from oxsync.testing.oxserver import OXApp, OXBackend
 from tests.ox.conftest import CANARY
-from tests.ox.test_hunt_midsync import Failing
+from tests.ox.helpers import Failing, failing_ox, one_kind_engine, sync_through_fault
 
 MONDAY = datetime(2026, 4, 6, 9, tzinfo=UTC)
 
@@ -49,31 +46,14 @@ def test_a_series_edit_cut_off_at_any_request_is_not_lost(fault: str, first: int
     # server gone in between (or the first answer lost) left OX with the new series and
     # the old exceptions; the next run took that for an edit on OX, newer than the memory
     # store's, and wrote it there: the exception edits were lost on both sides.
-    backend = OXBackend()
-    backend.add_user("alice", CANARY)
-    transport = Failing(OXApp(backend))
-    ox = OXStore("http://ox.test", "alice", CANARY, transport=transport)
+    backend, transport, ox = failing_ox()
     mem = MemoryStore()
     item = mem.put("calendar", _series("Standup", [(1, "Moved")]))
-    engine = SyncEngine(
-        ox,
-        mem,
-        state=State(":memory:"),
-        policy=Policy.NEWEST_WINS,
-        backoff=0.0,
-        retries=0,
-        folder_kinds={FolderKind.CALENDAR},
-    )
+    engine = one_kind_engine(ox, mem, FolderKind.CALENDAR)
     engine.sync()
     wanted = _series("Standup 2", [(1, "Moved again"), (3, "Third")])
     mem.edit("calendar", item, summary=wanted.summary, exceptions=wanted.exceptions)
-    transport.n, transport.first, transport.count, transport.fault = 0, first, 1, fault
-    with contextlib.suppress(OxsyncError):  # reported, not lost
-        engine.sync()
-    transport.first = -1
-    for _ in range(2):
-        engine.retry_ignored()
-        engine.sync()
+    sync_through_fault(engine, transport, first, fault)
     calendar = str(backend.default_folder("alice", "calendar"))
     reader = OXStore("http://ox.test", "alice", CANARY, transport=transport)
     on_ox = reader.fetch(calendar, [ref.id for ref in reader.changes(calendar, None).changed])
@@ -118,15 +98,7 @@ def test_a_series_whose_exception_ox_failed_to_list_is_not_read_without_it() -> 
     ox = OXStore("http://ox.test", "alice", CANARY, transport=transport)
     mem = MemoryStore()
     mem.put("calendar", _series("Standup", [(1, "Moved"), (3, "Third")]))
-    engine = SyncEngine(
-        ox,
-        mem,
-        state=State(":memory:"),
-        policy=Policy.NEWEST_WINS,
-        backoff=0.0,
-        retries=0,
-        folder_kinds={FolderKind.CALENDAR},
-    )
+    engine = one_kind_engine(ox, mem, FolderKind.CALENDAR)
     engine.sync()
 
     def damage(root: etree._Element) -> None:

@@ -2,58 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oxsync import Policy, State, SyncEngine
+from oxsync import SyncEngine
 from oxsync.adapters.memory import MemoryStore
 from oxsync.adapters.ox import OXStore
 from oxsync.core.records import Attachment, Contact, FolderKind
-from oxsync.errors import OxsyncError
-from oxsync.testing.oxserver import OXApp, OXBackend
-from tests.ox.conftest import CANARY
+from oxsync.testing.oxserver import OXBackend
+from tests.ox.helpers import Failing, failing_ox, one_kind_engine, sync_through_fault
 
 FAULTS = ("before", "after", "503", "502_after", "404_after", "html_after", "truncated", "timeout")
-
-
-class Failing(httpx.BaseTransport):
-    """The in-process server, with a fault on requests ``first`` .. ``first + count - 1``.
-
-    ``before``: nothing reaches the server; ``*_after`` and ``truncated``, ``timeout``:
-    the server does the work, the answer is lost, replaced or cut.
-    """
-
-    def __init__(self, app: OXApp) -> None:
-        self.inner = httpx.WSGITransport(app=app)
-        self.n = 0
-        self.first = -1
-        self.count = 0
-        self.fault = "before"
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.n += 1
-        if not self.first <= self.n < self.first + self.count:
-            return self.inner.handle_request(request)
-        if self.fault == "before":
-            raise httpx.ConnectError("connection refused", request=request)
-        if self.fault == "503":
-            return httpx.Response(503, content=b"<html>down</html>")
-        response = self.inner.handle_request(request)
-        body = response.read()
-        if self.fault == "after":
-            raise httpx.ReadError("connection reset by peer", request=request)
-        if self.fault == "timeout":
-            raise httpx.ReadTimeout("timed out", request=request)
-        if self.fault == "502_after":
-            return httpx.Response(502, content=b"<html>bad gateway</html>")
-        if self.fault == "404_after":
-            return httpx.Response(404, content=b"<html>not here</html>")
-        if self.fault == "html_after":
-            return httpx.Response(200, content=b"<html><body>login</body></html>")
-        return httpx.Response(response.status_code, headers=response.headers, content=body[:-40])
 
 
 def _names(records: object) -> list[tuple[str, str]]:
@@ -83,23 +43,12 @@ def test_a_fault_at_any_request_loses_and_doubles_nothing(
     mem_new: int,
     edits: list[tuple[int, str]],
 ) -> None:
-    backend = OXBackend()
-    backend.add_user("alice", CANARY)
-    transport = Failing(OXApp(backend))
-    ox = OXStore("http://ox.test", "alice", CANARY, transport=transport, batch_size=batch)
+    backend, transport, ox = failing_ox(batch_size=batch)
     mem = MemoryStore()
     folder = backend.default_folder("alice", "contact")
     for i in range(6):
         mem.put("contacts", Contact(uid=f"base{i}", last_name=f"B{i}"))
-    engine = SyncEngine(
-        ox,
-        mem,
-        state=State(":memory:"),
-        policy=Policy.NEWEST_WINS,
-        backoff=0.0,
-        retries=0,
-        folder_kinds={FolderKind.CONTACTS},
-    )
+    engine = one_kind_engine(ox, mem, FolderKind.CONTACTS)
     engine.sync()
     expected = {f"base{i}": f"B{i}" for i in range(6)}
     ids = {o.text("uid"): o.id for o in backend.objects_in(folder)}
@@ -128,13 +77,7 @@ def test_a_fault_at_any_request_loses_and_doubles_nothing(
     for i in range(mem_new):
         mem.put("contacts", Contact(uid=f"mem{i}", last_name=f"N{i}"))
         expected[f"mem{i}"] = f"N{i}"
-    transport.n, transport.first, transport.count, transport.fault = 0, first, count, fault
-    with contextlib.suppress(OxsyncError):  # reported, not lost
-        engine.sync()
-    transport.first = -1
-    for _ in range(3):
-        engine.retry_ignored()
-        engine.sync()
+    sync_through_fault(engine, transport, first, fault, count, runs=3)
     want = sorted(expected.items())
     assert _names(o_record(ox, folder)) == want
     assert _names(mem.records("contacts").values()) == want
@@ -143,20 +86,9 @@ def test_a_fault_at_any_request_loses_and_doubles_nothing(
 
 def _synced_contacts() -> tuple[OXBackend, Failing, OXStore, MemoryStore, SyncEngine]:
     """alice's OX contacts (one item per request) synced once with a memory store."""
-    backend = OXBackend()
-    backend.add_user("alice", CANARY)
-    transport = Failing(OXApp(backend))
-    ox = OXStore("http://ox.test", "alice", CANARY, transport=transport, batch_size=1)
+    backend, transport, ox = failing_ox(batch_size=1)
     mem = MemoryStore()
-    engine = SyncEngine(
-        ox,
-        mem,
-        state=State(":memory:"),
-        policy=Policy.NEWEST_WINS,
-        backoff=0.0,
-        retries=0,
-        folder_kinds={FolderKind.CONTACTS},
-    )
+    engine = one_kind_engine(ox, mem, FolderKind.CONTACTS)
     engine.sync()
     return backend, transport, ox, mem, engine
 
@@ -178,12 +110,12 @@ def test_a_file_upload_cut_off_after_its_create_keeps_the_file() -> None:
 
     transport.inner.handle_request = counting  # type: ignore[method-assign]
     # the request right after the create's PROPPATCH (the files' look-up) fails
-    transport.n, transport.first, transport.count, transport.fault = 0, 5, 1, "before"
+    transport.arm(5, "before")
     report = engine.sync()
     assert methods[3] == "PROPPATCH"  # the create went through; request 5 failed
     assert any("without (all) its attachments" in w for w in report.warnings)
     assert not report.errors
-    transport.first = -1
+    transport.disarm()
     for _ in range(2):
         engine.sync()
     (kept,) = mem.records("contacts").values()
@@ -200,10 +132,10 @@ def test_a_create_whose_answer_was_lost_is_completed_with_its_files() -> None:
     backend, transport, ox, mem, engine = _synced_contacts()
     note = Attachment(filename="note.txt", content_type="text/plain", data=b"keep me")
     mem.put("contacts", Contact(uid="filed", last_name="F", attachments=(note,)))
-    transport.n, transport.first, transport.count, transport.fault = 0, 4, 1, "after"
+    transport.arm(4, "after")
     report = engine.sync()
     assert report.errors or report.incomplete  # the create's answer never came
-    transport.first = -1
+    transport.disarm()
     for _ in range(2):
         engine.sync()
     (kept,) = mem.records("contacts").values()
